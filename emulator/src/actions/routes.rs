@@ -1,0 +1,186 @@
+//! Create / Delete / Describe Client VPN routes.
+
+use super::{Ctx, Filter, Page, endpoint, endpoint_mut, filters, idempotent, seq_key};
+use crate::error::Ec2Error;
+use crate::model::{AssociationState, Region, Route, RouteState};
+use crate::network;
+use crate::query::Params;
+use crate::xml::Xml;
+
+pub const CREATE_PARAMS: &[&str] = &[
+    "ClientVpnEndpointId",
+    "DestinationCidrBlock",
+    "TargetVpcSubnetId",
+    "Description",
+    "ClientToken",
+];
+pub const DELETE_PARAMS: &[&str] = &[
+    "ClientVpnEndpointId",
+    "TargetVpcSubnetId",
+    "DestinationCidrBlock",
+];
+pub const DESCRIBE_PARAMS: &[&str] = &[
+    "ClientVpnEndpointId",
+    "MaxResults",
+    "NextToken",
+    "Filter.#.Name",
+    "Filter.#.Value.#",
+];
+
+const ADD_ROUTE: &str = "add-route";
+
+pub fn create(ctx: &mut Ctx<'_>, region: &mut Region, p: &Params) -> Result<String, Ec2Error> {
+    let endpoint_id = p.required("ClientVpnEndpointId")?;
+    let cidr = network::parse_cidr("DestinationCidrBlock", p.required("DestinationCidrBlock")?)?
+        .to_string();
+    let subnet = p.get("TargetVpcSubnetId").filter(|v| !v.is_empty());
+    let description = p.get("Description").unwrap_or_default().to_owned();
+    let ep = endpoint_mut(region, endpoint_id)?;
+    let attachment = ep
+        .transit_gateway_configuration
+        .as_ref()
+        .map(|t| t.transit_gateway_attachment_id.clone());
+    let subnet = match (subnet, &attachment) {
+        (Some(subnet), _) => subnet.to_owned(),
+        (None, Some(_)) => String::new(),
+        (None, None) => return Err(Ec2Error::missing("TargetVpcSubnetId")),
+    };
+    ctx.proceed()?;
+    idempotent(ctx, region, p, |ctx, region| {
+        let seq = region.next_seq();
+        let ep = endpoint_mut(region, endpoint_id)?;
+        if attachment.is_none() {
+            let active = ep
+                .associations
+                .iter()
+                .any(|a| a.target_network_id == subnet && a.status == AssociationState::Associated);
+            if !active {
+                return Err(Ec2Error::new(
+                    "InvalidClientVpnActiveAssociationNotFound",
+                    format!(
+                        "Subnet {subnet} has no active association with Client VPN endpoint {endpoint_id}."
+                    ),
+                ));
+            }
+        }
+        if ep
+            .routes
+            .iter()
+            .any(|r| r.destination_cidr == cidr && r.target_subnet == subnet)
+        {
+            return Err(Ec2Error::new(
+                "InvalidClientVpnDuplicateRoute",
+                format!("The route {cidr} via {subnet} already exists on {endpoint_id}."),
+            ));
+        }
+        let per_target = ep
+            .routes
+            .iter()
+            .filter(|r| r.target_subnet == subnet && r.origin == ADD_ROUTE)
+            .count();
+        if per_target >= ctx.limits.routes_per_association {
+            return Err(Ec2Error::new(
+                "ClientVpnRouteLimitExceeded",
+                format!(
+                    "The target network {subnet} already has the maximum of {} routes.",
+                    ctx.limits.routes_per_association
+                ),
+            ));
+        }
+        ep.routes.push(Route {
+            destination_cidr: cidr,
+            target_subnet: subnet,
+            kind: "Nat".to_owned(),
+            origin: ADD_ROUTE.to_owned(),
+            description,
+            status: RouteState::Creating,
+            transit_gateway_attachment_id: attachment,
+            seq,
+            due: Some(ctx.due_in(ctx.timing.route())),
+        });
+        let mut x = Xml::new();
+        x.status("status", RouteState::Creating.as_str(), None);
+        Ok(x.into_string())
+    })
+}
+
+pub fn delete(ctx: &mut Ctx<'_>, region: &mut Region, p: &Params) -> Result<String, Ec2Error> {
+    let endpoint_id = p.required("ClientVpnEndpointId")?;
+    let cidr = network::parse_cidr("DestinationCidrBlock", p.required("DestinationCidrBlock")?)?
+        .to_string();
+    let subnet = p.get("TargetVpcSubnetId").filter(|v| !v.is_empty());
+    let ep = endpoint_mut(region, endpoint_id)?;
+    let mut matching: Vec<&mut Route> = ep
+        .routes
+        .iter_mut()
+        .filter(|r| r.destination_cidr == cidr && subnet.is_none_or(|s| r.target_subnet == s))
+        .collect();
+    let route = match matching.as_mut_slice() {
+        [] => {
+            return Err(Ec2Error::new(
+                "InvalidClientVpnRouteNotFound",
+                format!("The route {cidr} does not exist on {endpoint_id}."),
+            ));
+        }
+        [route] => route,
+        [..] => {
+            return Err(Ec2Error::invalid(format!(
+                "Several routes to {cidr} exist on {endpoint_id}; specify TargetVpcSubnetId."
+            )));
+        }
+    };
+    if route.origin != ADD_ROUTE {
+        return Err(Ec2Error::invalid(format!(
+            "The route {cidr} via {} was created by a target network association and cannot be deleted; disassociate the target network instead.",
+            route.target_subnet
+        )));
+    }
+    ctx.proceed()?;
+    if route.status != RouteState::Deleting {
+        route.status = RouteState::Deleting;
+        route.due = Some(ctx.due_in(ctx.timing.route()));
+    }
+    let mut x = Xml::new();
+    x.status("status", RouteState::Deleting.as_str(), None);
+    Ok(x.into_string())
+}
+
+pub fn describe(ctx: &mut Ctx<'_>, region: &mut Region, p: &Params) -> Result<String, Ec2Error> {
+    let endpoint_id = p.required("ClientVpnEndpointId")?;
+    let filters = filters(p, &["destination-cidr", "origin", "target-subnet"])?;
+    let page = Page::from_params(p)?;
+    let ep = endpoint(region, endpoint_id)?;
+    ctx.proceed()?;
+    let matching = ep
+        .routes
+        .iter()
+        .filter(|r| filters.iter().all(|f| route_matches(f, r)))
+        .map(|r| (seq_key(r.seq), r))
+        .collect();
+    let (routes, next) = page.apply(matching);
+    let mut x = Xml::new();
+    x.list("routes", routes, |x, r| {
+        x.text("clientVpnEndpointId", endpoint_id);
+        x.text("destinationCidr", &r.destination_cidr);
+        x.text("targetSubnet", &r.target_subnet);
+        x.text("type", &r.kind);
+        x.text("origin", &r.origin);
+        x.status("status", r.status.as_str(), None);
+        x.text("description", &r.description);
+        x.opt_text(
+            "transitGatewayAttachmentId",
+            r.transit_gateway_attachment_id.as_deref(),
+        );
+    });
+    x.opt_text("nextToken", next.as_deref());
+    Ok(x.into_string())
+}
+
+fn route_matches(filter: &Filter, r: &Route) -> bool {
+    match filter.name.as_str() {
+        "destination-cidr" => filter.matches(&r.destination_cidr),
+        "origin" => filter.matches(&r.origin),
+        "target-subnet" => filter.matches(&r.target_subnet),
+        _ => false,
+    }
+}

@@ -1,0 +1,173 @@
+//! Authorize / Revoke / Describe authorization rules (AuthorizeClientVpnIngress & co).
+
+use super::{Ctx, Filter, Page, endpoint, endpoint_mut, filters, idempotent, seq_key};
+use crate::error::Ec2Error;
+use crate::model::{Region, Rule, RuleState};
+use crate::network;
+use crate::query::Params;
+use crate::xml::Xml;
+
+pub const AUTHORIZE_PARAMS: &[&str] = &[
+    "ClientVpnEndpointId",
+    "TargetNetworkCidr",
+    "AccessGroupId",
+    "AuthorizeAllGroups",
+    "Description",
+    "ClientToken",
+];
+pub const REVOKE_PARAMS: &[&str] = &[
+    "ClientVpnEndpointId",
+    "TargetNetworkCidr",
+    "AccessGroupId",
+    "RevokeAllGroups",
+];
+pub const DESCRIBE_PARAMS: &[&str] = &[
+    "ClientVpnEndpointId",
+    "MaxResults",
+    "NextToken",
+    "Filter.#.Name",
+    "Filter.#.Value.#",
+];
+
+/// Who a rule is for: one access group or everybody.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Grantee {
+    Group(String),
+    All,
+}
+
+impl Grantee {
+    fn parse(p: &Params, all_key: &str) -> Result<Self, Ec2Error> {
+        let group = p.get("AccessGroupId").filter(|v| !v.is_empty());
+        match (group, p.bool(all_key)?.unwrap_or(false)) {
+            (Some(_), true) => Err(Ec2Error::combination(format!(
+                "You cannot specify both AccessGroupId and {all_key}."
+            ))),
+            (Some(group), false) => Ok(Self::Group(group.to_owned())),
+            (None, true) => Ok(Self::All),
+            (None, false) => Err(Ec2Error::new(
+                "MissingParameter",
+                "You must specify either access-group-id or authorize-all-groups",
+            )),
+        }
+    }
+
+    fn matches(&self, rule: &Rule) -> bool {
+        match self {
+            Self::All => rule.access_all,
+            Self::Group(group) => !rule.access_all && rule.group_id == *group,
+        }
+    }
+}
+
+pub fn authorize(ctx: &mut Ctx<'_>, region: &mut Region, p: &Params) -> Result<String, Ec2Error> {
+    let endpoint_id = p.required("ClientVpnEndpointId")?;
+    let cidr =
+        network::parse_cidr("TargetNetworkCidr", p.required("TargetNetworkCidr")?)?.to_string();
+    let grantee = Grantee::parse(p, "AuthorizeAllGroups")?;
+    let description = p.get("Description").unwrap_or_default().to_owned();
+    endpoint_mut(region, endpoint_id)?;
+    ctx.proceed()?;
+    idempotent(ctx, region, p, |ctx, region| {
+        let seq = region.next_seq();
+        let ep = endpoint_mut(region, endpoint_id)?;
+        let rules = &mut ep.authorization_rules;
+        if rules
+            .iter()
+            .any(|r| r.destination_cidr == cidr && grantee.matches(r))
+        {
+            return Err(Ec2Error::new(
+                "InvalidClientVpnDuplicateAuthorizationRule",
+                format!(
+                    "An authorization rule for {cidr} and this access group already exists on {endpoint_id}."
+                ),
+            ));
+        }
+        if rules.len() >= ctx.limits.rules_per_endpoint {
+            return Err(Ec2Error::new(
+                "ClientVpnAuthorizationRuleLimitExceeded",
+                format!(
+                    "Client VPN endpoint {endpoint_id} already has the maximum of {} authorization rules.",
+                    ctx.limits.rules_per_endpoint
+                ),
+            ));
+        }
+        let (group_id, access_all) = match grantee {
+            Grantee::Group(group) => (group, false),
+            Grantee::All => (String::new(), true),
+        };
+        rules.push(Rule {
+            destination_cidr: cidr,
+            group_id,
+            access_all,
+            description,
+            status: RuleState::Authorizing,
+            seq,
+            due: Some(ctx.due_in(ctx.timing.rule())),
+        });
+        let mut x = Xml::new();
+        x.status("status", RuleState::Authorizing.as_str(), None);
+        Ok(x.into_string())
+    })
+}
+
+pub fn revoke(ctx: &mut Ctx<'_>, region: &mut Region, p: &Params) -> Result<String, Ec2Error> {
+    let endpoint_id = p.required("ClientVpnEndpointId")?;
+    let cidr =
+        network::parse_cidr("TargetNetworkCidr", p.required("TargetNetworkCidr")?)?.to_string();
+    let grantee = Grantee::parse(p, "RevokeAllGroups")?;
+    let ep = endpoint_mut(region, endpoint_id)?;
+    let rule = ep
+        .authorization_rules
+        .iter_mut()
+        .find(|r| r.destination_cidr == cidr && grantee.matches(r))
+        .ok_or_else(|| {
+            Ec2Error::new(
+                "InvalidClientVpnEndpointAuthorizationRuleNotFound",
+                format!("No authorization rule for {cidr} and this access group exists on {endpoint_id}."),
+            )
+        })?;
+    ctx.proceed()?;
+    if rule.status != RuleState::Revoking {
+        rule.status = RuleState::Revoking;
+        rule.due = Some(ctx.due_in(ctx.timing.rule()));
+    }
+    let mut x = Xml::new();
+    x.status("status", RuleState::Revoking.as_str(), None);
+    Ok(x.into_string())
+}
+
+pub fn describe(ctx: &mut Ctx<'_>, region: &mut Region, p: &Params) -> Result<String, Ec2Error> {
+    let endpoint_id = p.required("ClientVpnEndpointId")?;
+    let filters = filters(p, &["description", "destination-cidr", "group-id"])?;
+    let page = Page::from_params(p)?;
+    let ep = endpoint(region, endpoint_id)?;
+    ctx.proceed()?;
+    let matching = ep
+        .authorization_rules
+        .iter()
+        .filter(|r| filters.iter().all(|f| rule_matches(f, r)))
+        .map(|r| (seq_key(r.seq), r))
+        .collect();
+    let (rules, next) = page.apply(matching);
+    let mut x = Xml::new();
+    x.list("authorizationRule", rules, |x, r| {
+        x.text("clientVpnEndpointId", endpoint_id);
+        x.text("description", &r.description);
+        x.text("groupId", &r.group_id);
+        x.bool("accessAll", r.access_all);
+        x.text("destinationCidr", &r.destination_cidr);
+        x.status("status", r.status.as_str(), None);
+    });
+    x.opt_text("nextToken", next.as_deref());
+    Ok(x.into_string())
+}
+
+fn rule_matches(filter: &Filter, r: &Rule) -> bool {
+    match filter.name.as_str() {
+        "description" => filter.matches(&r.description),
+        "destination-cidr" => filter.matches(&r.destination_cidr),
+        "group-id" => filter.matches(&r.group_id),
+        _ => false,
+    }
+}

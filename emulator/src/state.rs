@@ -1,0 +1,191 @@
+//! Shared server state: all regions of all accounts, timing, limits, faults and call counters,
+//! behind one lock so every request sees a consistent world.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+use crate::actions::Action;
+use crate::clock::Now;
+use crate::faults::{FailNext, FailNextQueue, Faults};
+use crate::ids::Rng;
+use crate::model::Region;
+
+/// How long the transitional states last. Changes apply to transitions started afterwards.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Timing {
+    /// `associating` → `associated`, `disassociating` → gone, and transit-gateway `pending` → `available`.
+    pub association_delay_ms: u64,
+    /// `authorizing` → `active`, `revoking` → gone.
+    pub rule_delay_ms: u64,
+    /// `creating` → `active`, `deleting` → gone.
+    pub route_delay_ms: u64,
+    /// Endpoint `deleting` → `deleted`.
+    pub delete_delay_ms: u64,
+    /// How long a `deleted` endpoint stays visible before Describe says NotFound.
+    pub deleted_visible_ms: u64,
+}
+
+impl Default for Timing {
+    fn default() -> Self {
+        Self {
+            association_delay_ms: 2_000,
+            rule_delay_ms: 500,
+            route_delay_ms: 500,
+            delete_delay_ms: 1_000,
+            deleted_visible_ms: 60_000,
+        }
+    }
+}
+
+/// A partial [`Timing`] update (`POST /_emulator/timing`).
+#[derive(Debug, Clone, Copy, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TimingUpdate {
+    pub association_delay_ms: Option<u64>,
+    pub rule_delay_ms: Option<u64>,
+    pub route_delay_ms: Option<u64>,
+    pub delete_delay_ms: Option<u64>,
+    pub deleted_visible_ms: Option<u64>,
+}
+
+impl Timing {
+    pub fn apply(&mut self, update: TimingUpdate) {
+        let fields = [
+            (&mut self.association_delay_ms, update.association_delay_ms),
+            (&mut self.rule_delay_ms, update.rule_delay_ms),
+            (&mut self.route_delay_ms, update.route_delay_ms),
+            (&mut self.delete_delay_ms, update.delete_delay_ms),
+            (&mut self.deleted_visible_ms, update.deleted_visible_ms),
+        ];
+        for (field, value) in fields {
+            if let Some(value) = value {
+                *field = value;
+            }
+        }
+    }
+
+    pub fn association(&self) -> Duration {
+        Duration::from_millis(self.association_delay_ms)
+    }
+    pub fn rule(&self) -> Duration {
+        Duration::from_millis(self.rule_delay_ms)
+    }
+    pub fn route(&self) -> Duration {
+        Duration::from_millis(self.route_delay_ms)
+    }
+    pub fn delete(&self) -> Duration {
+        Duration::from_millis(self.delete_delay_ms)
+    }
+    pub fn deleted_visible(&self) -> Duration {
+        Duration::from_millis(self.deleted_visible_ms)
+    }
+}
+
+/// Quotas. AWS's endpoint quota is 5 per region; the emulator defaults to 10 000 so operators
+/// can be tested at scale.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Limits {
+    pub endpoints_per_region: usize,
+    pub rules_per_endpoint: usize,
+    pub routes_per_association: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            endpoints_per_region: 10_000,
+            rules_per_endpoint: 200,
+            routes_per_association: 100,
+        }
+    }
+}
+
+/// Start-up configuration.
+#[derive(Debug, Clone, Default)]
+pub struct Config {
+    pub timing: Timing,
+    pub limits: Limits,
+    pub faults: Faults,
+    pub fail_next: Vec<FailNext>,
+    /// Seed for resource ids and fault dice; `None` = from the clock.
+    pub seed: Option<u64>,
+}
+
+/// Everything behind the lock.
+#[derive(Debug)]
+pub struct World {
+    /// Keyed by (account id, region).
+    pub regions: HashMap<(String, String), Region>,
+    pub timing: Timing,
+    pub limits: Limits,
+    pub faults: Faults,
+    pub fail_next: FailNextQueue,
+    pub calls: BTreeMap<&'static str, u64>,
+    pub rng: Rng,
+}
+
+impl World {
+    /// Applies due transitions everywhere (for whole-state reads).
+    pub fn advance_all(&mut self, now: &Now) {
+        for region in self.regions.values_mut() {
+            region.advance(now);
+        }
+    }
+
+    pub fn count_call(&mut self, action: Action) {
+        *self.calls.entry(action.name()).or_default() += 1;
+    }
+
+    /// Forgets all resources, counters and faults (timing and limits are kept).
+    pub fn reset(&mut self) {
+        self.regions.clear();
+        self.calls.clear();
+        self.faults = Faults::default();
+        self.fail_next = FailNextQueue::default();
+    }
+}
+
+/// Cheap to clone; pass it to [`crate::app`].
+#[derive(Debug, Clone)]
+pub struct AppState {
+    world: Arc<Mutex<World>>,
+}
+
+impl AppState {
+    pub fn new(config: Config) -> Result<Self, String> {
+        config.faults.validate()?;
+        let mut fail_next = FailNextQueue::default();
+        for rule in config.fail_next {
+            rule.validate()?;
+            fail_next.push(rule)?;
+        }
+        let rng = config.seed.map_or_else(Rng::from_entropy, Rng::seeded);
+        Ok(Self {
+            world: Arc::new(Mutex::new(World {
+                regions: HashMap::new(),
+                timing: config.timing,
+                limits: config.limits,
+                faults: config.faults,
+                fail_next,
+                calls: BTreeMap::new(),
+                rng,
+            })),
+        })
+    }
+
+    /// Locks the world. A poisoned lock means a handler panicked mid-update: fail loudly.
+    pub fn lock(&self) -> MutexGuard<'_, World> {
+        self.world.lock().expect("emulator state lock poisoned")
+    }
+}
+
+impl Default for AppState {
+    fn default() -> Self {
+        Self::new(Config::default()).expect("default configuration is valid")
+    }
+}
