@@ -1,0 +1,11 @@
+//go:build tools
+
+// Package tools records the commands hack/build-k8s.sh builds, so that
+// `go mod tidy` keeps every module they need in go.mod and go.sum.
+package tools
+
+import (
+	_ "k8s.io/kubernetes/cmd/kube-apiserver"
+	_ "k8s.io/kubernetes/cmd/kube-controller-manager"
+	_ "k8s.io/kubernetes/cmd/kubectl"
+)
