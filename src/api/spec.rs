@@ -1,0 +1,473 @@
+//! `ClientVpnEndpoint.spec`: the request members of `CreateClientVpnEndpoint`, in lowerCamelCase,
+//! plus the Kubernetes-side fields `region`, `tags` and `deletionPolicy`.
+//!
+//! Every doc comment here becomes `kubectl explain` text; every schema rule mirrors a rejection AWS
+//! would make, so bad input is refused at `kubectl apply` and never reaches AWS.
+
+use std::collections::BTreeMap;
+
+use kube::{CustomResource, KubeSchema};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use super::ClientVpnEndpointStatus;
+
+/// Desired state of an AWS EC2 Client VPN endpoint.
+#[derive(CustomResource, KubeSchema, Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[kube(
+    group = "clientvpn.io",
+    version = "v1alpha1",
+    kind = "ClientVpnEndpoint",
+    plural = "clientvpnendpoints",
+    namespaced,
+    status = "ClientVpnEndpointStatus",
+    shortname = "cvpn",
+    category = "clientvpn",
+    category = "aws",
+    printcolumn = r#"{"name":"Endpoint ID","type":"string","jsonPath":".status.clientVpnEndpointId"}"#,
+    printcolumn = r#"{"name":"DNS Name","type":"string","jsonPath":".status.dnsName"}"#,
+    printcolumn = r#"{"name":"Status","type":"string","jsonPath":".status.status.code"}"#,
+    printcolumn = r#"{"name":"Ready","type":"string","jsonPath":".status.conditions[?(@.type==\"Ready\")].status"}"#,
+    printcolumn = r#"{"name":"Age","type":"date","jsonPath":".metadata.creationTimestamp"}"#
+)]
+#[x_kube(
+    validation = Rule::new("has(self.clientCidrBlock) || self.trafficIpAddressType == 'ipv6'")
+        .message("clientCidrBlock is required unless trafficIpAddressType is ipv6")
+        .field_path(".clientCidrBlock"),
+    validation = Rule::new("!has(self.securityGroupIds) || size(self.securityGroupIds) == 0 || has(self.vpcId)")
+        .message("securityGroupIds cannot be specified without vpcId")
+        .field_path(".securityGroupIds"),
+    validation = Rule::new("!has(self.transitGatewayConfiguration) || (!has(self.vpcId) && (!has(self.securityGroupIds) || size(self.securityGroupIds) == 0))")
+        .message("transitGatewayConfiguration cannot be combined with vpcId or securityGroupIds")
+        .field_path(".transitGatewayConfiguration"),
+    validation = Rule::new("!has(self.selfServicePortal) || self.selfServicePortal == 'disabled' || self.authenticationOptions.exists(a, a.type != 'certificate-authentication')")
+        .message("selfServicePortal cannot be enabled with certificate-authentication only; it needs directory-service or federated authentication")
+        .field_path(".selfServicePortal"),
+    validation = Rule::new("has(self.clientCidrBlock) == has(oldSelf.clientCidrBlock)")
+        .message("clientCidrBlock is immutable: AWS cannot change it; create a new ClientVpnEndpoint instead")
+        .field_path(".clientCidrBlock"),
+    validation = Rule::new("has(self.transitGatewayConfiguration) == has(oldSelf.transitGatewayConfiguration)")
+        .message("transitGatewayConfiguration is immutable: AWS cannot change it; create a new ClientVpnEndpoint instead")
+        .field_path(".transitGatewayConfiguration"),
+    validation = Rule::new("has(self.region) == has(oldSelf.region)")
+        .message("region is immutable: an endpoint cannot move between regions; create a new ClientVpnEndpoint instead")
+        .field_path(".region")
+)]
+#[serde(rename_all = "camelCase")]
+pub struct ClientVpnEndpointSpec {
+    /// AWS region of the endpoint, e.g. `eu-west-1`. Default: the operator's region (from the
+    /// standard AWS chain: `AWS_REGION`, profile, instance metadata). Immutable.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(min = 1, max = 32))]
+    #[x_kube(validation = Rule::new("self == oldSelf").message("region is immutable: an endpoint cannot move between regions; create a new ClientVpnEndpoint instead"))]
+    pub region: Option<String>,
+
+    /// IPv4 range, in CIDR notation, from which client IP addresses are assigned; between /12 and
+    /// /22, and not overlapping the VPC or routes (AWS: `ClientCidrBlock`). Required unless
+    /// `trafficIpAddressType` is `ipv6`. Immutable: AWS cannot modify it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = 43))]
+    #[x_kube(
+        validation = Rule::new("isCIDR(self) && cidr(self).ip().family() == 4 && cidr(self).prefixLength() >= 12 && cidr(self).prefixLength() <= 22")
+            .message("clientCidrBlock must be an IPv4 CIDR block from /12 to /22, e.g. 10.100.0.0/22"),
+        validation = Rule::new("self == oldSelf")
+            .message("clientCidrBlock is immutable: AWS cannot change it; create a new ClientVpnEndpoint instead")
+    )]
+    pub client_cidr_block: Option<String>,
+
+    /// ARN of the server certificate in AWS Certificate Manager (AWS: `ServerCertificateArn`).
+    /// Changing it drops every live VPN connection.
+    #[schemars(length(max = 2048), regex(pattern = r"^arn:aws[a-z-]*:acm:[a-z0-9-]+:[0-9]{12}:certificate/.+$"))]
+    pub server_certificate_arn: String,
+
+    /// How clients authenticate (AWS: `Authentication.N`): one option, or two where one is
+    /// `certificate-authentication` and the other `directory-service-authentication` or
+    /// `federated-authentication`. Immutable: AWS cannot modify it.
+    #[schemars(length(min = 1, max = 2))]
+    #[x_kube(
+        validation = Rule::new("size(self) < 2 || (self[0].type != self[1].type && self.exists(a, a.type == 'certificate-authentication'))")
+            .message("authenticationOptions: two options must be certificate-authentication plus directory-service-authentication or federated-authentication (directory-service + federated is not allowed)"),
+        validation = Rule::new("self == oldSelf")
+            .message("authenticationOptions is immutable: AWS cannot change it; create a new ClientVpnEndpoint instead")
+    )]
+    pub authentication_options: Vec<AuthenticationOption>,
+
+    /// Connection logging to CloudWatch Logs (AWS: `ConnectionLogOptions`). Default: disabled.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub connection_log_options: Option<ConnectionLogOptions>,
+
+    /// Up to two DNS server IP addresses pushed to clients (AWS: `DnsServers`). Empty: clients keep
+    /// their own resolver. Changing it drops live VPN connections.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(length(max = 2), inner(length(max = 45)))]
+    #[x_kube(validation = Rule::new("self.all(s, isIP(s))").message("dnsServers must be IP addresses (at most 2)"))]
+    pub dns_servers: Vec<String>,
+
+    /// Free-text description (AWS: `Description`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = 255))]
+    pub description: Option<String>,
+
+    /// Route only traffic for the endpoint's routes through the VPN (AWS: `SplitTunnel`). Default:
+    /// false (all traffic through the VPN). Changing it drops live VPN connections.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub split_tunnel: Option<bool>,
+
+    /// Transport protocol of the VPN session (AWS: `TransportProtocol`): `udp` (default) or `tcp`.
+    /// Immutable: AWS cannot modify it.
+    #[serde(default)]
+    #[x_kube(validation = Rule::new("self == oldSelf").message("transportProtocol is immutable: AWS cannot change it; create a new ClientVpnEndpoint instead"))]
+    pub transport_protocol: TransportProtocol,
+
+    /// Port of the VPN endpoint (AWS: `VpnPort`): 443 (default) or 1194. Changing it drops live
+    /// VPN connections.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(extend("enum" = [443, 1194]))]
+    pub vpn_port: Option<i32>,
+
+    /// ID of the VPC whose security groups apply to the endpoint (AWS: `VpcId`). Required when
+    /// `securityGroupIds` is set; without it, the first target network fixes the VPC.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(regex(pattern = r"^vpc-[0-9a-f]{8,17}$"))]
+    pub vpc_id: Option<String>,
+
+    /// Up to five security groups applied to the endpoint's network interfaces (AWS:
+    /// `SecurityGroupId.N`). Requires `vpcId`; empty means the VPC's default security group.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(length(max = 5), inner(regex(pattern = r"^sg-[0-9a-f]{8,17}$")))]
+    pub security_group_ids: Vec<String>,
+
+    /// Self-service portal for clients to download configuration (AWS: `SelfServicePortal`):
+    /// `enabled` or `disabled`. Not available with certificate-authentication only. Default: AWS's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub self_service_portal: Option<SelfServicePortal>,
+
+    /// A Lambda function that authorizes new connections (AWS: `ClientConnectOptions`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_connect_options: Option<ClientConnectOptions>,
+
+    /// Maximum VPN session duration in hours (AWS: `SessionTimeoutHours`): 8, 10, 12 or 24
+    /// (default 24). Lowering it drops sessions older than the new limit.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(extend("enum" = [8, 10, 12, 24]))]
+    pub session_timeout_hours: Option<i32>,
+
+    /// Text shown by the AWS VPN client when a session starts (AWS: `ClientLoginBannerOptions`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_login_banner_options: Option<ClientLoginBannerOptions>,
+
+    /// Disconnect clients when the session timeout is reached instead of asking them to
+    /// re-authenticate (AWS: `DisconnectOnSessionTimeout`). Default: AWS's (true).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub disconnect_on_session_timeout: Option<bool>,
+
+    /// Enforce the endpoint's routes on the client device (AWS: `ClientRouteEnforcementOptions`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_route_enforcement_options: Option<ClientRouteEnforcementOptions>,
+
+    /// IP address type of the endpoint itself (AWS: `EndpointIpAddressType`): `ipv4` (default),
+    /// `ipv6` or `dual-stack`. Immutable: AWS cannot modify it.
+    #[serde(default)]
+    #[x_kube(validation = Rule::new("self == oldSelf").message("endpointIpAddressType is immutable: AWS cannot change it; create a new ClientVpnEndpoint instead"))]
+    pub endpoint_ip_address_type: IpAddressType,
+
+    /// IP address type of the traffic carried by the VPN (AWS: `TrafficIpAddressType`): `ipv4`
+    /// (default), `ipv6` or `dual-stack`. Immutable: AWS cannot modify it.
+    #[serde(default)]
+    #[x_kube(validation = Rule::new("self == oldSelf").message("trafficIpAddressType is immutable: AWS cannot change it; create a new ClientVpnEndpoint instead"))]
+    pub traffic_ip_address_type: IpAddressType,
+
+    /// Attach the endpoint to a transit gateway instead of a VPC (AWS:
+    /// `TransitGatewayConfiguration`). Such endpoints start in `pending`. Excludes `vpcId` and
+    /// `securityGroupIds`. Immutable: AWS cannot modify it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[x_kube(validation = Rule::new("self == oldSelf").message("transitGatewayConfiguration is immutable: AWS cannot change it; create a new ClientVpnEndpoint instead"))]
+    pub transit_gateway_configuration: Option<TransitGatewayConfiguration>,
+
+    /// Device posture checks by a trust provider (AWS: `DevicePostureOptions`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub device_posture_options: Option<DevicePostureOptions>,
+
+    /// Tags for the AWS endpoint, merged with the operator's ownership tags (`clientvpn.io/*`).
+    /// At most 46 tags; keys may not start with `aws:` or `clientvpn.io/`.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    #[schemars(extend("maxProperties" = 46))]
+    #[x_kube(validation = Rule::new("self.all(k, size(k) <= 127 && size(self[k]) <= 256 && !k.startsWith('aws:') && !k.startsWith('clientvpn.io/'))")
+        .message("tags: keys are at most 127 characters, values at most 256, and keys may not start with aws: or clientvpn.io/"))]
+    pub tags: BTreeMap<String, String>,
+
+    /// What happens to the AWS endpoint when this object is deleted: `Delete` (default) removes
+    /// it, and the object stays until AWS reports it gone; `Retain` leaves it in AWS.
+    #[serde(default)]
+    pub deletion_policy: DeletionPolicy,
+}
+
+/// One way clients authenticate (AWS: `ClientVpnAuthenticationRequest`).
+#[derive(KubeSchema, Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[x_kube(
+    validation = Rule::new("self.type != 'certificate-authentication' || has(self.mutualAuthentication)")
+        .message("certificate-authentication needs mutualAuthentication"),
+    validation = Rule::new("self.type != 'directory-service-authentication' || has(self.activeDirectory)")
+        .message("directory-service-authentication needs activeDirectory"),
+    validation = Rule::new("self.type != 'federated-authentication' || has(self.federatedAuthentication)")
+        .message("federated-authentication needs federatedAuthentication")
+)]
+#[serde(rename_all = "camelCase")]
+pub struct AuthenticationOption {
+    /// Authentication type (AWS: `Type`): `certificate-authentication`,
+    /// `directory-service-authentication` or `federated-authentication`.
+    #[serde(rename = "type")]
+    pub type_: AuthenticationType,
+
+    /// Mutual TLS: required for `certificate-authentication` (AWS: `MutualAuthentication`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mutual_authentication: Option<MutualAuthentication>,
+
+    /// AWS Directory Service: required for `directory-service-authentication` (AWS: `ActiveDirectory`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub active_directory: Option<ActiveDirectory>,
+
+    /// SAML 2.0 identity provider: required for `federated-authentication` (AWS: `FederatedAuthentication`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub federated_authentication: Option<FederatedAuthentication>,
+}
+
+/// Client authentication types accepted by AWS.
+#[derive(JsonSchema, Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case")]
+pub enum AuthenticationType {
+    CertificateAuthentication,
+    DirectoryServiceAuthentication,
+    FederatedAuthentication,
+}
+
+/// Mutual (certificate) authentication settings.
+#[derive(JsonSchema, Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct MutualAuthentication {
+    /// ACM ARN of the client root certificate chain (AWS: `ClientRootCertificateChainArn`).
+    /// Needed only when client certificates are signed by a different CA than the server's.
+    #[schemars(length(max = 2048), regex(pattern = r"^arn:aws[a-z-]*:acm:[a-z0-9-]+:[0-9]{12}:certificate/.+$"))]
+    pub client_root_certificate_chain_arn: String,
+}
+
+/// Active Directory authentication settings.
+#[derive(JsonSchema, Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct ActiveDirectory {
+    /// ID of the AWS Directory Service directory, e.g. `d-1234567890` (AWS: `DirectoryId`).
+    #[schemars(regex(pattern = r"^d-[0-9a-f]{10}$"))]
+    pub directory_id: String,
+}
+
+/// SAML federated authentication settings.
+#[derive(JsonSchema, Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct FederatedAuthentication {
+    /// IAM SAML identity provider ARN (AWS: `SAMLProviderArn`).
+    #[schemars(length(max = 2048), regex(pattern = r"^arn:aws[a-z-]*:iam::[0-9]{12}:saml-provider/.+$"))]
+    pub saml_provider_arn: String,
+
+    /// IAM SAML identity provider ARN for the self-service portal (AWS: `SelfServiceSAMLProviderArn`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = 2048), regex(pattern = r"^arn:aws[a-z-]*:iam::[0-9]{12}:saml-provider/.+$"))]
+    pub self_service_saml_provider_arn: Option<String>,
+}
+
+/// Connection logging settings (AWS: `ConnectionLogOptions`).
+#[derive(KubeSchema, Serialize, Deserialize, Clone, Debug, PartialEq, Default)]
+#[x_kube(validation = Rule::new("!self.enabled || has(self.cloudwatchLogGroup)")
+    .message("connectionLogOptions.cloudwatchLogGroup is required when enabled is true"))]
+#[serde(rename_all = "camelCase")]
+pub struct ConnectionLogOptions {
+    /// Whether connection logging is on (AWS: `Enabled`).
+    pub enabled: bool,
+    /// CloudWatch Logs log group name (AWS: `CloudwatchLogGroup`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(min = 1, max = 512))]
+    pub cloudwatch_log_group: Option<String>,
+    /// CloudWatch Logs log stream name (AWS: `CloudwatchLogStream`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(min = 1, max = 512))]
+    pub cloudwatch_log_stream: Option<String>,
+    /// Include the authorization policy context in logs (AWS: `IncludeAuthorizationPolicyContext`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub include_authorization_policy_context: Option<bool>,
+}
+
+/// Client-connect handler settings (AWS: `ClientConnectOptions`).
+#[derive(KubeSchema, Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[x_kube(validation = Rule::new("!self.enabled || has(self.lambdaFunctionArn)")
+    .message("clientConnectOptions.lambdaFunctionArn is required when enabled is true"))]
+#[serde(rename_all = "camelCase")]
+pub struct ClientConnectOptions {
+    /// Whether the client-connect handler runs (AWS: `Enabled`).
+    pub enabled: bool,
+    /// ARN of the Lambda function (AWS: `LambdaFunctionArn`); its name must start with `AWSClientVPN-`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = 2048), regex(pattern = r"^arn:aws[a-z-]*:lambda:.+$"))]
+    pub lambda_function_arn: Option<String>,
+}
+
+/// Login banner settings (AWS: `ClientLoginBannerOptions`).
+#[derive(KubeSchema, Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[x_kube(validation = Rule::new("!self.enabled || has(self.bannerText)")
+    .message("clientLoginBannerOptions.bannerText is required when enabled is true"))]
+#[serde(rename_all = "camelCase")]
+pub struct ClientLoginBannerOptions {
+    /// Whether the banner is shown (AWS: `Enabled`).
+    pub enabled: bool,
+    /// Banner text, at most 1400 UTF-8 characters (AWS: `BannerText`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = 1400))]
+    pub banner_text: Option<String>,
+}
+
+/// Client route enforcement settings (AWS: `ClientRouteEnforcementOptions`).
+#[derive(JsonSchema, Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct ClientRouteEnforcementOptions {
+    /// Whether the client enforces the endpoint's routes (AWS: `Enforced`).
+    pub enforced: bool,
+}
+
+/// Transit gateway attachment (AWS: `TransitGatewayConfiguration`).
+#[derive(JsonSchema, Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct TransitGatewayConfiguration {
+    /// ID of the transit gateway, e.g. `tgw-0123456789abcdef0` (AWS: `TransitGatewayId`).
+    #[schemars(regex(pattern = r"^tgw-[0-9a-f]{8,17}$"))]
+    pub transit_gateway_id: String,
+    /// Availability zone names, e.g. `us-east-1a` (AWS: `AvailabilityZone.N`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub availability_zones: Vec<String>,
+    /// Availability zone IDs, e.g. `use1-az1` (AWS: `AvailabilityZoneId.N`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub availability_zone_ids: Vec<String>,
+}
+
+/// Device posture settings (AWS: `DevicePostureOptions`).
+#[derive(JsonSchema, Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct DevicePostureOptions {
+    /// Whether device posture is checked (AWS: `Enabled`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub enabled: Option<bool>,
+    /// Trust providers that assess devices (AWS: `TrustProvider.N`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub trust_providers: Vec<TrustProvider>,
+}
+
+/// A device trust provider (AWS: `ClientVpnTrustProviderRequest`).
+#[derive(JsonSchema, Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct TrustProvider {
+    /// Provider type (AWS: `TrustProviderType`): `crowdstrike`, `jamf` or `jumpcloud`.
+    pub trust_provider_type: TrustProviderType,
+    /// Tenant ID at the provider (AWS: `TenantId`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tenant_id: Option<String>,
+    /// URL of the provider's public signing key (AWS: `PublicSigningKeyUrl`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub public_signing_key_url: Option<String>,
+}
+
+/// Device trust provider types accepted by AWS.
+#[derive(JsonSchema, Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum TrustProviderType {
+    Crowdstrike,
+    Jamf,
+    Jumpcloud,
+}
+
+/// VPN transport protocol.
+#[derive(JsonSchema, Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum TransportProtocol {
+    #[default]
+    Udp,
+    Tcp,
+}
+
+/// Self-service portal setting.
+#[derive(JsonSchema, Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum SelfServicePortal {
+    Enabled,
+    Disabled,
+}
+
+/// IP address type of the endpoint or of its traffic.
+#[derive(JsonSchema, Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, Default)]
+#[serde(rename_all = "kebab-case")]
+pub enum IpAddressType {
+    #[default]
+    Ipv4,
+    Ipv6,
+    DualStack,
+}
+
+/// What the operator does with the AWS endpoint when the object is deleted.
+#[derive(JsonSchema, Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum DeletionPolicy {
+    /// Delete the AWS endpoint; the object stays until AWS reports it gone.
+    #[default]
+    Delete,
+    /// Leave the AWS endpoint in place and only remove the object.
+    Retain,
+}
+
+/// The wire value of a spec enum, as AWS spells it.
+pub trait WireValue {
+    /// The AWS wire string, e.g. `certificate-authentication`.
+    fn wire(&self) -> &'static str;
+}
+
+impl WireValue for AuthenticationType {
+    fn wire(&self) -> &'static str {
+        match self {
+            Self::CertificateAuthentication => "certificate-authentication",
+            Self::DirectoryServiceAuthentication => "directory-service-authentication",
+            Self::FederatedAuthentication => "federated-authentication",
+        }
+    }
+}
+
+impl WireValue for TransportProtocol {
+    fn wire(&self) -> &'static str {
+        match self {
+            Self::Udp => "udp",
+            Self::Tcp => "tcp",
+        }
+    }
+}
+
+impl WireValue for SelfServicePortal {
+    fn wire(&self) -> &'static str {
+        match self {
+            Self::Enabled => "enabled",
+            Self::Disabled => "disabled",
+        }
+    }
+}
+
+impl WireValue for IpAddressType {
+    fn wire(&self) -> &'static str {
+        match self {
+            Self::Ipv4 => "ipv4",
+            Self::Ipv6 => "ipv6",
+            Self::DualStack => "dual-stack",
+        }
+    }
+}
+
+impl WireValue for TrustProviderType {
+    fn wire(&self) -> &'static str {
+        match self {
+            Self::Crowdstrike => "crowdstrike",
+            Self::Jamf => "jamf",
+            Self::Jumpcloud => "jumpcloud",
+        }
+    }
+}

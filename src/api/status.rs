@@ -1,0 +1,68 @@
+//! `ClientVpnEndpoint.status`: what AWS reported, and kstatus-style conditions.
+
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition;
+use kube::KubeSchema;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+/// Observed state of the AWS endpoint, written only by the operator.
+#[derive(KubeSchema, Serialize, Deserialize, Clone, Debug, Default, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct ClientVpnEndpointStatus {
+    /// ID of the AWS endpoint, e.g. `cvpn-endpoint-0123456789abcdef0`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_vpn_endpoint_id: Option<String>,
+
+    /// DNS name clients connect to, e.g. `*.cvpn-endpoint-….prod.clientvpn.us-east-1.amazonaws.com`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dns_name: Option<String>,
+
+    /// AWS's own status of the endpoint: `pending-associate`, `available`, `deleting`, `deleted`
+    /// or `pending` (transit gateway endpoints).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<EndpointStatus>,
+
+    /// URL of the self-service portal, when enabled.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub self_service_portal_url: Option<String>,
+
+    /// When AWS created the endpoint, as AWS reports it (e.g. `2019-07-08T11:37:27`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub creation_time: Option<String>,
+
+    /// AWS region the endpoint lives in.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub region: Option<String>,
+
+    /// The `metadata.generation` this status describes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub observed_generation: Option<i64>,
+
+    /// `Ready` (AWS matches the spec and the endpoint is usable), and while true, `Reconciling`
+    /// (the operator is working towards the spec) and `Stalled` (it cannot progress without help).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[x_kube(merge_strategy = ListMerge::Map(vec!["type".into()]))]
+    pub conditions: Vec<Condition>,
+}
+
+/// AWS's status object of an endpoint.
+#[derive(JsonSchema, Serialize, Deserialize, Clone, Debug, Default, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct EndpointStatus {
+    /// Status code, e.g. `pending-associate` or `available`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub code: Option<String>,
+    /// AWS's message about the status, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+}
+
+/// Condition types written by the operator.
+pub mod condition {
+    /// True when AWS matches the spec and the endpoint is usable.
+    pub const READY: &str = "Ready";
+    /// Present (True) while the operator is working towards the spec.
+    pub const RECONCILING: &str = "Reconciling";
+    /// Present (True) while the operator cannot progress without a spec change or help.
+    pub const STALLED: &str = "Stalled";
+}

@@ -1,0 +1,175 @@
+//! AWS errors, classified once into what the controller should do about them.
+
+/// What the controller does about a failed AWS call.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ErrorKind {
+    /// The request itself is wrong or not allowed: stop and report until the spec changes.
+    Terminal,
+    /// Throttling, server errors, timeouts, transient states: retry with backoff.
+    Retryable,
+    /// The resource does not exist.
+    NotFound,
+}
+
+impl ErrorKind {
+    /// Bounded label for metrics and event reasons.
+    pub fn category(self) -> &'static str {
+        match self {
+            Self::Terminal => "AwsTerminal",
+            Self::Retryable => "AwsRetryable",
+            Self::NotFound => "AwsNotFound",
+        }
+    }
+}
+
+/// A failed EC2 call, with AWS's code, message and request ID when there is one.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{operation}: {code}: {message}")]
+pub struct CloudError {
+    /// The EC2 action, e.g. `CreateClientVpnEndpoint`.
+    pub operation: &'static str,
+    /// AWS's error code, or a local one (`DispatchFailure`, `Timeout`, …) when no answer came.
+    pub code: String,
+    /// AWS's message, verbatim.
+    pub message: String,
+    /// AWS request ID (from the `x-amzn-RequestId` header), for support cases.
+    pub request_id: Option<String>,
+    /// What to do about it.
+    pub kind: ErrorKind,
+}
+
+impl CloudError {
+    /// An error from an AWS answer, classified by its code and HTTP status.
+    pub fn from_service(
+        operation: &'static str,
+        code: &str,
+        message: &str,
+        http_status: Option<u16>,
+        request_id: Option<String>,
+    ) -> Self {
+        Self {
+            operation,
+            code: code.to_string(),
+            message: message.to_string(),
+            request_id,
+            kind: classify(code, http_status),
+        }
+    }
+
+    /// An error where no usable answer came back (connection, timeout, parse failure): retryable.
+    pub fn transport(operation: &'static str, code: &str, message: impl Into<String>) -> Self {
+        Self {
+            operation,
+            code: code.to_string(),
+            message: message.into(),
+            request_id: None,
+            kind: ErrorKind::Retryable,
+        }
+    }
+
+    /// True when AWS says the resource does not exist.
+    pub fn is_not_found(&self) -> bool {
+        self.kind == ErrorKind::NotFound
+    }
+}
+
+/// Codes that mean "try again later" although they are not HTTP 5xx.
+const RETRYABLE_CODES: &[&str] = &[
+    "RequestLimitExceeded",
+    "Throttling",
+    "ThrottlingException",
+    "RequestThrottled",
+    "EC2ThrottledException",
+    "BandwidthLimitExceeded",
+    "PriorRequestNotComplete",
+    "RequestTimeout",
+    "RequestTimeoutException",
+    "InternalError",
+    "InternalFailure",
+    "ServerInternal",
+    "Unavailable",
+    "ServiceUnavailable",
+    "IncorrectState",
+    "ConcurrentMutationLimitExceeded",
+    // The endpoint still has associations (teardown in progress) or has none yet.
+    "ClientVpnEndpointAssociationExists",
+    "InvalidClientVpnActiveAssociationNotFound",
+];
+
+/// Classify an AWS error code (and HTTP status, when known) into what the controller should do.
+///
+/// Not-found codes first, then the known transient ones; any other 4xx (validation,
+/// `IdempotentParameterMismatch`, `UnauthorizedOperation`, quotas, duplicates) is terminal; 5xx
+/// and unknown statuses are retryable.
+pub fn classify(code: &str, http_status: Option<u16>) -> ErrorKind {
+    let not_found = code.ends_with(".NotFound")
+        || (code.ends_with("NotFound") && code != "InvalidClientVpnActiveAssociationNotFound");
+    if not_found {
+        return ErrorKind::NotFound;
+    }
+    if RETRYABLE_CODES.contains(&code) {
+        return ErrorKind::Retryable;
+    }
+    match http_status {
+        Some(status) if status >= 500 => ErrorKind::Retryable,
+        Some(status) if (400..500).contains(&status) => ErrorKind::Terminal,
+        _ if code.starts_with("Invalid")
+            || code.starts_with("Missing")
+            || code.ends_with("LimitExceeded")
+            || code == "IdempotentParameterMismatch"
+            || code == "UnauthorizedOperation"
+            || code == "AuthFailure" =>
+        {
+            ErrorKind::Terminal
+        }
+        _ => ErrorKind::Retryable,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_documented_code_gets_its_class() {
+        use ErrorKind::*;
+        let table: &[(&str, Option<u16>, ErrorKind)] = &[
+            ("InvalidClientVpnEndpointId.NotFound", Some(400), NotFound),
+            ("InvalidClientVpnAssociationIdNotFound", Some(400), NotFound),
+            ("InvalidClientVpnEndpointAuthorizationRuleNotFound", Some(400), NotFound),
+            ("InvalidClientVpnRouteNotFound", Some(400), NotFound),
+            ("InvalidClientVpnSubnetId.NotFound", Some(400), NotFound),
+            ("InvalidClientVpnActiveAssociationNotFound", Some(400), Retryable),
+            ("ClientVpnEndpointAssociationExists", Some(400), Retryable),
+            ("IncorrectState", Some(400), Retryable),
+            ("RequestLimitExceeded", Some(503), Retryable),
+            ("RequestLimitExceeded", None, Retryable),
+            ("InternalError", Some(500), Retryable),
+            ("ServiceUnavailable", Some(503), Retryable),
+            ("SomethingNew", Some(502), Retryable),
+            ("SomethingNew", None, Retryable),
+            ("InvalidParameterValue", Some(400), Terminal),
+            ("InvalidParameterCombination", Some(400), Terminal),
+            ("MissingParameter", Some(400), Terminal),
+            ("UnknownParameter", Some(400), Terminal),
+            ("IdempotentParameterMismatch", Some(400), Terminal),
+            ("UnauthorizedOperation", Some(403), Terminal),
+            ("AuthFailure", Some(401), Terminal),
+            ("ClientVpnEndpointLimitExceeded", Some(400), Terminal),
+            ("ClientVpnEndpointLimitExceeded", None, Terminal),
+            ("InvalidClientVpnDuplicateRoute", Some(400), Terminal),
+            ("InvalidClientVpnDuplicateAuthorizationRule", None, Terminal),
+            ("InvalidClientVpnSubnetId.DuplicateAz", Some(400), Terminal),
+        ];
+        for (code, status, want) in table {
+            assert_eq!(classify(code, *status), *want, "{code} with HTTP {status:?}");
+        }
+    }
+
+    #[test]
+    fn transport_failures_are_retryable_and_keep_the_message() {
+        let err = CloudError::transport("DescribeClientVpnEndpoints", "DispatchFailure", "connection refused");
+        assert_eq!(err.kind, ErrorKind::Retryable);
+        assert_eq!(err.to_string(), "DescribeClientVpnEndpoints: DispatchFailure: connection refused");
+    }
+}

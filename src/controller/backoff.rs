@@ -1,0 +1,134 @@
+//! Per-object retry gate: exponential backoff after retryable errors, a long pause after
+//! terminal ones, both forgotten when the spec (generation) or deletion state changes.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use crate::cloud::ErrorKind;
+
+/// What an entry is valid for: a spec change or a deletion request re-opens the gate.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Attempt {
+    pub generation: Option<i64>,
+    pub deleting: bool,
+}
+
+#[derive(Debug)]
+struct Entry {
+    attempt: Attempt,
+    failures: u32,
+    retry_at: Instant,
+}
+
+/// Backoff state for every object, keyed by UID.
+#[derive(Debug)]
+pub struct Backoffs {
+    entries: Mutex<HashMap<String, Entry>>,
+    base: Duration,
+    max: Duration,
+    stalled_retry: Duration,
+}
+
+impl Backoffs {
+    /// Retryable failures wait `base`, `2·base`, … up to `max`; terminal ones `stalled_retry`.
+    pub fn new(base: Duration, max: Duration, stalled_retry: Duration) -> Self {
+        Self {
+            entries: Mutex::new(HashMap::new()),
+            base,
+            max,
+            stalled_retry,
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Entry>> {
+        self.entries.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// How long this attempt must still wait, or `None` when it may go ahead.
+    pub fn wait(&self, uid: &str, attempt: Attempt, now: Instant) -> Option<Duration> {
+        let entries = self.lock();
+        let entry = entries.get(uid).filter(|e| e.attempt == attempt)?;
+        (entry.retry_at > now).then(|| entry.retry_at - now)
+    }
+
+    /// Record a failure and return how long to wait before the next attempt.
+    pub fn failed(&self, uid: &str, attempt: Attempt, kind: ErrorKind, now: Instant) -> Duration {
+        let mut entries = self.lock();
+        let failures = entries
+            .get(uid)
+            .filter(|e| e.attempt == attempt)
+            .map_or(1, |e| e.failures.saturating_add(1));
+        let delay = match kind {
+            ErrorKind::Terminal => self.stalled_retry,
+            ErrorKind::Retryable | ErrorKind::NotFound => {
+                let factor = 2u32.saturating_pow(failures.saturating_sub(1).min(20));
+                self.base.saturating_mul(factor).min(self.max)
+            }
+        };
+        entries.insert(uid.to_string(), Entry { attempt, failures, retry_at: now + delay });
+        delay
+    }
+
+    /// The remaining wait recorded for an object, whatever the attempt (for the error policy).
+    pub fn remaining(&self, uid: &str, now: Instant) -> Option<Duration> {
+        self.lock().get(uid).map(|e| e.retry_at.saturating_duration_since(now))
+    }
+
+    /// Forget an object's failures (after a success, or once it is gone).
+    pub fn clear(&self, uid: &str) {
+        self.lock().remove(uid);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SPEC_1: Attempt = Attempt { generation: Some(1), deleting: false };
+
+    fn backoffs() -> Backoffs {
+        Backoffs::new(Duration::from_secs(1), Duration::from_secs(8), Duration::from_secs(600))
+    }
+
+    #[test]
+    fn retryable_failures_double_up_to_the_cap() {
+        let b = backoffs();
+        let now = Instant::now();
+        let delays: Vec<u64> = (0..6).map(|_| b.failed("u", SPEC_1, ErrorKind::Retryable, now).as_secs()).collect();
+        assert_eq!(delays, vec![1, 2, 4, 8, 8, 8]);
+    }
+
+    #[test]
+    fn the_gate_holds_until_the_delay_passes() {
+        let b = backoffs();
+        let now = Instant::now();
+        b.failed("u", SPEC_1, ErrorKind::Retryable, now);
+        assert_eq!(b.wait("u", SPEC_1, now), Some(Duration::from_secs(1)));
+        assert_eq!(b.wait("u", SPEC_1, now + Duration::from_secs(1)), None);
+        assert_eq!(b.wait("other", SPEC_1, now), None);
+    }
+
+    #[test]
+    fn terminal_failures_wait_until_the_spec_changes() {
+        let b = backoffs();
+        let now = Instant::now();
+        assert_eq!(b.failed("u", SPEC_1, ErrorKind::Terminal, now), Duration::from_secs(600));
+        assert!(b.wait("u", SPEC_1, now + Duration::from_secs(300)).is_some());
+        let spec_2 = Attempt { generation: Some(2), deleting: false };
+        assert_eq!(b.wait("u", spec_2, now), None, "a new generation goes ahead at once");
+        let deleting = Attempt { generation: Some(1), deleting: true };
+        assert_eq!(b.wait("u", deleting, now), None, "a deletion request goes ahead at once");
+    }
+
+    #[test]
+    fn clear_forgets_failures() {
+        let b = backoffs();
+        let now = Instant::now();
+        b.failed("u", SPEC_1, ErrorKind::Retryable, now);
+        b.failed("u", SPEC_1, ErrorKind::Retryable, now);
+        b.clear("u");
+        assert_eq!(b.wait("u", SPEC_1, now), None);
+        assert_eq!(b.failed("u", SPEC_1, ErrorKind::Retryable, now), Duration::from_secs(1));
+    }
+}

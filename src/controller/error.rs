@@ -1,0 +1,69 @@
+//! Errors of one reconcile, each named for the step that failed.
+
+use crate::cloud::{CloudError, ErrorKind};
+
+/// A failed reconcile step.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// An AWS call failed.
+    #[error(transparent)]
+    Aws(#[from] CloudError),
+
+    /// No region in the spec and none configured for the operator.
+    #[error("no AWS region: set spec.region, or give the operator AWS_REGION / --region")]
+    MissingRegion,
+
+    /// Adding the finalizer failed.
+    #[error("adding the finalizer failed")]
+    AddFinalizer(#[source] kube::Error),
+
+    /// Removing the finalizer failed.
+    #[error("removing the finalizer failed")]
+    RemoveFinalizer(#[source] kube::Error),
+
+    /// Writing status failed.
+    #[error("writing status failed")]
+    PatchStatus(#[source] kube::Error),
+
+    /// The object lacks a field the API server always sets.
+    #[error("object has no {0}")]
+    MissingMetadata(&'static str),
+}
+
+impl Error {
+    /// How the controller treats the error: terminal ones stall until the spec changes.
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            Self::Aws(err) => err.kind,
+            Self::MissingRegion | Self::MissingMetadata(_) => ErrorKind::Terminal,
+            Self::AddFinalizer(_) | Self::RemoveFinalizer(_) | Self::PatchStatus(_) => ErrorKind::Retryable,
+        }
+    }
+
+    /// Bounded label for metrics and the Warning event's reason.
+    pub fn category(&self) -> &'static str {
+        match self {
+            Self::Aws(err) => err.kind.category(),
+            Self::MissingRegion => "MissingRegion",
+            Self::AddFinalizer(_) => "AddFinalizer",
+            Self::RemoveFinalizer(_) => "RemoveFinalizer",
+            Self::PatchStatus(_) => "PatchStatus",
+            Self::MissingMetadata(_) => "MissingMetadata",
+        }
+    }
+
+    /// The whole chain of causes, once, for events and conditions; with AWS's request ID.
+    pub fn report(&self) -> String {
+        let mut text = self.to_string();
+        let mut source = std::error::Error::source(self);
+        while let Some(cause) = source {
+            text.push_str(": ");
+            text.push_str(&cause.to_string());
+            source = cause.source();
+        }
+        if let Self::Aws(CloudError { request_id: Some(id), .. }) = self {
+            text.push_str(&format!(" (request ID {id})"));
+        }
+        text
+    }
+}

@@ -1,0 +1,102 @@
+//! The controller: wiring, context, and reconcile (observe → plan → act).
+
+mod backoff;
+mod cluster;
+mod error;
+pub mod plan;
+mod reconcile;
+pub mod status;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures::StreamExt;
+use kube::api::{Api, ListParams};
+use kube::runtime::{Controller, controller, watcher};
+use kube::Client;
+use tracing::{debug, info, warn};
+
+use crate::api::ClientVpnEndpoint;
+use crate::cloud::ClientVpnApi;
+
+pub use backoff::{Attempt, Backoffs};
+pub use cluster::{Cluster, KubeCluster, Notice};
+pub use error::Error;
+pub use reconcile::{creation_tags, error_policy, reconcile};
+
+/// Operator settings that reconcile reads.
+#[derive(Clone, Debug)]
+pub struct Settings {
+    /// Region for objects without `spec.region`.
+    pub default_region: Option<String>,
+    /// Value of the `clientvpn.io/cluster` ownership tag.
+    pub cluster_name: String,
+    /// How often every object is looked at again when nothing happens (drift detection).
+    pub resync_interval: Duration,
+    /// How soon to look again while AWS is mid-transition (creating, deleting).
+    pub poll_interval: Duration,
+    /// How long a terminal error pauses an object whose spec does not change.
+    pub stalled_retry_interval: Duration,
+    /// First retry delay after a retryable error (doubles up to five minutes).
+    pub retry_base: Duration,
+}
+
+/// Longest wait between retries of a retryable error.
+pub const MAX_RETRY: Duration = Duration::from_secs(300);
+
+/// Everything reconcile needs: AWS, Kubernetes, settings and per-object backoff.
+pub struct Context {
+    pub cloud: Arc<dyn ClientVpnApi>,
+    pub cluster: Arc<dyn Cluster>,
+    pub backoffs: Backoffs,
+    pub settings: Settings,
+}
+
+impl Context {
+    pub fn new(cloud: Arc<dyn ClientVpnApi>, cluster: Arc<dyn Cluster>, settings: Settings) -> Self {
+        let backoffs = Backoffs::new(settings.retry_base, MAX_RETRY, settings.stalled_retry_interval);
+        Self { cloud, cluster, backoffs, settings }
+    }
+}
+
+/// Fail fast, with a hint, when the CRD is not installed.
+pub async fn check_crd_installed(client: &Client) -> Result<(), String> {
+    let api: Api<ClientVpnEndpoint> = Api::all(client.clone());
+    match api.list(&ListParams::default().limit(1)).await {
+        Ok(_) => Ok(()),
+        Err(kube::Error::Api(status)) if status.is_not_found() => Err(
+            "the ClientVpnEndpoint CRD is not installed: kubectl apply -f crds/clientvpn.io_clientvpnendpoints.yaml".into(),
+        ),
+        Err(err) => Err(format!("cannot reach the Kubernetes API: {err}")),
+    }
+}
+
+/// Run the controller until `shutdown` resolves.
+pub async fn run(
+    client: Client,
+    namespace: Option<String>,
+    concurrency: u16,
+    ctx: Arc<Context>,
+    shutdown: impl std::future::Future<Output = ()> + Send + Sync + 'static,
+) {
+    let api: Api<ClientVpnEndpoint> = match &namespace {
+        Some(ns) => Api::namespaced(client, ns),
+        None => Api::all(client),
+    };
+    info!(namespace = namespace.as_deref().unwrap_or("<all>"), "controller starting");
+    Controller::new(api, watcher::Config::default().any_semantic())
+        .with_config(controller::Config::default().concurrency(concurrency))
+        .graceful_shutdown_on(shutdown)
+        .run(reconcile, error_policy, ctx)
+        .for_each(|result| async move {
+            match result {
+                Ok((object, action)) => debug!(object = %object, ?action, "reconciled"),
+                Err(controller::Error::ReconcilerFailed(err, object)) => {
+                    warn!(object = %object, category = err.category(), error = %err.report(), "reconcile failed")
+                }
+                Err(err) => warn!(error = %err, "controller error"),
+            }
+        })
+        .await;
+    info!("controller stopped");
+}

@@ -1,0 +1,274 @@
+//! One reconcile: gate → observe → plan → act → status.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
+use k8s_openapi::jiff::Timestamp;
+use kube::ResourceExt;
+use kube::runtime::controller::Action;
+use tracing::{info, instrument, warn};
+
+use super::backoff::Attempt;
+use super::cluster::Notice;
+use super::plan::{Desired, Observation, Outcome, Plan, Step, plan};
+use super::status::{EndpointFacts, Health, compute_status};
+use super::{Context, Error};
+use crate::api::{ClientVpnEndpoint, FINALIZER, tags};
+use crate::cloud::{CreateEndpoint, ErrorKind, ObservedEndpoint, status_code};
+
+/// Reconcile one object. Failures are reported on the object (status + Warning event) and
+/// returned so the controller logs them; the backoff gate keeps retries slow.
+#[instrument(skip_all, fields(object = %format!("{}/{}", obj.namespace().unwrap_or_default(), obj.name_any())))]
+pub async fn reconcile(obj: Arc<ClientVpnEndpoint>, ctx: Arc<Context>) -> Result<Action, Error> {
+    let uid = obj.uid().ok_or(Error::MissingMetadata("metadata.uid"))?;
+    let attempt = Attempt {
+        generation: obj.metadata.generation,
+        deleting: obj.metadata.deletion_timestamp.is_some(),
+    };
+    if let Some(wait) = ctx.backoffs.wait(&uid, attempt, Instant::now()) {
+        return Ok(Action::requeue(wait));
+    }
+    match reconcile_once(&obj, &ctx, &uid, attempt.deleting).await {
+        Ok(action) => {
+            ctx.backoffs.clear(&uid);
+            Ok(action)
+        }
+        Err(err) => {
+            ctx.backoffs.failed(&uid, attempt, err.kind(), Instant::now());
+            report_failure(&obj, &ctx, &err).await;
+            Err(err)
+        }
+    }
+}
+
+/// Requeue after a failed reconcile: whatever the backoff gate recorded.
+pub fn error_policy(obj: Arc<ClientVpnEndpoint>, _err: &Error, ctx: Arc<Context>) -> Action {
+    let wait = obj
+        .uid()
+        .and_then(|uid| ctx.backoffs.remaining(&uid, Instant::now()))
+        .unwrap_or(ctx.settings.poll_interval);
+    Action::requeue(wait.max(Duration::from_millis(100)))
+}
+
+async fn reconcile_once(obj: &ClientVpnEndpoint, ctx: &Context, uid: &str, deleting: bool) -> Result<Action, Error> {
+    let has_finalizer = obj.finalizers().iter().any(|f| f == FINALIZER);
+    match (deleting, has_finalizer) {
+        (true, false) => Ok(Action::await_change()),
+        (true, true) => cleanup(obj, ctx, uid).await,
+        (false, false) => {
+            // The update this makes triggers the next reconcile.
+            ctx.cluster.add_finalizer(obj).await.map_err(Error::AddFinalizer)?;
+            Ok(Action::await_change())
+        }
+        (false, true) => apply(obj, ctx, uid).await,
+    }
+}
+
+fn desired(obj: &ClientVpnEndpoint, uid: &str) -> Desired {
+    Desired {
+        uid: uid.to_string(),
+        deleting: obj.metadata.deletion_timestamp.is_some(),
+        deletion_policy: obj.spec.deletion_policy,
+    }
+}
+
+/// The region of the object: fixed by status once an endpoint exists, else spec, else default.
+fn region(obj: &ClientVpnEndpoint, ctx: &Context) -> Result<String, Error> {
+    obj.status
+        .as_ref()
+        .and_then(|s| s.region.clone())
+        .or_else(|| obj.spec.region.clone())
+        .or_else(|| ctx.settings.default_region.clone())
+        .ok_or(Error::MissingRegion)
+}
+
+/// Find the object's endpoint: by the ID in status, else by the UID tag.
+async fn observe(obj: &ClientVpnEndpoint, ctx: &Context, region: &str, uid: &str) -> Result<Observation, Error> {
+    let status = obj.status.clone().unwrap_or_default();
+    let by_id = match &status.client_vpn_endpoint_id {
+        Some(id) => ctx.cloud.describe_endpoint(region, id).await?,
+        None => None,
+    };
+    let by_id_is_live = by_id.as_ref().is_some_and(|e| !e.is_going_away());
+    let by_tag = if by_id_is_live {
+        Vec::new()
+    } else {
+        ctx.cloud.find_endpoints_by_tag(region, tags::UID, uid).await?
+    };
+    Ok(Observation {
+        recorded_id: status.client_vpn_endpoint_id,
+        recorded_was_seen: status.creation_time.is_some(),
+        by_id,
+        by_tag,
+    })
+}
+
+async fn apply(obj: &ClientVpnEndpoint, ctx: &Context, uid: &str) -> Result<Action, Error> {
+    let region = region(obj, ctx)?;
+    let observation = observe(obj, ctx, &region, uid).await?;
+    let Plan { steps, outcome } = plan(&desired(obj, uid), &observation);
+    for step in steps {
+        if let Step::Create { client_token } = step {
+            return create(obj, ctx, &region, uid, client_token, &outcome).await;
+        }
+    }
+    match outcome {
+        Outcome::Observed { endpoint, adopted } => {
+            if adopted {
+                let note = format!("found AWS endpoint {} by its {} tag and took it over", endpoint.id, tags::UID);
+                ctx.cluster.publish(obj, Notice::normal("Adopted", "FindEndpoint", note)).await;
+            }
+            let health = Health::of_code(&endpoint.status_code);
+            write_status(obj, ctx, EndpointFacts::observed(&endpoint, &region), &health).await?;
+            Ok(Action::requeue(requeue_for(&endpoint, &ctx.settings)))
+        }
+        Outcome::AwaitingVisibility { endpoint_id } => {
+            let health = Health::Reconciling {
+                reason: "AwaitingVisibility",
+                message: format!("AWS does not list endpoint {endpoint_id} yet"),
+            };
+            write_status(obj, ctx, previous_facts(obj), &health).await?;
+            Ok(Action::requeue(ctx.settings.poll_interval))
+        }
+        Outcome::Stalled { reason, message } => {
+            let health = Health::Stalled { reason: reason.to_string(), message: message.clone() };
+            if write_status(obj, ctx, previous_facts(obj), &health).await? {
+                ctx.cluster.publish(obj, Notice::warning(reason, "Reconcile", message)).await;
+            }
+            Ok(Action::requeue(ctx.settings.resync_interval))
+        }
+        Outcome::Creating { .. } | Outcome::Deleting { .. } | Outcome::Released { .. } => {
+            Ok(Action::requeue(ctx.settings.poll_interval))
+        }
+    }
+}
+
+/// Create the endpoint and record its ID at once, before anything else can fail.
+async fn create(
+    obj: &ClientVpnEndpoint,
+    ctx: &Context,
+    region: &str,
+    uid: &str,
+    client_token: String,
+    outcome: &Outcome,
+) -> Result<Action, Error> {
+    if let Outcome::Creating { recreate_of: Some(old) } = outcome {
+        let note = format!("AWS endpoint {old} was deleted outside the operator; creating a new one");
+        ctx.cluster.publish(obj, Notice::warning("EndpointDeletedOutOfBand", "CreateEndpoint", note)).await;
+    }
+    let request = CreateEndpoint {
+        spec: obj.spec.clone(),
+        client_token,
+        tags: creation_tags(obj, uid, &ctx.settings.cluster_name),
+    };
+    let created = ctx.cloud.create_endpoint(region, &request).await?;
+    info!(endpoint = %created.id, %region, "created endpoint");
+    let health = Health::Reconciling {
+        reason: "Created",
+        message: format!("created AWS endpoint {}", created.id),
+    };
+    write_status(obj, ctx, EndpointFacts::created(&created, region), &health).await?;
+    let note = format!("created AWS endpoint {} in {region}", created.id);
+    ctx.cluster.publish(obj, Notice::normal("Created", "CreateEndpoint", note)).await;
+    Ok(Action::requeue(ctx.settings.poll_interval))
+}
+
+/// The user's tags plus the ownership tags (which win).
+pub fn creation_tags(obj: &ClientVpnEndpoint, uid: &str, cluster_name: &str) -> BTreeMap<String, String> {
+    let mut all = obj.spec.tags.clone();
+    all.insert(tags::UID.into(), uid.into());
+    all.insert(tags::NAMESPACE.into(), obj.namespace().unwrap_or_default());
+    all.insert(tags::NAME.into(), obj.name_any());
+    all.insert(tags::CLUSTER.into(), cluster_name.into());
+    all
+}
+
+async fn cleanup(obj: &ClientVpnEndpoint, ctx: &Context, uid: &str) -> Result<Action, Error> {
+    let observation = match obj.spec.deletion_policy {
+        crate::api::DeletionPolicy::Retain => Observation::default(),
+        crate::api::DeletionPolicy::Delete => {
+            let region = region(obj, ctx)?;
+            observe(obj, ctx, &region, uid).await?
+        }
+    };
+    let Plan { steps, outcome } = plan(&desired(obj, uid), &observation);
+    for step in steps {
+        if let Step::Delete { endpoint_id } = step {
+            let region = region(obj, ctx)?;
+            match ctx.cloud.delete_endpoint(&region, &endpoint_id).await {
+                Err(err) if err.kind == ErrorKind::NotFound => {}
+                other => {
+                    other?;
+                }
+            }
+            let note = format!("deleting AWS endpoint {endpoint_id}");
+            ctx.cluster.publish(obj, Notice::normal("Deleting", "DeleteEndpoint", note)).await;
+        }
+    }
+    match outcome {
+        Outcome::Released { retained } => {
+            let note = match (retained, obj.status.as_ref().and_then(|s| s.client_vpn_endpoint_id.clone())) {
+                (true, Some(id)) => format!("deletionPolicy is Retain: AWS endpoint {id} is left in place"),
+                (true, None) => "deletionPolicy is Retain: nothing in AWS was touched".to_string(),
+                (false, _) => "AWS reports the endpoint gone".to_string(),
+            };
+            let reason = if retained { "Retained" } else { "Deleted" };
+            ctx.cluster.publish(obj, Notice::normal(reason, "RemoveFinalizer", note)).await;
+            ctx.cluster.remove_finalizer(obj).await.map_err(Error::RemoveFinalizer)?;
+            Ok(Action::await_change())
+        }
+        Outcome::Deleting { endpoint_ids } => {
+            let mut facts = previous_facts(obj);
+            facts.status_code = Some(status_code::DELETING.into());
+            let health = Health::Reconciling {
+                reason: "Deleting",
+                message: format!("waiting for AWS to delete {}", endpoint_ids.join(", ")),
+            };
+            write_status(obj, ctx, facts, &health).await?;
+            Ok(Action::requeue(ctx.settings.poll_interval))
+        }
+        _ => Ok(Action::requeue(ctx.settings.poll_interval)),
+    }
+}
+
+/// How soon to look again at a live endpoint: soon while AWS is mid-transition.
+fn requeue_for(endpoint: &ObservedEndpoint, settings: &super::Settings) -> Duration {
+    match endpoint.status_code.as_str() {
+        status_code::PENDING | status_code::DELETING => settings.poll_interval,
+        _ => settings.resync_interval,
+    }
+}
+
+fn previous_facts(obj: &ClientVpnEndpoint) -> EndpointFacts {
+    EndpointFacts::from_status(&obj.status.clone().unwrap_or_default())
+}
+
+/// Write status when it differs from what the object has; true when something was written.
+async fn write_status(obj: &ClientVpnEndpoint, ctx: &Context, facts: EndpointFacts, health: &Health) -> Result<bool, Error> {
+    let previous = obj.status.clone().unwrap_or_default();
+    let now = Time(Timestamp::now());
+    let next = compute_status(&previous, facts, health, obj.metadata.generation, &now);
+    if next == previous {
+        return Ok(false);
+    }
+    ctx.cluster.patch_status(obj, &next).await.map_err(Error::PatchStatus)?;
+    Ok(true)
+}
+
+/// Put a failure on the object: conditions (Stalled for terminal errors) and a Warning event.
+async fn report_failure(obj: &ClientVpnEndpoint, ctx: &Context, err: &Error) {
+    let message = err.report();
+    warn!(category = err.category(), error = %message, "reconcile failed");
+    let health = match err.kind() {
+        ErrorKind::Terminal => Health::Stalled { reason: err.category().to_string(), message: message.clone() },
+        ErrorKind::Retryable | ErrorKind::NotFound => Health::Reconciling { reason: err.category(), message: message.clone() },
+    };
+    if !matches!(err, Error::PatchStatus(_))
+        && let Err(patch_err) = write_status(obj, ctx, previous_facts(obj), &health).await
+    {
+        warn!(error = %patch_err.report(), "recording the failure in status failed");
+    }
+    ctx.cluster.publish(obj, Notice::warning(err.category(), "Reconcile", message)).await;
+}

@@ -1,0 +1,203 @@
+//! Status computation: endpoint facts and health → `ClientVpnEndpointStatus`. Pure.
+
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{Condition, Time};
+
+use crate::api::{ClientVpnEndpointStatus, EndpointStatus, condition};
+use crate::cloud::{CreatedEndpoint, ObservedEndpoint, status_code};
+
+/// How the object is doing, in kstatus terms.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Health {
+    /// AWS matches the spec and the endpoint is usable.
+    Ready { reason: &'static str, message: String },
+    /// Not usable yet, but nothing for the operator to do (e.g. no target network associated).
+    NotReady { reason: &'static str, message: String },
+    /// The operator or AWS is working towards the spec.
+    Reconciling { reason: &'static str, message: String },
+    /// Progress needs a spec change or help.
+    Stalled { reason: String, message: String },
+}
+
+impl Health {
+    /// Health implied by AWS's status code of a live endpoint.
+    pub fn of_code(code: &str) -> Self {
+        match code {
+            status_code::AVAILABLE => Self::Ready {
+                reason: "Available",
+                message: "the endpoint is available".into(),
+            },
+            status_code::PENDING_ASSOCIATE => Self::NotReady {
+                reason: "PendingAssociate",
+                message: "AWS reports pending-associate: associate a target network to make the endpoint available".into(),
+            },
+            status_code::PENDING => Self::Reconciling {
+                reason: "Pending",
+                message: "AWS reports pending: the transit gateway attachment is in progress".into(),
+            },
+            other => Self::Reconciling {
+                reason: "AwsTransition",
+                message: format!("AWS reports status {other}"),
+            },
+        }
+    }
+}
+
+/// Facts about the endpoint to record in status.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct EndpointFacts {
+    pub id: Option<String>,
+    pub dns_name: Option<String>,
+    pub status_code: Option<String>,
+    pub status_message: Option<String>,
+    pub self_service_portal_url: Option<String>,
+    pub creation_time: Option<String>,
+    pub region: Option<String>,
+}
+
+impl EndpointFacts {
+    /// Facts from a Describe.
+    pub fn observed(endpoint: &ObservedEndpoint, region: &str) -> Self {
+        Self {
+            id: Some(endpoint.id.clone()),
+            dns_name: endpoint.dns_name.clone(),
+            status_code: Some(endpoint.status_code.clone()).filter(|c| !c.is_empty()),
+            status_message: endpoint.status_message.clone(),
+            self_service_portal_url: endpoint.self_service_portal_url.clone(),
+            creation_time: endpoint.creation_time.clone(),
+            region: Some(region.to_string()),
+        }
+    }
+
+    /// Facts from a Create answer.
+    pub fn created(endpoint: &CreatedEndpoint, region: &str) -> Self {
+        Self {
+            id: Some(endpoint.id.clone()),
+            dns_name: endpoint.dns_name.clone(),
+            status_code: endpoint.status_code.clone(),
+            status_message: endpoint.status_message.clone(),
+            region: Some(region.to_string()),
+            ..Default::default()
+        }
+    }
+
+    /// Keep what status already says (no new facts this pass).
+    pub fn from_status(status: &ClientVpnEndpointStatus) -> Self {
+        let aws = status.status.clone().unwrap_or_default();
+        Self {
+            id: status.client_vpn_endpoint_id.clone(),
+            dns_name: status.dns_name.clone(),
+            status_code: aws.code,
+            status_message: aws.message,
+            self_service_portal_url: status.self_service_portal_url.clone(),
+            creation_time: status.creation_time.clone(),
+            region: status.region.clone(),
+        }
+    }
+}
+
+/// The status to write: the facts, the generation they describe, and conditions merged with the
+/// previous ones (a condition keeps its `lastTransitionTime` unless its status flips).
+pub fn compute_status(
+    previous: &ClientVpnEndpointStatus,
+    facts: EndpointFacts,
+    health: &Health,
+    generation: Option<i64>,
+    now: &Time,
+) -> ClientVpnEndpointStatus {
+    let status = (facts.status_code.is_some() || facts.status_message.is_some()).then(|| EndpointStatus {
+        code: facts.status_code,
+        message: facts.status_message,
+    });
+    ClientVpnEndpointStatus {
+        client_vpn_endpoint_id: facts.id,
+        dns_name: facts.dns_name,
+        status,
+        self_service_portal_url: facts.self_service_portal_url,
+        creation_time: facts.creation_time,
+        region: facts.region,
+        observed_generation: generation,
+        conditions: conditions(&previous.conditions, health, generation, now),
+    }
+}
+
+fn conditions(previous: &[Condition], health: &Health, generation: Option<i64>, now: &Time) -> Vec<Condition> {
+    let make = |type_: &str, status: bool, reason: &str, message: &str| {
+        let status = if status { "True" } else { "False" }.to_string();
+        let last_transition_time = previous
+            .iter()
+            .find(|c| c.type_ == type_ && c.status == status)
+            .map(|c| c.last_transition_time.clone())
+            .unwrap_or_else(|| now.clone());
+        Condition {
+            type_: type_.to_string(),
+            status,
+            reason: reason.to_string(),
+            message: message.to_string(),
+            observed_generation: generation,
+            last_transition_time,
+        }
+    };
+    match health {
+        Health::Ready { reason, message } => vec![make(condition::READY, true, reason, message)],
+        Health::NotReady { reason, message } => vec![make(condition::READY, false, reason, message)],
+        Health::Reconciling { reason, message } => vec![
+            make(condition::READY, false, reason, message),
+            make(condition::RECONCILING, true, reason, message),
+        ],
+        Health::Stalled { reason, message } => vec![
+            make(condition::READY, false, reason, message),
+            make(condition::STALLED, true, reason, message),
+        ],
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use k8s_openapi::jiff::Timestamp;
+
+    fn at(seconds: i64) -> Time {
+        Time(Timestamp::from_second(seconds).expect("valid timestamp"))
+    }
+
+    fn facts() -> EndpointFacts {
+        EndpointFacts {
+            id: Some("cvpn-endpoint-0123456789abcdef0".into()),
+            dns_name: Some("*.cvpn-endpoint-0123456789abcdef0.prod.clientvpn.us-east-1.amazonaws.com".into()),
+            status_code: Some("pending-associate".into()),
+            region: Some("us-east-1".into()),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn reconciling_sets_ready_false_and_reconciling_true() {
+        let health = Health::Reconciling { reason: "Creating", message: "creating".into() };
+        let status = compute_status(&Default::default(), facts(), &health, Some(3), &at(10));
+        let summary: Vec<(&str, &str)> = status.conditions.iter().map(|c| (c.type_.as_str(), c.status.as_str())).collect();
+        assert_eq!(summary, vec![("Ready", "False"), ("Reconciling", "True")]);
+        assert!(status.conditions.iter().all(|c| c.observed_generation == Some(3)));
+        assert_eq!(status.observed_generation, Some(3));
+        assert_eq!(status.status.and_then(|s| s.code).as_deref(), Some("pending-associate"));
+    }
+
+    #[test]
+    fn transition_time_is_kept_unless_the_status_flips() {
+        let stalled = Health::Stalled { reason: "AwsTerminal".into(), message: "bad".into() };
+        let first = compute_status(&Default::default(), facts(), &stalled, Some(1), &at(10));
+        let again = compute_status(&first, facts(), &stalled, Some(1), &at(20));
+        assert_eq!(again, first, "same health later: nothing changes, so nothing is written");
+
+        let ready = Health::Ready { reason: "Available", message: "ok".into() };
+        let flipped = compute_status(&again, facts(), &ready, Some(1), &at(30));
+        assert_eq!(flipped.conditions.len(), 1, "Stalled disappears once it is no longer true");
+        assert_eq!(flipped.conditions[0].last_transition_time, at(30));
+    }
+
+    #[test]
+    fn health_follows_the_aws_status_code() {
+        assert!(matches!(Health::of_code("available"), Health::Ready { .. }));
+        assert!(matches!(Health::of_code("pending-associate"), Health::NotReady { .. }));
+        assert!(matches!(Health::of_code("pending"), Health::Reconciling { .. }));
+    }
+}
