@@ -43,7 +43,7 @@ async fn reset(State(state): State<AppState>) -> Json<Value> {
 
 /// `{"accounts": {"<account>": {"<region>": {"endpoints": [...]}}}}`, after applying every due
 /// transition; endpoints carry their tags, associations, authorization rules and routes.
-async fn dump_state(State(state): State<AppState>) -> Response {
+async fn dump_state(State(state): State<AppState>) -> Json<Value> {
     let mut world = state.lock();
     world.advance_all(&Now::read());
     let mut accounts: BTreeMap<&str, BTreeMap<&str, Value>> = BTreeMap::new();
@@ -57,7 +57,7 @@ async fn dump_state(State(state): State<AppState>) -> Response {
             .or_default()
             .insert(region, json!({ "endpoints": endpoints }));
     }
-    Json(json!({ "accounts": accounts })).into_response()
+    Json(json!({ "accounts": accounts }))
 }
 
 async fn calls(State(state): State<AppState>) -> Json<Value> {
@@ -81,17 +81,12 @@ async fn get_faults(State(state): State<AppState>) -> Json<Value> {
     faults_view(&state)
 }
 
-async fn set_faults(State(state): State<AppState>, body: Bytes) -> Response {
-    let faults: Faults = match parse_json(&body) {
-        Ok(f) => f,
-        Err(r) => return r,
-    };
-    if let Err(e) = faults.validate() {
-        return bad_request(e);
-    }
+async fn set_faults(State(state): State<AppState>, body: Bytes) -> Result<Json<Value>, BadRequest> {
+    let faults: Faults = parse_json(&body)?;
+    faults.validate().map_err(BadRequest)?;
     tracing::info!(?faults, "faults set");
     state.lock().faults = faults;
-    faults_view(&state).into_response()
+    Ok(faults_view(&state))
 }
 
 async fn clear_faults(State(state): State<AppState>) -> Json<Value> {
@@ -103,72 +98,57 @@ async fn clear_faults(State(state): State<AppState>) -> Json<Value> {
     faults_view(&state)
 }
 
-async fn fail_next(State(state): State<AppState>, body: Bytes) -> Response {
-    let rule: FailNext = match parse_json(&body) {
-        Ok(r) => r,
-        Err(r) => return r,
-    };
-    if let Err(e) = rule.validate() {
-        return bad_request(e);
-    }
+async fn fail_next(State(state): State<AppState>, body: Bytes) -> Result<Json<Value>, BadRequest> {
+    let rule: FailNext = parse_json(&body)?;
+    rule.validate().map_err(BadRequest)?;
     tracing::info!(?rule, "fail-next rule added");
-    if let Err(e) = state.lock().fail_next.push(rule) {
-        return bad_request(e);
-    }
-    faults_view(&state).into_response()
+    state.lock().fail_next.push(rule).map_err(BadRequest)?;
+    Ok(faults_view(&state))
 }
 
 async fn get_timing(State(state): State<AppState>) -> Json<Value> {
     Json(json!(state.lock().timing))
 }
 
-async fn set_timing(State(state): State<AppState>, body: Bytes) -> Response {
-    let update: TimingUpdate = match parse_json(&body) {
-        Ok(u) => u,
-        Err(r) => return r,
-    };
+async fn set_timing(State(state): State<AppState>, body: Bytes) -> Result<Json<Value>, BadRequest> {
+    let update: TimingUpdate = parse_json(&body)?;
     let mut world = state.lock();
     world.timing.apply(update);
     tracing::info!(timing = ?world.timing, "timing set");
-    Json(json!(world.timing)).into_response()
+    Ok(Json(json!(world.timing)))
 }
 
 async fn get_limits(State(state): State<AppState>) -> Json<Value> {
     Json(json!(state.lock().limits))
 }
 
-async fn set_limits(State(state): State<AppState>, body: Bytes) -> Response {
-    let current = state.lock().limits;
-    let mut merged = json!(current);
-    let update: Value = match parse_json(&body) {
-        Ok(v) => v,
-        Err(r) => return r,
-    };
-    if let (Some(target), Value::Object(fields)) = (merged.as_object_mut(), update) {
+/// A partial update: the given fields replace the current ones.
+async fn set_limits(State(state): State<AppState>, body: Bytes) -> Result<Json<Value>, BadRequest> {
+    let mut merged = json!(state.lock().limits);
+    if let (Some(target), Value::Object(fields)) = (merged.as_object_mut(), parse_json(&body)?) {
         target.extend(fields);
     }
-    let limits: Limits = match serde_json::from_value(merged) {
-        Ok(l) => l,
-        Err(e) => return bad_request(e.to_string()),
-    };
+    let limits: Limits = serde_json::from_value(merged).map_err(|e| BadRequest(e.to_string()))?;
     state.lock().limits = limits;
-    Json(json!(limits)).into_response()
+    Ok(Json(json!(limits)))
 }
 
 /// An empty body counts as `{}`.
-fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, Response> {
+fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, BadRequest> {
     let body: &[u8] = if body.iter().all(u8::is_ascii_whitespace) {
         b"{}"
     } else {
         body
     };
-    serde_json::from_slice(body).map_err(|e| bad_request(e.to_string()))
+    serde_json::from_slice(body).map_err(|e| BadRequest(e.to_string()))
 }
 
-fn bad_request(message: impl Into<String>) -> Response {
-    (
-        StatusCode::BAD_REQUEST,
-        Json(json!({"error": message.into()})),
-    )
-        .into_response()
+/// A rejected control request: 400 with `{"error": "..."}`.
+#[derive(Debug)]
+struct BadRequest(String);
+
+impl IntoResponse for BadRequest {
+    fn into_response(self) -> Response {
+        (StatusCode::BAD_REQUEST, Json(json!({"error": self.0}))).into_response()
+    }
 }

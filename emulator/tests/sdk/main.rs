@@ -1,4 +1,14 @@
-use aws_config as _;
-use aws_sdk_ec2 as _;
-#[test]
-fn t() {}
+//! The emulator exercised by the real `aws-sdk-ec2` client over HTTP (plus raw HTTP where the
+//! SDK hides the wire). One test binary; every test starts its own emulator on port 0.
+
+mod common;
+
+mod associations;
+mod control;
+mod endpoints;
+mod export;
+mod protocol;
+mod routes;
+mod rules;
+mod semantics;
+mod tags;

@@ -1,0 +1,327 @@
+//! Test harness: an emulator served in-process on port 0, real aws-sdk-ec2 clients pointed at
+//! it, a tiny HTTP client for the control API and raw protocol checks, and wait-for-condition.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use aws_config::{BehaviorVersion, Region};
+use aws_sdk_ec2::Client;
+use aws_sdk_ec2::config::{Credentials, retry::RetryConfig};
+use aws_sdk_ec2::error::{ProvideErrorMetadata, SdkError};
+use aws_sdk_ec2::operation::create_client_vpn_endpoint::builders::CreateClientVpnEndpointFluentBuilder;
+use aws_sdk_ec2::types::{
+    CertificateAuthenticationRequest, ClientVpnAuthenticationRequest, ClientVpnAuthenticationType,
+    ConnectionLogOptions,
+};
+use clientvpn_emulator::{AppState, app};
+use serde_json::{Value, json};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+pub const ACCESS_KEY: &str = "AKIDTEST";
+pub const REGION: &str = "us-east-1";
+pub const SERVER_CERT: &str = "arn:aws:acm:us-east-1:123456789012:certificate/server-cert-1";
+pub const CLIENT_CERT: &str = "arn:aws:acm:us-east-1:123456789012:certificate/client-root-1";
+/// In VPC `vpc-0123456789abcdef0` (CIDR 10.1.0.0/16), AZ us-east-1b.
+pub const SUBNET_A: &str = "subnet-0123456789abcdef1";
+/// Same VPC, AZ us-east-1c.
+pub const SUBNET_B: &str = "subnet-0123456789abcdef2";
+/// Same VPC, AZ us-east-1b again (1 and 7 are equal mod 6).
+pub const SUBNET_SAME_AZ_AS_A: &str = "subnet-0123456789abcdef7";
+pub const VPC: &str = "vpc-0123456789abcdef0";
+pub const VPC_CIDR: &str = "10.1.0.0/16";
+/// A subnet in another VPC (`vpc-0223456789abcdef0`).
+pub const SUBNET_OTHER_VPC: &str = "subnet-0223456789abcdef1";
+
+/// One emulator instance with its own state.
+pub struct Emulator {
+    pub addr: SocketAddr,
+    pub url: String,
+}
+
+impl Emulator {
+    /// Starts an emulator with tiny lifecycle delays (set through the timing API).
+    pub async fn start() -> Self {
+        let emulator = Self::start_with(AppState::default()).await;
+        let (status, _) = emulator
+            .control(
+                "POST",
+                "/_emulator/timing",
+                Some(json!({
+                    "association_delay_ms": 30,
+                    "rule_delay_ms": 20,
+                    "route_delay_ms": 20,
+                    "delete_delay_ms": 30,
+                    "deleted_visible_ms": 150,
+                })),
+            )
+            .await;
+        assert_eq!(status, 200);
+        emulator
+    }
+
+    pub async fn start_with(state: AppState) -> Self {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind port 0");
+        let addr = listener.local_addr().expect("local addr");
+        tokio::spawn(async move {
+            axum::serve(listener, app(state)).await.expect("serve");
+        });
+        Self {
+            addr,
+            url: format!("http://{addr}"),
+        }
+    }
+
+    /// A client for the default account and region.
+    pub async fn client(&self) -> Client {
+        self.client_for(ACCESS_KEY, REGION).await
+    }
+
+    /// A client as in the reference §7: static credentials, endpoint_url, no retries.
+    pub async fn client_for(&self, access_key: &str, region: &str) -> Client {
+        let sdk = aws_config::defaults(BehaviorVersion::latest())
+            .region(Region::new(region.to_owned()))
+            .credentials_provider(Credentials::new(access_key, "secret", None, None, "static"))
+            .endpoint_url(&self.url)
+            .retry_config(RetryConfig::disabled())
+            .load()
+            .await;
+        Client::new(&sdk)
+    }
+
+    /// Calls the control API; returns the status and the JSON body (`Null` if not JSON).
+    pub async fn control(&self, method: &str, path: &str, body: Option<Value>) -> (u16, Value) {
+        let body = body.map(|b| b.to_string()).unwrap_or_default();
+        let response = self
+            .raw(method, path, &[("content-type", "application/json")], &body)
+            .await;
+        let json = serde_json::from_str(&response.body).unwrap_or(Value::Null);
+        (response.status, json)
+    }
+
+    pub async fn calls(&self) -> Value {
+        self.control("GET", "/_emulator/calls", None).await.1
+    }
+
+    pub async fn state(&self) -> Value {
+        self.control("GET", "/_emulator/state", None).await.1
+    }
+
+    /// A signed-looking EC2 Query request (the emulator reads only the credential scope).
+    pub async fn query(&self, body: &str) -> RawResponse {
+        self.raw(
+            "POST",
+            "/",
+            &[("authorization", &auth_header(ACCESS_KEY, REGION))],
+            body,
+        )
+        .await
+    }
+
+    /// One HTTP/1.1 request over a fresh connection.
+    pub async fn raw(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: &str,
+    ) -> RawResponse {
+        let mut stream = tokio::net::TcpStream::connect(self.addr)
+            .await
+            .expect("connect");
+        let mut request = format!(
+            "{method} {path} HTTP/1.1\r\nhost: {}\r\nconnection: close\r\ncontent-length: {}\r\n",
+            self.addr,
+            body.len()
+        );
+        if method == "POST" && !headers.iter().any(|(k, _)| *k == "content-type") {
+            request.push_str("content-type: application/x-www-form-urlencoded; charset=utf-8\r\n");
+        }
+        for (name, value) in headers {
+            request.push_str(&format!("{name}: {value}\r\n"));
+        }
+        request.push_str("\r\n");
+        request.push_str(body);
+        stream.write_all(request.as_bytes()).await.expect("write");
+        let mut response = Vec::new();
+        stream.read_to_end(&mut response).await.expect("read");
+        RawResponse::parse(&String::from_utf8_lossy(&response))
+    }
+}
+
+pub fn auth_header(access_key: &str, region: &str) -> String {
+    format!(
+        "AWS4-HMAC-SHA256 Credential={access_key}/20260101/{region}/ec2/aws4_request, SignedHeaders=host;x-amz-date, Signature=0000"
+    )
+}
+
+#[derive(Debug)]
+pub struct RawResponse {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: String,
+}
+
+impl RawResponse {
+    fn parse(text: &str) -> Self {
+        let (head, body) = text.split_once("\r\n\r\n").unwrap_or((text, ""));
+        let mut lines = head.lines();
+        let status = lines
+            .next()
+            .and_then(|l| l.split_whitespace().nth(1))
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(0);
+        let headers = lines
+            .filter_map(|l| l.split_once(':'))
+            .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_owned()))
+            .collect();
+        Self {
+            status,
+            headers,
+            body: body.to_owned(),
+        }
+    }
+
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// The text of the first `<tag>` element.
+    pub fn element(&self, tag: &str) -> Option<&str> {
+        let open = format!("<{tag}>");
+        let start = self.body.find(&open)? + open.len();
+        let end = self.body[start..].find(&format!("</{tag}>"))? + start;
+        Some(&self.body[start..end])
+    }
+}
+
+/// The AWS error code of a failed SDK call.
+pub fn code<E: ProvideErrorMetadata>(err: &SdkError<E>) -> String {
+    err.code().unwrap_or("<no code>").to_owned()
+}
+
+/// The HTTP status of a failed SDK call.
+pub fn http_status<E>(err: &SdkError<E>) -> u16 {
+    err.raw_response().map_or(0, |r| r.status().as_u16())
+}
+
+/// Asserts that a call failed with `code` and HTTP `status`.
+#[track_caller]
+pub fn assert_error<T: std::fmt::Debug, E: ProvideErrorMetadata + std::fmt::Debug>(
+    result: Result<T, SdkError<E>>,
+    expected_code: &str,
+    expected_status: u16,
+) -> String {
+    let err = result.expect_err(&format!("expected {expected_code}"));
+    assert_eq!(code(&err), expected_code, "{err:?}");
+    assert_eq!(http_status(&err), expected_status, "{expected_code}");
+    err.message().unwrap_or_default().to_owned()
+}
+
+/// Polls `probe` until it returns `Some`, failing after a deadline.
+pub async fn eventually<T, F, Fut>(what: &str, mut probe: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Option<T>>,
+{
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        if let Some(value) = probe().await {
+            return value;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "timed out waiting for {what}"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
+/// A valid CreateClientVpnEndpoint request (mutual auth, logging off, client CIDR 172.16.0.0/22).
+pub fn create_endpoint(client: &Client) -> CreateClientVpnEndpointFluentBuilder {
+    client
+        .create_client_vpn_endpoint()
+        .client_cidr_block("172.16.0.0/22")
+        .server_certificate_arn(SERVER_CERT)
+        .authentication_options(mutual_auth())
+        .connection_log_options(ConnectionLogOptions::builder().enabled(false).build())
+}
+
+pub fn mutual_auth() -> ClientVpnAuthenticationRequest {
+    ClientVpnAuthenticationRequest::builder()
+        .r#type(ClientVpnAuthenticationType::CertificateAuthentication)
+        .mutual_authentication(
+            CertificateAuthenticationRequest::builder()
+                .client_root_certificate_chain_arn(CLIENT_CERT)
+                .build(),
+        )
+        .build()
+}
+
+/// Creates an endpoint and returns its id.
+pub async fn new_endpoint(client: &Client) -> String {
+    create_endpoint(client)
+        .send()
+        .await
+        .expect("create endpoint")
+        .client_vpn_endpoint_id()
+        .expect("endpoint id")
+        .to_owned()
+}
+
+/// The endpoint as DescribeClientVpnEndpoints reports it.
+pub async fn describe_endpoint(client: &Client, id: &str) -> aws_sdk_ec2::types::ClientVpnEndpoint {
+    let out = client
+        .describe_client_vpn_endpoints()
+        .client_vpn_endpoint_ids(id)
+        .send()
+        .await
+        .expect("describe endpoint");
+    assert_eq!(out.client_vpn_endpoints().len(), 1);
+    out.client_vpn_endpoints()[0].clone()
+}
+
+pub async fn endpoint_status(client: &Client, id: &str) -> String {
+    describe_endpoint(client, id)
+        .await
+        .status()
+        .and_then(|s| s.code())
+        .map(|c| c.as_str().to_owned())
+        .unwrap_or_default()
+}
+
+/// Associates a subnet and waits until it is `associated`; returns the association id.
+pub async fn associate(client: &Client, endpoint_id: &str, subnet: &str) -> String {
+    let out = client
+        .associate_client_vpn_target_network()
+        .client_vpn_endpoint_id(endpoint_id)
+        .subnet_id(subnet)
+        .send()
+        .await
+        .expect("associate");
+    let association_id = out.association_id().expect("association id").to_owned();
+    eventually("association to become associated", || async {
+        let out = client
+            .describe_client_vpn_target_networks()
+            .client_vpn_endpoint_id(endpoint_id)
+            .association_ids(&association_id)
+            .send()
+            .await
+            .ok()?;
+        let status = out
+            .client_vpn_target_networks()
+            .first()?
+            .status()?
+            .code()?
+            .as_str()
+            .to_owned();
+        (status == "associated").then_some(())
+    })
+    .await;
+    association_id
+}

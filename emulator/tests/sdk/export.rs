@@ -1,0 +1,122 @@
+use aws_sdk_ec2::types::{
+    ClientVpnAuthenticationRequest, ClientVpnAuthenticationType,
+    DirectoryServiceAuthenticationRequest, TransportProtocol,
+};
+
+use crate::common::*;
+
+async fn export(emu: &Emulator, id: &str) -> String {
+    let ec2 = emu.client().await;
+    ec2.export_client_vpn_client_configuration()
+        .client_vpn_endpoint_id(id)
+        .send()
+        .await
+        .unwrap()
+        .client_configuration()
+        .unwrap()
+        .to_owned()
+}
+
+#[tokio::test]
+async fn exported_configuration_line_by_line() {
+    let emu = Emulator::start().await;
+    let ec2 = emu.client().await;
+    let id = new_endpoint(&ec2).await;
+    let config = export(&emu, &id).await;
+    let lines: Vec<&str> = config.lines().collect();
+    let ca_start = lines.iter().position(|l| *l == "<ca>").unwrap();
+    let ca_end = lines.iter().position(|l| *l == "</ca>").unwrap();
+
+    assert_eq!(
+        lines[..ca_start],
+        [
+            "client",
+            "dev tun",
+            "proto udp",
+            &format!("remote {id}.prod.clientvpn.us-east-1.amazonaws.com 443"),
+            "remote-random-hostname",
+            "resolv-retry infinite",
+            "nobind",
+            "remote-cert-tls server",
+            "cipher AES-256-GCM",
+            "verb 3",
+        ]
+    );
+    let pem = &lines[ca_start + 1..ca_end];
+    assert_eq!(pem.first(), Some(&"-----BEGIN CERTIFICATE-----"));
+    assert_eq!(pem.last(), Some(&"-----END CERTIFICATE-----"));
+    assert!(pem[1..pem.len() - 1].iter().all(|l| {
+        l.len() <= 64
+            && l.chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '/' | '='))
+    }));
+    assert_eq!(
+        lines[ca_end + 1..],
+        ["reneg-sec 0", "verify-x509-name server-cert-1 name"]
+    );
+    assert!(config.ends_with('\n'));
+    assert!(!config.contains("*."), "the remote host has no wildcard");
+
+    // The same endpoint exports the same file.
+    assert_eq!(export(&emu, &id).await, config);
+}
+
+#[tokio::test]
+async fn exported_configuration_follows_protocol_port_and_authentication() {
+    let emu = Emulator::start().await;
+    let ec2 = emu.client().await;
+    let out = create_endpoint(&ec2)
+        .transport_protocol(TransportProtocol::Tcp)
+        .vpn_port(1194)
+        .authentication_options(
+            ClientVpnAuthenticationRequest::builder()
+                .r#type(ClientVpnAuthenticationType::DirectoryServiceAuthentication)
+                .active_directory(
+                    DirectoryServiceAuthenticationRequest::builder()
+                        .directory_id("d-1")
+                        .build(),
+                )
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let id = out.client_vpn_endpoint_id().unwrap();
+    let config = export(&emu, id).await;
+    let lines: Vec<&str> = config.lines().collect();
+    assert_eq!(lines[2], "proto tcp");
+    assert_eq!(
+        lines[3],
+        format!("remote {id}.prod.clientvpn.us-east-1.amazonaws.com 1194")
+    );
+    assert_eq!(lines.last(), Some(&"auth-user-pass"));
+
+    assert_error(
+        ec2.export_client_vpn_client_configuration()
+            .client_vpn_endpoint_id("cvpn-endpoint-00000000000000000")
+            .send()
+            .await,
+        "InvalidClientVpnEndpointId.NotFound",
+        400,
+    );
+}
+
+#[tokio::test]
+async fn exported_configuration_is_xml_escaped_on_the_wire() {
+    let emu = Emulator::start().await;
+    let ec2 = emu.client().await;
+    let id = new_endpoint(&ec2).await;
+    let raw = emu
+        .query(&format!(
+            "Action=ExportClientVpnClientConfiguration&Version=2016-11-15&ClientVpnEndpointId={id}"
+        ))
+        .await;
+    assert_eq!(raw.status, 200);
+    assert!(
+        raw.body.contains("&lt;ca&gt;\n-----BEGIN CERTIFICATE-----"),
+        "{}",
+        raw.body
+    );
+    assert!(raw.body.contains("&lt;/ca&gt;"));
+    assert!(!raw.body.contains("<ca>"));
+}

@@ -1,0 +1,215 @@
+use aws_sdk_ec2::Client;
+use aws_sdk_ec2::types::{ClientVpnRoute, Filter};
+use serde_json::json;
+
+use crate::common::*;
+
+async fn added_routes(ec2: &Client, endpoint_id: &str) -> Vec<ClientVpnRoute> {
+    ec2.describe_client_vpn_routes()
+        .client_vpn_endpoint_id(endpoint_id)
+        .filters(Filter::builder().name("origin").values("add-route").build())
+        .send()
+        .await
+        .unwrap()
+        .routes()
+        .to_vec()
+}
+
+#[tokio::test]
+async fn routes_need_an_active_association_and_go_through_their_states() {
+    let emu = Emulator::start().await;
+    let ec2 = emu.client().await;
+    let id = new_endpoint(&ec2).await;
+    let create = || {
+        ec2.create_client_vpn_route()
+            .client_vpn_endpoint_id(&id)
+            .destination_cidr_block("0.0.0.0/0")
+            .target_vpc_subnet_id(SUBNET_A)
+            .description("internet")
+    };
+    assert_error(
+        create().send().await,
+        "InvalidClientVpnActiveAssociationNotFound",
+        400,
+    );
+
+    associate(&ec2, &id, SUBNET_A).await;
+    let out = create().send().await.unwrap();
+    assert_eq!(out.status().unwrap().code().unwrap().as_str(), "creating");
+    assert_error(create().send().await, "InvalidClientVpnDuplicateRoute", 400);
+
+    let route = eventually("route to become active", || async {
+        let routes = added_routes(&ec2, &id).await;
+        let route = routes.first()?.clone();
+        (route.status()?.code()?.as_str() == "active").then_some(route)
+    })
+    .await;
+    assert_eq!(route.client_vpn_endpoint_id(), Some(id.as_str()));
+    assert_eq!(route.destination_cidr(), Some("0.0.0.0/0"));
+    assert_eq!(route.target_subnet(), Some(SUBNET_A));
+    assert_eq!(route.r#type(), Some("Nat"));
+    assert_eq!(route.origin(), Some("add-route"));
+    assert_eq!(route.description(), Some("internet"));
+
+    let out = ec2
+        .delete_client_vpn_route()
+        .client_vpn_endpoint_id(&id)
+        .destination_cidr_block("0.0.0.0/0")
+        .target_vpc_subnet_id(SUBNET_A)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(out.status().unwrap().code().unwrap().as_str(), "deleting");
+    eventually("deleted route to disappear", || async {
+        added_routes(&ec2, &id).await.is_empty().then_some(())
+    })
+    .await;
+
+    assert_error(
+        ec2.delete_client_vpn_route()
+            .client_vpn_endpoint_id(&id)
+            .destination_cidr_block("0.0.0.0/0")
+            .send()
+            .await,
+        "InvalidClientVpnRouteNotFound",
+        400,
+    );
+    // The association's own route cannot be deleted directly.
+    assert_error(
+        ec2.delete_client_vpn_route()
+            .client_vpn_endpoint_id(&id)
+            .destination_cidr_block(VPC_CIDR)
+            .target_vpc_subnet_id(SUBNET_A)
+            .send()
+            .await,
+        "InvalidParameterValue",
+        400,
+    );
+    assert_error(
+        ec2.create_client_vpn_route()
+            .client_vpn_endpoint_id(&id)
+            .destination_cidr_block("0.0.0.0/0")
+            .send()
+            .await,
+        "MissingParameter",
+        400,
+    );
+    assert_error(
+        ec2.create_client_vpn_route()
+            .client_vpn_endpoint_id(&id)
+            .destination_cidr_block("300.0.0.0/8")
+            .target_vpc_subnet_id(SUBNET_A)
+            .send()
+            .await,
+        "InvalidParameterValue",
+        400,
+    );
+}
+
+#[tokio::test]
+async fn disassociating_removes_the_routes_of_the_subnet() {
+    let emu = Emulator::start().await;
+    let ec2 = emu.client().await;
+    let id = new_endpoint(&ec2).await;
+    let assoc = associate(&ec2, &id, SUBNET_A).await;
+    ec2.create_client_vpn_route()
+        .client_vpn_endpoint_id(&id)
+        .destination_cidr_block("192.168.0.0/16")
+        .target_vpc_subnet_id(SUBNET_A)
+        .send()
+        .await
+        .unwrap();
+    ec2.disassociate_client_vpn_target_network()
+        .client_vpn_endpoint_id(&id)
+        .association_id(assoc)
+        .send()
+        .await
+        .unwrap();
+    eventually("routes to disappear", || async {
+        let out = ec2
+            .describe_client_vpn_routes()
+            .client_vpn_endpoint_id(&id)
+            .send()
+            .await
+            .ok()?;
+        out.routes().is_empty().then_some(())
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn route_quota_per_association() {
+    let emu = Emulator::start().await;
+    let (status, _) = emu
+        .control(
+            "POST",
+            "/_emulator/limits",
+            Some(json!({"routes_per_association": 1})),
+        )
+        .await;
+    assert_eq!(status, 200);
+    let ec2 = emu.client().await;
+    let id = new_endpoint(&ec2).await;
+    associate(&ec2, &id, SUBNET_A).await;
+    let route = |cidr: &'static str| {
+        ec2.create_client_vpn_route()
+            .client_vpn_endpoint_id(&id)
+            .destination_cidr_block(cidr)
+            .target_vpc_subnet_id(SUBNET_A)
+            .send()
+    };
+    route("192.168.0.0/24").await.unwrap();
+    assert_error(
+        route("192.168.1.0/24").await,
+        "ClientVpnRouteLimitExceeded",
+        400,
+    );
+}
+
+#[tokio::test]
+async fn routes_filter_and_paginate() {
+    let emu = Emulator::start().await;
+    let ec2 = emu.client().await;
+    let id = new_endpoint(&ec2).await;
+    associate(&ec2, &id, SUBNET_A).await;
+    for i in 0..11 {
+        ec2.create_client_vpn_route()
+            .client_vpn_endpoint_id(&id)
+            .destination_cidr_block(format!("192.168.{i}.0/24"))
+            .target_vpc_subnet_id(SUBNET_A)
+            .send()
+            .await
+            .unwrap();
+    }
+    let pages: Vec<_> = ec2
+        .describe_client_vpn_routes()
+        .client_vpn_endpoint_id(&id)
+        .into_paginator()
+        .page_size(5)
+        .send()
+        .collect::<Result<Vec<_>, _>>()
+        .await
+        .unwrap();
+    let sizes: Vec<usize> = pages.iter().map(|p| p.routes().len()).collect();
+    assert_eq!(sizes, [5, 5, 2], "11 added + 1 associate route");
+
+    let count = |name: &'static str, value: &'static str| {
+        let ec2 = ec2.clone();
+        let id = id.clone();
+        async move {
+            ec2.describe_client_vpn_routes()
+                .client_vpn_endpoint_id(id)
+                .filters(Filter::builder().name(name).values(value).build())
+                .send()
+                .await
+                .unwrap()
+                .routes()
+                .len()
+        }
+    };
+    assert_eq!(count("origin", "associate").await, 1);
+    assert_eq!(count("origin", "add-route").await, 11);
+    assert_eq!(count("destination-cidr", "192.168.3.0/24").await, 1);
+    assert_eq!(count("target-subnet", SUBNET_A).await, 12);
+    assert_eq!(count("target-subnet", SUBNET_B).await, 0);
+}

@@ -1,0 +1,266 @@
+use aws_sdk_ec2::Client;
+use aws_sdk_ec2::types::{AuthorizationRule, Filter};
+use serde_json::json;
+
+use crate::common::*;
+
+async fn rules(ec2: &Client, endpoint_id: &str) -> Vec<AuthorizationRule> {
+    ec2.describe_client_vpn_authorization_rules()
+        .client_vpn_endpoint_id(endpoint_id)
+        .send()
+        .await
+        .unwrap()
+        .authorization_rules()
+        .to_vec()
+}
+
+fn status(rule: &AuthorizationRule) -> &str {
+    rule.status().unwrap().code().unwrap().as_str()
+}
+
+#[tokio::test]
+async fn authorize_and_revoke_go_through_their_states() {
+    let emu = Emulator::start().await;
+    let ec2 = emu.client().await;
+    let id = new_endpoint(&ec2).await;
+
+    let out = ec2
+        .authorize_client_vpn_ingress()
+        .client_vpn_endpoint_id(&id)
+        .target_network_cidr("10.1.0.0/16")
+        .authorize_all_groups(true)
+        .description("everyone to the VPC")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        out.status().unwrap().code().unwrap().as_str(),
+        "authorizing"
+    );
+    ec2.authorize_client_vpn_ingress()
+        .client_vpn_endpoint_id(&id)
+        .target_network_cidr("10.2.0.0/16")
+        .access_group_id("engineering")
+        .send()
+        .await
+        .unwrap();
+
+    let listed = eventually("rules to become active", || async {
+        let listed = rules(&ec2, &id).await;
+        listed
+            .iter()
+            .all(|r| status(r) == "active")
+            .then_some(listed)
+    })
+    .await;
+    assert_eq!(listed.len(), 2);
+    let all = &listed[0];
+    assert_eq!(all.client_vpn_endpoint_id(), Some(id.as_str()));
+    assert_eq!(all.destination_cidr(), Some("10.1.0.0/16"));
+    assert_eq!(all.access_all(), Some(true));
+    assert_eq!(all.group_id(), Some(""));
+    assert_eq!(all.description(), Some("everyone to the VPC"));
+    let group = &listed[1];
+    assert_eq!(group.destination_cidr(), Some("10.2.0.0/16"));
+    assert_eq!(group.access_all(), Some(false));
+    assert_eq!(group.group_id(), Some("engineering"));
+    assert_eq!(group.description(), Some(""));
+
+    let out = ec2
+        .revoke_client_vpn_ingress()
+        .client_vpn_endpoint_id(&id)
+        .target_network_cidr("10.2.0.0/16")
+        .access_group_id("engineering")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(out.status().unwrap().code().unwrap().as_str(), "revoking");
+    eventually("revoked rule to disappear", || async {
+        (rules(&ec2, &id).await.len() == 1).then_some(())
+    })
+    .await;
+    ec2.revoke_client_vpn_ingress()
+        .client_vpn_endpoint_id(&id)
+        .target_network_cidr("10.1.0.0/16")
+        .revoke_all_groups(true)
+        .send()
+        .await
+        .unwrap();
+    eventually("all rules to disappear", || async {
+        rules(&ec2, &id).await.is_empty().then_some(())
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn rule_errors() {
+    let emu = Emulator::start().await;
+    let ec2 = emu.client().await;
+    let id = new_endpoint(&ec2).await;
+    let authorize = || {
+        ec2.authorize_client_vpn_ingress()
+            .client_vpn_endpoint_id(&id)
+            .target_network_cidr("10.1.0.0/16")
+    };
+    authorize().access_group_id("g1").send().await.unwrap();
+    assert_error(
+        authorize().access_group_id("g1").send().await,
+        "InvalidClientVpnDuplicateAuthorizationRule",
+        400,
+    );
+    // Same CIDR for another group or for everyone is a different rule.
+    authorize().access_group_id("g2").send().await.unwrap();
+    authorize().authorize_all_groups(true).send().await.unwrap();
+    let msg = assert_error(authorize().send().await, "MissingParameter", 400);
+    assert!(msg.contains("access-group-id"), "{msg}");
+    assert_error(
+        authorize()
+            .access_group_id("g3")
+            .authorize_all_groups(true)
+            .send()
+            .await,
+        "InvalidParameterCombination",
+        400,
+    );
+    assert_error(
+        ec2.authorize_client_vpn_ingress()
+            .client_vpn_endpoint_id(&id)
+            .target_network_cidr("10.1.0.0/33")
+            .access_group_id("g")
+            .send()
+            .await,
+        "InvalidParameterValue",
+        400,
+    );
+    assert_error(
+        ec2.authorize_client_vpn_ingress()
+            .client_vpn_endpoint_id(&id)
+            .access_group_id("g")
+            .send()
+            .await,
+        "MissingParameter",
+        400,
+    );
+    assert_error(
+        ec2.revoke_client_vpn_ingress()
+            .client_vpn_endpoint_id(&id)
+            .target_network_cidr("10.9.0.0/16")
+            .access_group_id("g1")
+            .send()
+            .await,
+        "InvalidClientVpnEndpointAuthorizationRuleNotFound",
+        400,
+    );
+    assert_error(
+        ec2.revoke_client_vpn_ingress()
+            .client_vpn_endpoint_id(&id)
+            .target_network_cidr("10.1.0.0/16")
+            .access_group_id("nobody")
+            .send()
+            .await,
+        "InvalidClientVpnEndpointAuthorizationRuleNotFound",
+        400,
+    );
+    assert_error(
+        ec2.describe_client_vpn_authorization_rules()
+            .client_vpn_endpoint_id("cvpn-endpoint-00000000000000000")
+            .send()
+            .await,
+        "InvalidClientVpnEndpointId.NotFound",
+        400,
+    );
+}
+
+#[tokio::test]
+async fn rule_quota_is_enforced() {
+    let emu = Emulator::start().await;
+    let (status, _) = emu
+        .control(
+            "POST",
+            "/_emulator/limits",
+            Some(json!({"rules_per_endpoint": 2})),
+        )
+        .await;
+    assert_eq!(status, 200);
+    let ec2 = emu.client().await;
+    let id = new_endpoint(&ec2).await;
+    for group in ["a", "b"] {
+        ec2.authorize_client_vpn_ingress()
+            .client_vpn_endpoint_id(&id)
+            .target_network_cidr("10.1.0.0/16")
+            .access_group_id(group)
+            .send()
+            .await
+            .unwrap();
+    }
+    assert_error(
+        ec2.authorize_client_vpn_ingress()
+            .client_vpn_endpoint_id(&id)
+            .target_network_cidr("10.1.0.0/16")
+            .access_group_id("c")
+            .send()
+            .await,
+        "ClientVpnAuthorizationRuleLimitExceeded",
+        400,
+    );
+}
+
+#[tokio::test]
+async fn rules_filter_and_paginate() {
+    let emu = Emulator::start().await;
+    let ec2 = emu.client().await;
+    let id = new_endpoint(&ec2).await;
+    for i in 0..12 {
+        ec2.authorize_client_vpn_ingress()
+            .client_vpn_endpoint_id(&id)
+            .target_network_cidr(format!("10.{i}.0.0/16"))
+            .access_group_id(if i % 2 == 0 { "even" } else { "odd" })
+            .description(format!("rule {i}"))
+            .send()
+            .await
+            .unwrap();
+    }
+    let items: Vec<AuthorizationRule> = ec2
+        .describe_client_vpn_authorization_rules()
+        .client_vpn_endpoint_id(&id)
+        .into_paginator()
+        .page_size(5)
+        .items()
+        .send()
+        .collect::<Result<Vec<_>, _>>()
+        .await
+        .unwrap();
+    let cidrs: Vec<&str> = items
+        .iter()
+        .map(|r| r.destination_cidr().unwrap())
+        .collect();
+    let expected: Vec<String> = (0..12).map(|i| format!("10.{i}.0.0/16")).collect();
+    assert_eq!(cidrs, expected);
+
+    let count = |name: &'static str, value: &'static str| {
+        let ec2 = ec2.clone();
+        let id = id.clone();
+        async move {
+            ec2.describe_client_vpn_authorization_rules()
+                .client_vpn_endpoint_id(id)
+                .filters(Filter::builder().name(name).values(value).build())
+                .send()
+                .await
+                .unwrap()
+                .authorization_rules()
+                .len()
+        }
+    };
+    assert_eq!(count("group-id", "even").await, 6);
+    assert_eq!(count("destination-cidr", "10.3.0.0/16").await, 1);
+    assert_eq!(count("description", "rule 1*").await, 3); // 1, 10, 11
+    assert_error(
+        ec2.describe_client_vpn_authorization_rules()
+            .client_vpn_endpoint_id(&id)
+            .filters(Filter::builder().name("origin").values("x").build())
+            .send()
+            .await,
+        "InvalidParameterValue",
+        400,
+    );
+}

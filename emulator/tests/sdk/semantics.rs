@@ -1,0 +1,611 @@
+//! Cross-cutting behaviour: validation, idempotency, DryRun, regions and accounts, quotas.
+
+use aws_sdk_ec2::types::{
+    ClientConnectOptions, ClientLoginBannerOptions, ClientVpnAuthenticationRequest,
+    ClientVpnAuthenticationType, ConnectionLogOptions, DirectoryServiceAuthenticationRequest,
+    EndpointIpAddressType, FederatedAuthenticationRequest, ResourceType, SelfServicePortal, Tag,
+    TagSpecification, TransitGatewayConfigurationInputStructure, TransportProtocol,
+};
+use serde_json::json;
+
+use crate::common::*;
+
+fn directory_auth() -> ClientVpnAuthenticationRequest {
+    ClientVpnAuthenticationRequest::builder()
+        .r#type(ClientVpnAuthenticationType::DirectoryServiceAuthentication)
+        .active_directory(
+            DirectoryServiceAuthenticationRequest::builder()
+                .directory_id("d-1")
+                .build(),
+        )
+        .build()
+}
+
+fn federated_auth() -> ClientVpnAuthenticationRequest {
+    ClientVpnAuthenticationRequest::builder()
+        .r#type(ClientVpnAuthenticationType::FederatedAuthentication)
+        .federated_authentication(
+            FederatedAuthenticationRequest::builder()
+                .saml_provider_arn("arn:aws:iam::123456789012:saml-provider/idp")
+                .build(),
+        )
+        .build()
+}
+
+#[tokio::test]
+async fn create_validation_errors() {
+    let emu = Emulator::start().await;
+    let ec2 = emu.client().await;
+    let bare = || {
+        ec2.create_client_vpn_endpoint()
+            .server_certificate_arn(SERVER_CERT)
+            .connection_log_options(ConnectionLogOptions::builder().enabled(false).build())
+    };
+    let cases = vec![
+        (
+            "client CIDR /11",
+            create_endpoint(&ec2).client_cidr_block("10.0.0.0/11"),
+            "InvalidParameterValue",
+        ),
+        (
+            "client CIDR /23",
+            create_endpoint(&ec2).client_cidr_block("10.0.0.0/23"),
+            "InvalidParameterValue",
+        ),
+        (
+            "client CIDR garbage",
+            create_endpoint(&ec2).client_cidr_block("ten/22"),
+            "InvalidParameterValue",
+        ),
+        (
+            "client CIDR host bits",
+            create_endpoint(&ec2).client_cidr_block("10.0.0.1/22"),
+            "InvalidParameterValue",
+        ),
+        (
+            "missing client CIDR",
+            bare().authentication_options(mutual_auth()),
+            "MissingParameter",
+        ),
+        (
+            "three DNS servers",
+            create_endpoint(&ec2)
+                .dns_servers("1.1.1.1")
+                .dns_servers("1.0.0.1")
+                .dns_servers("8.8.8.8"),
+            "InvalidParameterValue",
+        ),
+        (
+            "DNS server not an IP",
+            create_endpoint(&ec2).dns_servers("dns.local"),
+            "InvalidParameterValue",
+        ),
+        (
+            "transport enum",
+            create_endpoint(&ec2).transport_protocol(TransportProtocol::from("sctp")),
+            "InvalidParameterValue",
+        ),
+        (
+            "port",
+            create_endpoint(&ec2).vpn_port(8443),
+            "InvalidParameterValue",
+        ),
+        (
+            "session timeout",
+            create_endpoint(&ec2).session_timeout_hours(9),
+            "InvalidParameterValue",
+        ),
+        (
+            "no authentication",
+            bare().client_cidr_block("172.16.0.0/22"),
+            "MissingParameter",
+        ),
+        (
+            "AD + federated",
+            bare()
+                .client_cidr_block("172.16.0.0/22")
+                .authentication_options(directory_auth())
+                .authentication_options(federated_auth()),
+            "InvalidParameterValue",
+        ),
+        (
+            "mutual twice",
+            create_endpoint(&ec2).authentication_options(mutual_auth()),
+            "InvalidParameterValue",
+        ),
+        (
+            "three options",
+            create_endpoint(&ec2)
+                .authentication_options(directory_auth())
+                .authentication_options(federated_auth()),
+            "InvalidParameterValue",
+        ),
+        (
+            "type without its structure",
+            bare()
+                .client_cidr_block("172.16.0.0/22")
+                .authentication_options(
+                    ClientVpnAuthenticationRequest::builder()
+                        .r#type(ClientVpnAuthenticationType::CertificateAuthentication)
+                        .build(),
+                ),
+            "MissingParameter",
+        ),
+        (
+            "authentication type enum",
+            bare()
+                .client_cidr_block("172.16.0.0/22")
+                .authentication_options(
+                    ClientVpnAuthenticationRequest::builder()
+                        .r#type(ClientVpnAuthenticationType::from("password"))
+                        .build(),
+                ),
+            "InvalidParameterValue",
+        ),
+        (
+            "security groups without VPC",
+            create_endpoint(&ec2).security_group_ids("sg-12345678"),
+            "InvalidParameterValue",
+        ),
+        (
+            "malformed VPC id",
+            create_endpoint(&ec2).vpc_id("vpc-zz"),
+            "InvalidParameterValue",
+        ),
+        (
+            "malformed SG id",
+            create_endpoint(&ec2)
+                .vpc_id(VPC)
+                .security_group_ids("default"),
+            "InvalidParameterValue",
+        ),
+        (
+            "missing server certificate",
+            ec2.create_client_vpn_endpoint()
+                .client_cidr_block("172.16.0.0/22")
+                .authentication_options(mutual_auth())
+                .connection_log_options(ConnectionLogOptions::builder().enabled(false).build()),
+            "MissingParameter",
+        ),
+        (
+            "server certificate not an ARN",
+            create_endpoint(&ec2).server_certificate_arn("cert-1"),
+            "InvalidParameterValue",
+        ),
+        (
+            "missing connection log options",
+            ec2.create_client_vpn_endpoint()
+                .client_cidr_block("172.16.0.0/22")
+                .server_certificate_arn(SERVER_CERT)
+                .authentication_options(mutual_auth()),
+            "MissingParameter",
+        ),
+        (
+            "logging enabled without a log group",
+            create_endpoint(&ec2)
+                .connection_log_options(ConnectionLogOptions::builder().enabled(true).build()),
+            "MissingParameter",
+        ),
+        (
+            "banner too long",
+            create_endpoint(&ec2).client_login_banner_options(
+                ClientLoginBannerOptions::builder()
+                    .enabled(true)
+                    .banner_text("x".repeat(1401))
+                    .build(),
+            ),
+            "InvalidParameterValue",
+        ),
+        (
+            "client connect without lambda",
+            create_endpoint(&ec2)
+                .client_connect_options(ClientConnectOptions::builder().enabled(true).build()),
+            "MissingParameter",
+        ),
+        (
+            "self-service portal with mutual authentication only",
+            create_endpoint(&ec2).self_service_portal(SelfServicePortal::Enabled),
+            "InvalidParameterValue",
+        ),
+        (
+            "IP address type enum",
+            create_endpoint(&ec2).endpoint_ip_address_type(EndpointIpAddressType::from("ipv5")),
+            "InvalidParameterValue",
+        ),
+        (
+            "transit gateway with VPC",
+            create_endpoint(&ec2)
+                .vpc_id(VPC)
+                .transit_gateway_configuration(
+                    TransitGatewayConfigurationInputStructure::builder()
+                        .transit_gateway_id("tgw-12345678")
+                        .build(),
+                ),
+            "InvalidParameterCombination",
+        ),
+        (
+            "tag specification for another resource type",
+            create_endpoint(&ec2).tag_specifications(
+                TagSpecification::builder()
+                    .resource_type(ResourceType::Instance)
+                    .tags(Tag::builder().key("k").value("v").build())
+                    .build(),
+            ),
+            "InvalidParameterValue",
+        ),
+    ];
+    for (what, request, expected) in cases {
+        let err = request.send().await.expect_err(what);
+        assert_eq!(code(&err), expected, "{what}: {err:?}");
+        assert_eq!(http_status(&err), 400, "{what}");
+    }
+    let all = ec2.describe_client_vpn_endpoints().send().await.unwrap();
+    assert!(all.client_vpn_endpoints().is_empty(), "nothing was created");
+}
+
+#[tokio::test]
+async fn ipv6_traffic_needs_no_client_cidr() {
+    let emu = Emulator::start().await;
+    let ec2 = emu.client().await;
+    let out = ec2
+        .create_client_vpn_endpoint()
+        .server_certificate_arn(SERVER_CERT)
+        .authentication_options(mutual_auth())
+        .connection_log_options(ConnectionLogOptions::builder().enabled(false).build())
+        .traffic_ip_address_type(aws_sdk_ec2::types::TrafficIpAddressType::Ipv6)
+        .endpoint_ip_address_type(EndpointIpAddressType::Ipv6)
+        .send()
+        .await
+        .unwrap();
+    let ep = describe_endpoint(&ec2, out.client_vpn_endpoint_id().unwrap()).await;
+    assert_eq!(ep.client_cidr_block(), None);
+    assert_eq!(ep.traffic_ip_address_type().unwrap().as_str(), "ipv6");
+}
+
+#[tokio::test]
+async fn client_token_makes_create_idempotent() {
+    let emu = Emulator::start().await;
+    let ec2 = emu.client().await;
+    let first = create_endpoint(&ec2)
+        .client_token("uid-1")
+        .description("d")
+        .send()
+        .await
+        .unwrap();
+    let again = create_endpoint(&ec2)
+        .client_token("uid-1")
+        .description("d")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        first.client_vpn_endpoint_id(),
+        again.client_vpn_endpoint_id()
+    );
+    assert_eq!(first.dns_name(), again.dns_name());
+    let all = ec2.describe_client_vpn_endpoints().send().await.unwrap();
+    assert_eq!(all.client_vpn_endpoints().len(), 1);
+
+    assert_error(
+        create_endpoint(&ec2)
+            .client_token("uid-1")
+            .description("other")
+            .send()
+            .await,
+        "IdempotentParameterMismatch",
+        400,
+    );
+    // Another token is another endpoint.
+    create_endpoint(&ec2)
+        .client_token("uid-2")
+        .description("d")
+        .send()
+        .await
+        .unwrap();
+    // Tokens are scoped per region: the same token elsewhere creates a new endpoint.
+    let west = emu.client_for(ACCESS_KEY, "eu-west-1").await;
+    let other = create_endpoint(&west)
+        .client_token("uid-1")
+        .description("d")
+        .send()
+        .await
+        .unwrap();
+    assert_ne!(
+        other.client_vpn_endpoint_id(),
+        first.client_vpn_endpoint_id()
+    );
+    let all = ec2.describe_client_vpn_endpoints().send().await.unwrap();
+    assert_eq!(all.client_vpn_endpoints().len(), 2);
+}
+
+#[tokio::test]
+async fn client_token_makes_associate_authorize_and_route_idempotent() {
+    let emu = Emulator::start().await;
+    let ec2 = emu.client().await;
+    let id = new_endpoint(&ec2).await;
+
+    let associate = |subnet: &'static str| {
+        ec2.associate_client_vpn_target_network()
+            .client_vpn_endpoint_id(&id)
+            .subnet_id(subnet)
+            .client_token("assoc-token")
+            .send()
+    };
+    let a = associate(SUBNET_A).await.unwrap();
+    let b = associate(SUBNET_A).await.unwrap();
+    assert_eq!(a.association_id(), b.association_id());
+    assert_error(
+        associate(SUBNET_B).await,
+        "IdempotentParameterMismatch",
+        400,
+    );
+    let networks = ec2
+        .describe_client_vpn_target_networks()
+        .client_vpn_endpoint_id(&id)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(networks.client_vpn_target_networks().len(), 1);
+
+    let authorize = |group: &'static str| {
+        ec2.authorize_client_vpn_ingress()
+            .client_vpn_endpoint_id(&id)
+            .target_network_cidr("10.1.0.0/16")
+            .access_group_id(group)
+            .client_token("rule-token")
+            .send()
+    };
+    authorize("g").await.unwrap();
+    authorize("g").await.unwrap();
+    assert_error(authorize("h").await, "IdempotentParameterMismatch", 400);
+    let rules = ec2
+        .describe_client_vpn_authorization_rules()
+        .client_vpn_endpoint_id(&id)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(rules.authorization_rules().len(), 1);
+
+    eventually("association", || async {
+        let out = ec2
+            .describe_client_vpn_target_networks()
+            .client_vpn_endpoint_id(&id)
+            .send()
+            .await
+            .ok()?;
+        let code = out.client_vpn_target_networks()[0]
+            .status()?
+            .code()?
+            .as_str()
+            .to_owned();
+        (code == "associated").then_some(())
+    })
+    .await;
+    let route = |cidr: &'static str| {
+        ec2.create_client_vpn_route()
+            .client_vpn_endpoint_id(&id)
+            .destination_cidr_block(cidr)
+            .target_vpc_subnet_id(SUBNET_A)
+            .client_token("route-token")
+            .send()
+    };
+    route("192.168.0.0/16").await.unwrap();
+    route("192.168.0.0/16").await.unwrap();
+    assert_error(
+        route("192.169.0.0/16").await,
+        "IdempotentParameterMismatch",
+        400,
+    );
+    let routes = ec2
+        .describe_client_vpn_routes()
+        .client_vpn_endpoint_id(&id)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        routes.routes().len(),
+        2,
+        "associate route + one added route"
+    );
+}
+
+#[tokio::test]
+async fn dry_run_of_every_action_changes_nothing() {
+    let emu = Emulator::start().await;
+    let ec2 = emu.client().await;
+    let id = new_endpoint(&ec2).await;
+    let spare = new_endpoint(&ec2).await;
+    let assoc = associate(&ec2, &id, SUBNET_A).await;
+    ec2.authorize_client_vpn_ingress()
+        .client_vpn_endpoint_id(&id)
+        .target_network_cidr("10.1.0.0/16")
+        .authorize_all_groups(true)
+        .send()
+        .await
+        .unwrap();
+    ec2.create_client_vpn_route()
+        .client_vpn_endpoint_id(&id)
+        .destination_cidr_block("0.0.0.0/0")
+        .target_vpc_subnet_id(SUBNET_A)
+        .send()
+        .await
+        .unwrap();
+    ec2.create_tags()
+        .resources(&id)
+        .tags(Tag::builder().key("k").value("v").build())
+        .send()
+        .await
+        .unwrap();
+    // Let every transition finish so the state is stable.
+    let before = eventually("stable state", || async {
+        let state = emu.state().await.to_string();
+        (!state.contains("authorizing") && !state.contains("creating")).then_some(state)
+    })
+    .await;
+    emu.control("POST", "/_emulator/calls/reset", None).await;
+
+    macro_rules! dry {
+        ($($request:expr),+ $(,)?) => {{
+            let mut n = 0;
+            $(
+                n += 1;
+                assert_error($request.dry_run(true).send().await, "DryRunOperation", 412);
+            )+
+            n
+        }};
+    }
+    let actions = dry!(
+        create_endpoint(&ec2),
+        ec2.describe_client_vpn_endpoints(),
+        ec2.modify_client_vpn_endpoint()
+            .client_vpn_endpoint_id(&id)
+            .description("x"),
+        ec2.delete_client_vpn_endpoint()
+            .client_vpn_endpoint_id(&spare),
+        ec2.associate_client_vpn_target_network()
+            .client_vpn_endpoint_id(&id)
+            .subnet_id(SUBNET_B),
+        ec2.disassociate_client_vpn_target_network()
+            .client_vpn_endpoint_id(&id)
+            .association_id(&assoc),
+        ec2.describe_client_vpn_target_networks()
+            .client_vpn_endpoint_id(&id),
+        ec2.apply_security_groups_to_client_vpn_target_network()
+            .client_vpn_endpoint_id(&id)
+            .vpc_id(VPC)
+            .security_group_ids("sg-11111111"),
+        ec2.authorize_client_vpn_ingress()
+            .client_vpn_endpoint_id(&id)
+            .target_network_cidr("10.2.0.0/16")
+            .access_group_id("g"),
+        ec2.revoke_client_vpn_ingress()
+            .client_vpn_endpoint_id(&id)
+            .target_network_cidr("10.1.0.0/16")
+            .revoke_all_groups(true),
+        ec2.describe_client_vpn_authorization_rules()
+            .client_vpn_endpoint_id(&id),
+        ec2.create_client_vpn_route()
+            .client_vpn_endpoint_id(&id)
+            .destination_cidr_block("192.168.0.0/16")
+            .target_vpc_subnet_id(SUBNET_A),
+        ec2.delete_client_vpn_route()
+            .client_vpn_endpoint_id(&id)
+            .destination_cidr_block("0.0.0.0/0")
+            .target_vpc_subnet_id(SUBNET_A),
+        ec2.describe_client_vpn_routes().client_vpn_endpoint_id(&id),
+        ec2.create_tags()
+            .resources(&id)
+            .tags(Tag::builder().key("k2").value("v").build()),
+        ec2.delete_tags().resources(&id),
+        ec2.export_client_vpn_client_configuration()
+            .client_vpn_endpoint_id(&id),
+    );
+    assert_eq!(actions, 17);
+    assert_eq!(emu.state().await.to_string(), before);
+    let calls = emu.calls().await;
+    assert_eq!(calls.as_object().unwrap().len(), 17, "{calls}");
+
+    // DryRun still validates first.
+    assert_error(
+        create_endpoint(&ec2).vpn_port(1).dry_run(true).send().await,
+        "InvalidParameterValue",
+        400,
+    );
+}
+
+#[tokio::test]
+async fn regions_and_accounts_are_separate() {
+    let emu = Emulator::start().await;
+    let east = emu.client().await;
+    let west = emu.client_for(ACCESS_KEY, "eu-west-1").await;
+    let other_account = emu.client_for("AKIDOTHERACCOUNT", "us-east-1").await;
+
+    let east_id = new_endpoint(&east).await;
+    let west_out = create_endpoint(&west).send().await.unwrap();
+    assert!(
+        west_out
+            .dns_name()
+            .unwrap()
+            .ends_with(".prod.clientvpn.eu-west-1.amazonaws.com")
+    );
+    let west_id = west_out.client_vpn_endpoint_id().unwrap();
+
+    let listed = |c: aws_sdk_ec2::Client| async move {
+        c.describe_client_vpn_endpoints()
+            .send()
+            .await
+            .unwrap()
+            .client_vpn_endpoints()
+            .iter()
+            .map(|e| e.client_vpn_endpoint_id().unwrap().to_owned())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(listed(east.clone()).await, [east_id.as_str()]);
+    assert_eq!(listed(west.clone()).await, [west_id]);
+    assert!(listed(other_account.clone()).await.is_empty());
+    assert_error(
+        other_account
+            .describe_client_vpn_endpoints()
+            .client_vpn_endpoint_ids(&east_id)
+            .send()
+            .await,
+        "InvalidClientVpnEndpointId.NotFound",
+        400,
+    );
+    assert_error(
+        west.delete_client_vpn_endpoint()
+            .client_vpn_endpoint_id(&east_id)
+            .send()
+            .await,
+        "InvalidClientVpnEndpointId.NotFound",
+        400,
+    );
+
+    let account = clientvpn_emulator::auth::account_id(ACCESS_KEY);
+    assert_eq!(account.len(), 12);
+    let state = emu.state().await;
+    let regions = &state["accounts"][&account];
+    assert_eq!(
+        regions["us-east-1"]["endpoints"][0]["clientVpnEndpointId"],
+        json!(east_id)
+    );
+    assert_eq!(
+        regions["eu-west-1"]["endpoints"][0]["clientVpnEndpointId"],
+        json!(west_id)
+    );
+    assert_eq!(
+        state["accounts"].as_object().unwrap().len(),
+        1,
+        "the other account has nothing"
+    );
+}
+
+#[tokio::test]
+async fn endpoint_quota_per_region() {
+    let emu = Emulator::start().await;
+    let (status, limits) = emu
+        .control(
+            "POST",
+            "/_emulator/limits",
+            Some(json!({"endpoints_per_region": 2})),
+        )
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(limits["endpoints_per_region"], 2);
+    let ec2 = emu.client().await;
+    let first = new_endpoint(&ec2).await;
+    new_endpoint(&ec2).await;
+    assert_error(
+        create_endpoint(&ec2).send().await,
+        "ClientVpnEndpointLimitExceeded",
+        400,
+    );
+    // Other regions have their own quota; endpoints being deleted no longer count.
+    new_endpoint(&emu.client_for(ACCESS_KEY, "us-west-2").await).await;
+    ec2.delete_client_vpn_endpoint()
+        .client_vpn_endpoint_id(&first)
+        .send()
+        .await
+        .unwrap();
+    new_endpoint(&ec2).await;
+}
