@@ -73,9 +73,13 @@ struct RunArgs {
 /// Parse `90`, `90s`, `500ms`, `5m` or `1h`.
 fn parse_duration(text: &str) -> Result<Duration, String> {
     let text = text.trim();
-    let split = text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len());
+    let split = text
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(text.len());
     let (number, unit) = text.split_at(split);
-    let number: u64 = number.parse().map_err(|_| format!("not a duration: {text:?} (use e.g. 30s, 5m, 1h)"))?;
+    let number: u64 = number
+        .parse()
+        .map_err(|_| format!("not a duration: {text:?} (use e.g. 30s, 5m, 1h)"))?;
     match unit {
         "" | "s" => Ok(Duration::from_secs(number)),
         "ms" => Ok(Duration::from_millis(number)),
@@ -113,7 +117,10 @@ async fn run(args: RunArgs) -> Result<(), String> {
     }
     let sdk = loader.load().await;
     let default_region = sdk.region().map(|r| r.to_string());
-    info!(region = default_region.as_deref().unwrap_or("<none>"), "AWS configuration loaded");
+    info!(
+        region = default_region.as_deref().unwrap_or("<none>"),
+        "AWS configuration loaded"
+    );
 
     let client = kube::Client::try_default()
         .await
@@ -133,7 +140,14 @@ async fn run(args: RunArgs) -> Result<(), String> {
         Arc::new(KubeCluster::new(client.clone(), args.instance)),
         settings,
     ));
-    controller::run(client, args.namespace, args.concurrency, ctx, shutdown_signal()).await;
+    controller::run(
+        client,
+        args.namespace,
+        args.concurrency,
+        ctx,
+        shutdown_signal(),
+    )
+    .await;
     Ok(())
 }
 
@@ -166,9 +180,19 @@ mod tests {
 
     #[test]
     fn durations_parse_with_and_without_units() {
-        let rows = [("90", 90_000), ("90s", 90_000), ("500ms", 500), ("5m", 300_000), ("1h", 3_600_000)];
+        let rows = [
+            ("90", 90_000),
+            ("90s", 90_000),
+            ("500ms", 500),
+            ("5m", 300_000),
+            ("1h", 3_600_000),
+        ];
         for (text, millis) in rows {
-            assert_eq!(parse_duration(text), Ok(Duration::from_millis(millis)), "{text}");
+            assert_eq!(
+                parse_duration(text),
+                Ok(Duration::from_millis(millis)),
+                "{text}"
+            );
         }
         assert!(parse_duration("5 minutes").is_err());
         assert!(parse_duration("m").is_err());

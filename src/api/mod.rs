@@ -56,9 +56,15 @@ mod tests {
     fn crd_is_structural_and_named_as_designed() {
         // `crd()` panics on non-structural schemas.
         let crd = ClientVpnEndpoint::crd();
-        assert_eq!(crd.metadata.name.as_deref(), Some("clientvpnendpoints.clientvpn.io"));
+        assert_eq!(
+            crd.metadata.name.as_deref(),
+            Some("clientvpnendpoints.clientvpn.io")
+        );
         assert_eq!(crd.spec.names.short_names, Some(vec!["cvpn".to_string()]));
-        assert_eq!(crd.spec.names.categories, Some(vec!["clientvpn".to_string(), "aws".to_string()]));
+        assert_eq!(
+            crd.spec.names.categories,
+            Some(vec!["clientvpn".to_string(), "aws".to_string()])
+        );
         let version = &crd.spec.versions[0];
         let columns: Vec<&str> = version
             .additional_printer_columns
@@ -66,8 +72,17 @@ mod tests {
             .flatten()
             .map(|c| c.name.as_str())
             .collect();
-        assert_eq!(columns, ["Endpoint ID", "DNS Name", "Status", "Ready", "Age"]);
-        assert!(version.subresources.as_ref().and_then(|s| s.status.as_ref()).is_some());
+        assert_eq!(
+            columns,
+            ["Endpoint ID", "DNS Name", "Status", "Ready", "Age"]
+        );
+        assert!(
+            version
+                .subresources
+                .as_ref()
+                .and_then(|s| s.status.as_ref())
+                .is_some()
+        );
     }
 
     /// Rules the API server enforces; their presence is asserted here, their effect end to end.

@@ -77,7 +77,10 @@ pub struct ClientVpnEndpointSpec {
 
     /// ARN of the server certificate in AWS Certificate Manager (AWS: `ServerCertificateArn`).
     /// Changing it drops every live VPN connection.
-    #[schemars(length(max = 2048), regex(pattern = r"^arn:aws[a-z-]*:acm:[a-z0-9-]+:[0-9]{12}:certificate/.+$"))]
+    #[schemars(
+        length(max = 2048),
+        regex(pattern = r"^arn:aws[a-z-]*:acm:[a-z0-9-]+:[0-9]{12}:certificate/.+$")
+    )]
     pub server_certificate_arn: String,
 
     /// How clients authenticate (AWS: `Authentication.N`): one option, or two where one is
@@ -247,7 +250,10 @@ pub enum AuthenticationType {
 pub struct MutualAuthentication {
     /// ACM ARN of the client root certificate chain (AWS: `ClientRootCertificateChainArn`).
     /// Needed only when client certificates are signed by a different CA than the server's.
-    #[schemars(length(max = 2048), regex(pattern = r"^arn:aws[a-z-]*:acm:[a-z0-9-]+:[0-9]{12}:certificate/.+$"))]
+    #[schemars(
+        length(max = 2048),
+        regex(pattern = r"^arn:aws[a-z-]*:acm:[a-z0-9-]+:[0-9]{12}:certificate/.+$")
+    )]
     pub client_root_certificate_chain_arn: String,
 }
 
@@ -265,12 +271,18 @@ pub struct ActiveDirectory {
 #[serde(rename_all = "camelCase")]
 pub struct FederatedAuthentication {
     /// IAM SAML identity provider ARN (AWS: `SAMLProviderArn`).
-    #[schemars(length(max = 2048), regex(pattern = r"^arn:aws[a-z-]*:iam::[0-9]{12}:saml-provider/.+$"))]
+    #[schemars(
+        length(max = 2048),
+        regex(pattern = r"^arn:aws[a-z-]*:iam::[0-9]{12}:saml-provider/.+$")
+    )]
     pub saml_provider_arn: String,
 
     /// IAM SAML identity provider ARN for the self-service portal (AWS: `SelfServiceSAMLProviderArn`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(length(max = 2048), regex(pattern = r"^arn:aws[a-z-]*:iam::[0-9]{12}:saml-provider/.+$"))]
+    #[schemars(
+        length(max = 2048),
+        regex(pattern = r"^arn:aws[a-z-]*:iam::[0-9]{12}:saml-provider/.+$")
+    )]
     pub self_service_saml_provider_arn: Option<String>,
 }
 

@@ -7,10 +7,10 @@ use std::time::Duration;
 use async_trait::async_trait;
 use aws_config::{Region, SdkConfig};
 use aws_sdk_ec2::Client;
+use aws_sdk_ec2::config::http::HttpResponse;
 use aws_sdk_ec2::config::timeout::TimeoutConfig;
 use aws_sdk_ec2::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_ec2::operation::RequestId;
-use aws_sdk_ec2::config::http::HttpResponse;
 
 use super::mapping::{create_request, describe_endpoint_fields};
 use super::{ClientVpnApi, CloudError, CreateEndpoint, CreatedEndpoint, ObservedEndpoint};
@@ -71,7 +71,9 @@ where
                 err.request_id().map(str::to_string),
             )
         }
-        SdkError::TimeoutError(_) => CloudError::transport(operation, "Timeout", "the call timed out"),
+        SdkError::TimeoutError(_) => {
+            CloudError::transport(operation, "Timeout", "the call timed out")
+        }
         SdkError::DispatchFailure(failure) => {
             CloudError::transport(operation, "DispatchFailure", format!("{failure:?}"))
         }
@@ -95,24 +97,39 @@ fn error_chain(err: &dyn std::error::Error) -> String {
 
 #[async_trait]
 impl ClientVpnApi for Ec2ClientVpn {
-    async fn create_endpoint(&self, region: &str, request: &CreateEndpoint) -> Result<CreatedEndpoint, CloudError> {
+    async fn create_endpoint(
+        &self,
+        region: &str,
+        request: &CreateEndpoint,
+    ) -> Result<CreatedEndpoint, CloudError> {
         const OP: &str = "CreateClientVpnEndpoint";
         let out = create_request(self.client(region).create_client_vpn_endpoint(), request)
             .send()
             .await
             .map_err(|e| cloud_error(OP, e))?;
-        let id = out
-            .client_vpn_endpoint_id()
-            .ok_or_else(|| CloudError::transport(OP, "MissingEndpointId", "AWS answered without an endpoint ID"))?;
+        let id = out.client_vpn_endpoint_id().ok_or_else(|| {
+            CloudError::transport(
+                OP,
+                "MissingEndpointId",
+                "AWS answered without an endpoint ID",
+            )
+        })?;
         Ok(CreatedEndpoint {
             id: id.to_string(),
             dns_name: out.dns_name().map(str::to_string),
-            status_code: out.status().and_then(|s| s.code()).map(|c| c.as_str().to_string()),
+            status_code: out
+                .status()
+                .and_then(|s| s.code())
+                .map(|c| c.as_str().to_string()),
             status_message: out.status().and_then(|s| s.message()).map(str::to_string),
         })
     }
 
-    async fn describe_endpoint(&self, region: &str, id: &str) -> Result<Option<ObservedEndpoint>, CloudError> {
+    async fn describe_endpoint(
+        &self,
+        region: &str,
+        id: &str,
+    ) -> Result<Option<ObservedEndpoint>, CloudError> {
         const OP: &str = "DescribeClientVpnEndpoints";
         let result = self
             .client(region)
@@ -128,12 +145,21 @@ impl ClientVpnApi for Ec2ClientVpn {
                 .map(describe_endpoint_fields)),
             Err(err) => {
                 let err = cloud_error(OP, err);
-                if err.is_not_found() { Ok(None) } else { Err(err) }
+                if err.is_not_found() {
+                    Ok(None)
+                } else {
+                    Err(err)
+                }
             }
         }
     }
 
-    async fn find_endpoints_by_tag(&self, region: &str, key: &str, value: &str) -> Result<Vec<ObservedEndpoint>, CloudError> {
+    async fn find_endpoints_by_tag(
+        &self,
+        region: &str,
+        key: &str,
+        value: &str,
+    ) -> Result<Vec<ObservedEndpoint>, CloudError> {
         const OP: &str = "DescribeClientVpnEndpoints";
         let mut pages = self
             .client(region)
@@ -147,7 +173,11 @@ impl ClientVpnApi for Ec2ClientVpn {
             found.extend(
                 page.client_vpn_endpoints()
                     .iter()
-                    .filter(|e| e.tags().iter().any(|t| t.key() == Some(key) && t.value() == Some(value)))
+                    .filter(|e| {
+                        e.tags()
+                            .iter()
+                            .any(|t| t.key() == Some(key) && t.value() == Some(value))
+                    })
                     .map(describe_endpoint_fields),
             );
         }
@@ -163,6 +193,9 @@ impl ClientVpnApi for Ec2ClientVpn {
             .send()
             .await
             .map_err(|e| cloud_error(OP, e))?;
-        Ok(out.status().and_then(|s| s.code()).map(|c| c.as_str().to_string()))
+        Ok(out
+            .status()
+            .and_then(|s| s.code())
+            .map(|c| c.as_str().to_string()))
     }
 }

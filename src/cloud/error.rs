@@ -136,10 +136,18 @@ mod tests {
         let table: &[(&str, Option<u16>, ErrorKind)] = &[
             ("InvalidClientVpnEndpointId.NotFound", Some(400), NotFound),
             ("InvalidClientVpnAssociationIdNotFound", Some(400), NotFound),
-            ("InvalidClientVpnEndpointAuthorizationRuleNotFound", Some(400), NotFound),
+            (
+                "InvalidClientVpnEndpointAuthorizationRuleNotFound",
+                Some(400),
+                NotFound,
+            ),
             ("InvalidClientVpnRouteNotFound", Some(400), NotFound),
             ("InvalidClientVpnSubnetId.NotFound", Some(400), NotFound),
-            ("InvalidClientVpnActiveAssociationNotFound", Some(400), Retryable),
+            (
+                "InvalidClientVpnActiveAssociationNotFound",
+                Some(400),
+                Retryable,
+            ),
             ("ClientVpnEndpointAssociationExists", Some(400), Retryable),
             ("IncorrectState", Some(400), Retryable),
             ("RequestLimitExceeded", Some(503), Retryable),
@@ -162,14 +170,25 @@ mod tests {
             ("InvalidClientVpnSubnetId.DuplicateAz", Some(400), Terminal),
         ];
         for (code, status, want) in table {
-            assert_eq!(classify(code, *status), *want, "{code} with HTTP {status:?}");
+            assert_eq!(
+                classify(code, *status),
+                *want,
+                "{code} with HTTP {status:?}"
+            );
         }
     }
 
     #[test]
     fn transport_failures_are_retryable_and_keep_the_message() {
-        let err = CloudError::transport("DescribeClientVpnEndpoints", "DispatchFailure", "connection refused");
+        let err = CloudError::transport(
+            "DescribeClientVpnEndpoints",
+            "DispatchFailure",
+            "connection refused",
+        );
         assert_eq!(err.kind, ErrorKind::Retryable);
-        assert_eq!(err.to_string(), "DescribeClientVpnEndpoints: DispatchFailure: connection refused");
+        assert_eq!(
+            err.to_string(),
+            "DescribeClientVpnEndpoints: DispatchFailure: connection refused"
+        );
     }
 }

@@ -29,7 +29,10 @@ pub fn create_request(
         .set_client_cidr_block(spec.client_cidr_block.clone())
         .server_certificate_arn(&spec.server_certificate_arn)
         .set_authentication_options(Some(
-            spec.authentication_options.iter().map(authentication).collect(),
+            spec.authentication_options
+                .iter()
+                .map(authentication)
+                .collect(),
         ))
         .connection_log_options(connection_log(
             &spec.connection_log_options.clone().unwrap_or_default(),
@@ -49,11 +52,13 @@ pub fn create_request(
         .set_client_connect_options(spec.client_connect_options.as_ref().map(client_connect))
         .set_session_timeout_hours(spec.session_timeout_hours)
         .set_client_login_banner_options(spec.client_login_banner_options.as_ref().map(banner))
-        .set_client_route_enforcement_options(
-            spec.client_route_enforcement_options
-                .as_ref()
-                .map(|o| ec2::ClientRouteEnforcementOptions::builder().enforced(o.enforced).build()),
-        )
+        .set_client_route_enforcement_options(spec.client_route_enforcement_options.as_ref().map(
+            |o| {
+                ec2::ClientRouteEnforcementOptions::builder()
+                    .enforced(o.enforced)
+                    .build()
+            },
+        ))
         .set_disconnect_on_session_timeout(spec.disconnect_on_session_timeout)
         .endpoint_ip_address_type(ec2::EndpointIpAddressType::from(
             spec.endpoint_ip_address_type.wire(),
@@ -62,7 +67,9 @@ pub fn create_request(
             spec.traffic_ip_address_type.wire(),
         ))
         .set_transit_gateway_configuration(
-            spec.transit_gateway_configuration.as_ref().map(transit_gateway),
+            spec.transit_gateway_configuration
+                .as_ref()
+                .map(transit_gateway),
         )
         .set_device_posture_options(spec.device_posture_options.as_ref().map(device_posture))
 }
@@ -151,7 +158,10 @@ fn device_posture(options: &api::DevicePostureOptions) -> ec2::DevicePostureOpti
 pub fn describe_endpoint_fields(endpoint: &ec2::ClientVpnEndpoint) -> ObservedEndpoint {
     let status = endpoint.status();
     ObservedEndpoint {
-        id: endpoint.client_vpn_endpoint_id().unwrap_or_default().to_string(),
+        id: endpoint
+            .client_vpn_endpoint_id()
+            .unwrap_or_default()
+            .to_string(),
         status_code: status
             .and_then(|s| s.code())
             .map(|c| c.as_str().to_string())
@@ -166,7 +176,12 @@ pub fn describe_endpoint_fields(endpoint: &ec2::ClientVpnEndpoint) -> ObservedEn
         tags: endpoint
             .tags()
             .iter()
-            .filter_map(|t| Some((t.key()?.to_string(), t.value().unwrap_or_default().to_string())))
+            .filter_map(|t| {
+                Some((
+                    t.key()?.to_string(),
+                    t.value().unwrap_or_default().to_string(),
+                ))
+            })
             .collect(),
     }
 }
@@ -233,26 +248,55 @@ mod tests {
 
     #[test]
     fn every_spec_field_reaches_the_create_request() {
-        let tags = BTreeMap::from([("team".to_string(), "net".to_string()), ("clientvpn.io/uid".to_string(), "u-1".to_string())]);
-        let input = build(&CreateEndpoint { spec: full_spec(), client_token: "u-1".into(), tags });
+        let tags = BTreeMap::from([
+            ("team".to_string(), "net".to_string()),
+            ("clientvpn.io/uid".to_string(), "u-1".to_string()),
+        ]);
+        let input = build(&CreateEndpoint {
+            spec: full_spec(),
+            client_token: "u-1".into(),
+            tags,
+        });
 
         assert_eq!(input.client_token(), Some("u-1"));
         assert_eq!(input.client_cidr_block(), Some("10.100.0.0/22"));
-        assert_eq!(input.server_certificate_arn(), Some("arn:aws:acm:eu-west-1:123456789012:certificate/server"));
+        assert_eq!(
+            input.server_certificate_arn(),
+            Some("arn:aws:acm:eu-west-1:123456789012:certificate/server")
+        );
         let auth = input.authentication_options();
         assert_eq!(auth.len(), 2);
-        assert_eq!(auth[0].r#type().map(|t| t.as_str()), Some("certificate-authentication"));
         assert_eq!(
-            auth[0].mutual_authentication().and_then(|m| m.client_root_certificate_chain_arn()),
+            auth[0].r#type().map(|t| t.as_str()),
+            Some("certificate-authentication")
+        );
+        assert_eq!(
+            auth[0]
+                .mutual_authentication()
+                .and_then(|m| m.client_root_certificate_chain_arn()),
             Some("arn:aws:acm:eu-west-1:123456789012:certificate/root")
         );
-        assert_eq!(auth[1].r#type().map(|t| t.as_str()), Some("federated-authentication"));
+        assert_eq!(
+            auth[1].r#type().map(|t| t.as_str()),
+            Some("federated-authentication")
+        );
         let federated = auth[1].federated_authentication().expect("federated");
-        assert_eq!(federated.saml_provider_arn(), Some("arn:aws:iam::123456789012:saml-provider/idp"));
-        assert_eq!(federated.self_service_saml_provider_arn(), Some("arn:aws:iam::123456789012:saml-provider/portal"));
+        assert_eq!(
+            federated.saml_provider_arn(),
+            Some("arn:aws:iam::123456789012:saml-provider/idp")
+        );
+        assert_eq!(
+            federated.self_service_saml_provider_arn(),
+            Some("arn:aws:iam::123456789012:saml-provider/portal")
+        );
         let logs = input.connection_log_options().expect("log options");
         assert_eq!(
-            (logs.enabled(), logs.cloudwatch_log_group(), logs.cloudwatch_log_stream(), logs.include_authorization_policy_context()),
+            (
+                logs.enabled(),
+                logs.cloudwatch_log_group(),
+                logs.cloudwatch_log_stream(),
+                logs.include_authorization_policy_context()
+            ),
             (Some(true), Some("vpn"), Some("conn"), Some(true))
         );
         assert_eq!(input.dns_servers(), ["10.0.0.2", "10.0.0.3"]);
@@ -262,27 +306,66 @@ mod tests {
         assert_eq!(input.vpn_port(), Some(1194));
         assert_eq!(input.vpc_id(), Some("vpc-0123456789abcdef0"));
         assert_eq!(input.security_group_ids(), ["sg-0123456789abcdef0"]);
-        assert_eq!(input.self_service_portal().map(|p| p.as_str()), Some("enabled"));
+        assert_eq!(
+            input.self_service_portal().map(|p| p.as_str()),
+            Some("enabled")
+        );
         let connect = input.client_connect_options().expect("connect options");
         assert_eq!(connect.enabled(), Some(true));
-        assert_eq!(connect.lambda_function_arn(), Some("arn:aws:lambda:eu-west-1:123456789012:function:AWSClientVPN-check"));
+        assert_eq!(
+            connect.lambda_function_arn(),
+            Some("arn:aws:lambda:eu-west-1:123456789012:function:AWSClientVPN-check")
+        );
         assert_eq!(input.session_timeout_hours(), Some(12));
         let banner = input.client_login_banner_options().expect("banner");
-        assert_eq!((banner.enabled(), banner.banner_text()), (Some(true), Some("Authorized use only")));
+        assert_eq!(
+            (banner.enabled(), banner.banner_text()),
+            (Some(true), Some("Authorized use only"))
+        );
         assert_eq!(input.disconnect_on_session_timeout(), Some(false));
-        assert_eq!(input.client_route_enforcement_options().and_then(|o| o.enforced()), Some(true));
-        assert_eq!(input.endpoint_ip_address_type().map(|t| t.as_str()), Some("dual-stack"));
-        assert_eq!(input.traffic_ip_address_type().map(|t| t.as_str()), Some("dual-stack"));
+        assert_eq!(
+            input
+                .client_route_enforcement_options()
+                .and_then(|o| o.enforced()),
+            Some(true)
+        );
+        assert_eq!(
+            input.endpoint_ip_address_type().map(|t| t.as_str()),
+            Some("dual-stack")
+        );
+        assert_eq!(
+            input.traffic_ip_address_type().map(|t| t.as_str()),
+            Some("dual-stack")
+        );
         let posture = input.device_posture_options().expect("posture");
         assert_eq!(posture.enabled(), Some(true));
         let provider = &posture.trust_providers()[0];
-        assert_eq!(provider.trust_provider_type().map(|t| t.as_str()), Some("crowdstrike"));
+        assert_eq!(
+            provider.trust_provider_type().map(|t| t.as_str()),
+            Some("crowdstrike")
+        );
         assert_eq!(provider.tenant_id(), Some("t-1"));
-        assert_eq!(provider.public_signing_key_url(), Some("https://keys.example/k"));
+        assert_eq!(
+            provider.public_signing_key_url(),
+            Some("https://keys.example/k")
+        );
         let tag_spec = &input.tag_specifications()[0];
-        assert_eq!(tag_spec.resource_type().map(|r| r.as_str()), Some("client-vpn-endpoint"));
-        let sent: Vec<(Option<&str>, Option<&str>)> = tag_spec.tags().iter().map(|t| (t.key(), t.value())).collect();
-        assert_eq!(sent, [(Some("clientvpn.io/uid"), Some("u-1")), (Some("team"), Some("net"))]);
+        assert_eq!(
+            tag_spec.resource_type().map(|r| r.as_str()),
+            Some("client-vpn-endpoint")
+        );
+        let sent: Vec<(Option<&str>, Option<&str>)> = tag_spec
+            .tags()
+            .iter()
+            .map(|t| (t.key(), t.value()))
+            .collect();
+        assert_eq!(
+            sent,
+            [
+                (Some("clientvpn.io/uid"), Some("u-1")),
+                (Some("team"), Some("net"))
+            ]
+        );
         assert!(input.transit_gateway_configuration().is_none());
         assert_eq!(input.dry_run(), None);
     }
@@ -302,11 +385,22 @@ mod tests {
             availability_zones: vec!["eu-west-1a".into()],
             availability_zone_ids: vec![],
         });
-        let input = build(&CreateEndpoint { spec, client_token: "t".into(), tags: BTreeMap::new() });
-        assert_eq!(input.connection_log_options().and_then(|l| l.enabled()), Some(false), "AWS requires the member");
+        let input = build(&CreateEndpoint {
+            spec,
+            client_token: "t".into(),
+            tags: BTreeMap::new(),
+        });
+        assert_eq!(
+            input.connection_log_options().and_then(|l| l.enabled()),
+            Some(false),
+            "AWS requires the member"
+        );
         assert!(input.dns_servers().is_empty());
         assert!(input.security_group_ids().is_empty());
-        assert!(input.tag_specifications().is_empty(), "no empty TagSpecification");
+        assert!(
+            input.tag_specifications().is_empty(),
+            "no empty TagSpecification"
+        );
         assert_eq!(input.vpc_id(), None);
         let tgw = input.transit_gateway_configuration().expect("tgw");
         assert_eq!(tgw.transit_gateway_id(), Some("tgw-0123456789abcdef0"));
@@ -318,18 +412,37 @@ mod tests {
     fn described_endpoint_fields_are_read() {
         let described = ec2::ClientVpnEndpoint::builder()
             .client_vpn_endpoint_id("cvpn-endpoint-0123456789abcdef0")
-            .status(ec2::ClientVpnEndpointStatus::builder().code(ec2::ClientVpnEndpointStatusCode::Available).message("ok").build())
+            .status(
+                ec2::ClientVpnEndpointStatus::builder()
+                    .code(ec2::ClientVpnEndpointStatusCode::Available)
+                    .message("ok")
+                    .build(),
+            )
             .dns_name("*.cvpn-endpoint-0123456789abcdef0.prod.clientvpn.eu-west-1.amazonaws.com")
             .creation_time("2026-11-27T01:02:03")
             .self_service_portal_url("")
-            .tags(ec2::Tag::builder().key("clientvpn.io/uid").value("u-1").build())
+            .tags(
+                ec2::Tag::builder()
+                    .key("clientvpn.io/uid")
+                    .value("u-1")
+                    .build(),
+            )
             .build();
         let observed = describe_endpoint_fields(&described);
         assert_eq!(observed.id, "cvpn-endpoint-0123456789abcdef0");
         assert_eq!(observed.status_code, "available");
         assert_eq!(observed.status_message.as_deref(), Some("ok"));
-        assert_eq!(observed.creation_time.as_deref(), Some("2026-11-27T01:02:03"));
-        assert_eq!(observed.self_service_portal_url, None, "an empty URL means no portal");
-        assert_eq!(observed.tags.get("clientvpn.io/uid").map(String::as_str), Some("u-1"));
+        assert_eq!(
+            observed.creation_time.as_deref(),
+            Some("2026-11-27T01:02:03")
+        );
+        assert_eq!(
+            observed.self_service_portal_url, None,
+            "an empty URL means no portal"
+        );
+        assert_eq!(
+            observed.tags.get("clientvpn.io/uid").map(String::as_str),
+            Some("u-1")
+        );
     }
 }

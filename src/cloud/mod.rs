@@ -78,13 +78,26 @@ impl ObservedEndpoint {
 #[async_trait]
 pub trait ClientVpnApi: Send + Sync {
     /// `CreateClientVpnEndpoint` with the request's client token and tags.
-    async fn create_endpoint(&self, region: &str, request: &CreateEndpoint) -> Result<CreatedEndpoint, CloudError>;
+    async fn create_endpoint(
+        &self,
+        region: &str,
+        request: &CreateEndpoint,
+    ) -> Result<CreatedEndpoint, CloudError>;
 
     /// `DescribeClientVpnEndpoints` for one ID; `None` when AWS says it does not exist.
-    async fn describe_endpoint(&self, region: &str, id: &str) -> Result<Option<ObservedEndpoint>, CloudError>;
+    async fn describe_endpoint(
+        &self,
+        region: &str,
+        id: &str,
+    ) -> Result<Option<ObservedEndpoint>, CloudError>;
 
     /// Every endpoint in the region carrying tag `key=value` (all pages), including deleted ones.
-    async fn find_endpoints_by_tag(&self, region: &str, key: &str, value: &str) -> Result<Vec<ObservedEndpoint>, CloudError>;
+    async fn find_endpoints_by_tag(
+        &self,
+        region: &str,
+        key: &str,
+        value: &str,
+    ) -> Result<Vec<ObservedEndpoint>, CloudError>;
 
     /// `DeleteClientVpnEndpoint`; returns the status code AWS answered (normally `deleting`).
     async fn delete_endpoint(&self, region: &str, id: &str) -> Result<Option<String>, CloudError>;

@@ -66,13 +66,22 @@ impl Backoffs {
                 self.base.saturating_mul(factor).min(self.max)
             }
         };
-        entries.insert(uid.to_string(), Entry { attempt, failures, retry_at: now + delay });
+        entries.insert(
+            uid.to_string(),
+            Entry {
+                attempt,
+                failures,
+                retry_at: now + delay,
+            },
+        );
         delay
     }
 
     /// The remaining wait recorded for an object, whatever the attempt (for the error policy).
     pub fn remaining(&self, uid: &str, now: Instant) -> Option<Duration> {
-        self.lock().get(uid).map(|e| e.retry_at.saturating_duration_since(now))
+        self.lock()
+            .get(uid)
+            .map(|e| e.retry_at.saturating_duration_since(now))
     }
 
     /// Forget an object's failures (after a success, or once it is gone).
@@ -85,17 +94,26 @@ impl Backoffs {
 mod tests {
     use super::*;
 
-    const SPEC_1: Attempt = Attempt { generation: Some(1), deleting: false };
+    const SPEC_1: Attempt = Attempt {
+        generation: Some(1),
+        deleting: false,
+    };
 
     fn backoffs() -> Backoffs {
-        Backoffs::new(Duration::from_secs(1), Duration::from_secs(8), Duration::from_secs(600))
+        Backoffs::new(
+            Duration::from_secs(1),
+            Duration::from_secs(8),
+            Duration::from_secs(600),
+        )
     }
 
     #[test]
     fn retryable_failures_double_up_to_the_cap() {
         let b = backoffs();
         let now = Instant::now();
-        let delays: Vec<u64> = (0..6).map(|_| b.failed("u", SPEC_1, ErrorKind::Retryable, now).as_secs()).collect();
+        let delays: Vec<u64> = (0..6)
+            .map(|_| b.failed("u", SPEC_1, ErrorKind::Retryable, now).as_secs())
+            .collect();
         assert_eq!(delays, vec![1, 2, 4, 8, 8, 8]);
     }
 
@@ -113,12 +131,32 @@ mod tests {
     fn terminal_failures_wait_until_the_spec_changes() {
         let b = backoffs();
         let now = Instant::now();
-        assert_eq!(b.failed("u", SPEC_1, ErrorKind::Terminal, now), Duration::from_secs(600));
-        assert!(b.wait("u", SPEC_1, now + Duration::from_secs(300)).is_some());
-        let spec_2 = Attempt { generation: Some(2), deleting: false };
-        assert_eq!(b.wait("u", spec_2, now), None, "a new generation goes ahead at once");
-        let deleting = Attempt { generation: Some(1), deleting: true };
-        assert_eq!(b.wait("u", deleting, now), None, "a deletion request goes ahead at once");
+        assert_eq!(
+            b.failed("u", SPEC_1, ErrorKind::Terminal, now),
+            Duration::from_secs(600)
+        );
+        assert!(
+            b.wait("u", SPEC_1, now + Duration::from_secs(300))
+                .is_some()
+        );
+        let spec_2 = Attempt {
+            generation: Some(2),
+            deleting: false,
+        };
+        assert_eq!(
+            b.wait("u", spec_2, now),
+            None,
+            "a new generation goes ahead at once"
+        );
+        let deleting = Attempt {
+            generation: Some(1),
+            deleting: true,
+        };
+        assert_eq!(
+            b.wait("u", deleting, now),
+            None,
+            "a deletion request goes ahead at once"
+        );
     }
 
     #[test]
@@ -129,6 +167,9 @@ mod tests {
         b.failed("u", SPEC_1, ErrorKind::Retryable, now);
         b.clear("u");
         assert_eq!(b.wait("u", SPEC_1, now), None);
-        assert_eq!(b.failed("u", SPEC_1, ErrorKind::Retryable, now), Duration::from_secs(1));
+        assert_eq!(
+            b.failed("u", SPEC_1, ErrorKind::Retryable, now),
+            Duration::from_secs(1)
+        );
     }
 }

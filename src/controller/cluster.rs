@@ -23,11 +23,21 @@ pub struct Notice {
 
 impl Notice {
     pub fn normal(reason: &str, action: &'static str, note: impl Into<String>) -> Self {
-        Self { warning: false, reason: reason.into(), action, note: note.into() }
+        Self {
+            warning: false,
+            reason: reason.into(),
+            action,
+            note: note.into(),
+        }
     }
 
     pub fn warning(reason: &str, action: &'static str, note: impl Into<String>) -> Self {
-        Self { warning: true, reason: reason.into(), action, note: note.into() }
+        Self {
+            warning: true,
+            reason: reason.into(),
+            action,
+            note: note.into(),
+        }
     }
 }
 
@@ -39,7 +49,11 @@ pub trait Cluster: Send + Sync {
     /// Remove the cleanup finalizer (conflict-safe).
     async fn remove_finalizer(&self, obj: &ClientVpnEndpoint) -> Result<(), kube::Error>;
     /// Server-side apply the whole status.
-    async fn patch_status(&self, obj: &ClientVpnEndpoint, status: &ClientVpnEndpointStatus) -> Result<(), kube::Error>;
+    async fn patch_status(
+        &self,
+        obj: &ClientVpnEndpoint,
+        status: &ClientVpnEndpointStatus,
+    ) -> Result<(), kube::Error>;
     /// Publish an event; failures are logged, never fatal.
     async fn publish(&self, obj: &ClientVpnEndpoint, notice: Notice);
 }
@@ -53,8 +67,14 @@ pub struct KubeCluster {
 impl KubeCluster {
     /// `instance` names this replica in events (e.g. the pod name).
     pub fn new(client: Client, instance: Option<String>) -> Self {
-        let reporter = Reporter { controller: FIELD_MANAGER.into(), instance };
-        Self { recorder: Recorder::new(client.clone(), reporter), client }
+        let reporter = Reporter {
+            controller: FIELD_MANAGER.into(),
+            instance,
+        };
+        Self {
+            recorder: Recorder::new(client.clone(), reporter),
+            client,
+        }
     }
 
     fn api(&self, obj: &ClientVpnEndpoint) -> Api<ClientVpnEndpoint> {
@@ -63,12 +83,20 @@ impl KubeCluster {
 
     /// Replace the finalizer list; the resourceVersion precondition makes a concurrent change
     /// fail with a conflict instead of being overwritten.
-    async fn set_finalizers(&self, obj: &ClientVpnEndpoint, finalizers: Vec<String>) -> Result<(), kube::Error> {
+    async fn set_finalizers(
+        &self,
+        obj: &ClientVpnEndpoint,
+        finalizers: Vec<String>,
+    ) -> Result<(), kube::Error> {
         let patch = json!({
             "metadata": { "resourceVersion": obj.resource_version(), "finalizers": finalizers }
         });
         self.api(obj)
-            .patch(&obj.name_any(), &PatchParams::default(), &Patch::Merge(patch))
+            .patch(
+                &obj.name_any(),
+                &PatchParams::default(),
+                &Patch::Merge(patch),
+            )
             .await
             .map(|_| ())
     }
@@ -83,28 +111,45 @@ impl Cluster for KubeCluster {
     }
 
     async fn remove_finalizer(&self, obj: &ClientVpnEndpoint) -> Result<(), kube::Error> {
-        let finalizers = obj.finalizers().iter().filter(|f| *f != FINALIZER).cloned().collect();
+        let finalizers = obj
+            .finalizers()
+            .iter()
+            .filter(|f| *f != FINALIZER)
+            .cloned()
+            .collect();
         match self.set_finalizers(obj, finalizers).await {
             Err(kube::Error::Api(status)) if status.is_not_found() => Ok(()),
             other => other,
         }
     }
 
-    async fn patch_status(&self, obj: &ClientVpnEndpoint, status: &ClientVpnEndpointStatus) -> Result<(), kube::Error> {
+    async fn patch_status(
+        &self,
+        obj: &ClientVpnEndpoint,
+        status: &ClientVpnEndpointStatus,
+    ) -> Result<(), kube::Error> {
         let body = json!({
             "apiVersion": ClientVpnEndpoint::api_version(&()),
             "kind": ClientVpnEndpoint::kind(&()),
             "status": status,
         });
         self.api(obj)
-            .patch_status(&obj.name_any(), &PatchParams::apply(FIELD_MANAGER).force(), &Patch::Apply(body))
+            .patch_status(
+                &obj.name_any(),
+                &PatchParams::apply(FIELD_MANAGER).force(),
+                &Patch::Apply(body),
+            )
             .await
             .map(|_| ())
     }
 
     async fn publish(&self, obj: &ClientVpnEndpoint, notice: Notice) {
         let event = Event {
-            type_: if notice.warning { EventType::Warning } else { EventType::Normal },
+            type_: if notice.warning {
+                EventType::Warning
+            } else {
+                EventType::Normal
+            },
             reason: notice.reason,
             note: Some(truncate(notice.note, 1024)),
             action: notice.action.to_string(),

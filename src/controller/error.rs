@@ -36,7 +36,9 @@ impl Error {
         match self {
             Self::Aws(err) => err.kind,
             Self::MissingRegion | Self::MissingMetadata(_) => ErrorKind::Terminal,
-            Self::AddFinalizer(_) | Self::RemoveFinalizer(_) | Self::PatchStatus(_) => ErrorKind::Retryable,
+            Self::AddFinalizer(_) | Self::RemoveFinalizer(_) | Self::PatchStatus(_) => {
+                ErrorKind::Retryable
+            }
         }
     }
 
@@ -61,7 +63,11 @@ impl Error {
             text.push_str(&cause.to_string());
             source = cause.source();
         }
-        if let Self::Aws(CloudError { request_id: Some(id), .. }) = self {
+        if let Self::Aws(CloudError {
+            request_id: Some(id),
+            ..
+        }) = self
+        {
             text.push_str(&format!(" (request ID {id})"));
         }
         text

@@ -11,9 +11,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use futures::StreamExt;
+use kube::Client;
 use kube::api::{Api, ListParams};
 use kube::runtime::{Controller, controller, watcher};
-use kube::Client;
 use tracing::{debug, info, warn};
 
 use crate::api::ClientVpnEndpoint;
@@ -53,9 +53,22 @@ pub struct Context {
 }
 
 impl Context {
-    pub fn new(cloud: Arc<dyn ClientVpnApi>, cluster: Arc<dyn Cluster>, settings: Settings) -> Self {
-        let backoffs = Backoffs::new(settings.retry_base, MAX_RETRY, settings.stalled_retry_interval);
-        Self { cloud, cluster, backoffs, settings }
+    pub fn new(
+        cloud: Arc<dyn ClientVpnApi>,
+        cluster: Arc<dyn Cluster>,
+        settings: Settings,
+    ) -> Self {
+        let backoffs = Backoffs::new(
+            settings.retry_base,
+            MAX_RETRY,
+            settings.stalled_retry_interval,
+        );
+        Self {
+            cloud,
+            cluster,
+            backoffs,
+            settings,
+        }
     }
 }
 
@@ -83,7 +96,10 @@ pub async fn run(
         Some(ns) => Api::namespaced(client, ns),
         None => Api::all(client),
     };
-    info!(namespace = namespace.as_deref().unwrap_or("<all>"), "controller starting");
+    info!(
+        namespace = namespace.as_deref().unwrap_or("<all>"),
+        "controller starting"
+    );
     Controller::new(api, watcher::Config::default().any_semantic())
         .with_config(controller::Config::default().concurrency(concurrency))
         .graceful_shutdown_on(shutdown)
@@ -100,3 +116,8 @@ pub async fn run(
         .await;
     info!("controller stopped");
 }
+
+#[cfg(test)]
+mod fixtures;
+#[cfg(test)]
+mod tests;

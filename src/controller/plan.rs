@@ -66,13 +66,19 @@ pub enum Step {
 pub enum Outcome {
     /// An endpoint exists and matches; report it. `adopted` when it was found by tag only
     /// (the status write after create was lost).
-    Observed { endpoint: ObservedEndpoint, adopted: bool },
+    Observed {
+        endpoint: ObservedEndpoint,
+        adopted: bool,
+    },
     /// The endpoint is being created by the planned step.
     Creating { recreate_of: Option<String> },
     /// The recorded endpoint is not visible yet (AWS is eventually consistent): look again soon.
     AwaitingVisibility { endpoint_id: String },
     /// Progress needs a human or a spec change.
-    Stalled { reason: &'static str, message: String },
+    Stalled {
+        reason: &'static str,
+        message: String,
+    },
     /// Deletion requested or in progress in AWS; keep the finalizer.
     Deleting { endpoint_ids: Vec<String> },
     /// Nothing left in AWS for this object (or it is retained): the finalizer may go.
@@ -88,7 +94,10 @@ pub struct Plan {
 
 impl Plan {
     fn report(outcome: Outcome) -> Self {
-        Self { steps: Vec::new(), outcome }
+        Self {
+            steps: Vec::new(),
+            outcome,
+        }
     }
 }
 
@@ -104,7 +113,11 @@ pub fn plan(desired: &Desired, observed: &Observation) -> Plan {
 fn plan_apply(desired: &Desired, observed: &Observation) -> Plan {
     let live = observed.live();
     if live.len() > 1 {
-        let ids = live.iter().map(|e| e.id.as_str()).collect::<Vec<_>>().join(", ");
+        let ids = live
+            .iter()
+            .map(|e| e.id.as_str())
+            .collect::<Vec<_>>()
+            .join(", ");
         return Plan::report(Outcome::Stalled {
             reason: "DuplicateEndpoints",
             message: format!(
@@ -114,25 +127,38 @@ fn plan_apply(desired: &Desired, observed: &Observation) -> Plan {
     }
     if let Some(endpoint) = live.first() {
         let adopted = observed.recorded_id.as_deref() != Some(endpoint.id.as_str());
-        return Plan::report(Outcome::Observed { endpoint: (*endpoint).clone(), adopted });
+        return Plan::report(Outcome::Observed {
+            endpoint: (*endpoint).clone(),
+            adopted,
+        });
     }
     match &observed.recorded_id {
         None => Plan {
-            steps: vec![Step::Create { client_token: desired.uid.clone() }],
+            steps: vec![Step::Create {
+                client_token: desired.uid.clone(),
+            }],
             outcome: Outcome::Creating { recreate_of: None },
         },
         Some(id) if !observed.recorded_was_seen && observed.by_id.is_none() => {
-            Plan::report(Outcome::AwaitingVisibility { endpoint_id: id.clone() })
+            Plan::report(Outcome::AwaitingVisibility {
+                endpoint_id: id.clone(),
+            })
         }
-        Some(id) if desired.deletion_policy == DeletionPolicy::Retain => Plan::report(Outcome::Stalled {
-            reason: "EndpointDeletedOutOfBand",
-            message: format!(
-                "AWS endpoint {id} was deleted outside the operator; deletionPolicy is Retain, so it is not recreated (set deletionPolicy: Delete to recreate it)"
-            ),
-        }),
+        Some(id) if desired.deletion_policy == DeletionPolicy::Retain => {
+            Plan::report(Outcome::Stalled {
+                reason: "EndpointDeletedOutOfBand",
+                message: format!(
+                    "AWS endpoint {id} was deleted outside the operator; deletionPolicy is Retain, so it is not recreated (set deletionPolicy: Delete to recreate it)"
+                ),
+            })
+        }
         Some(id) => Plan {
-            steps: vec![Step::Create { client_token: recreate_token(&desired.uid, id) }],
-            outcome: Outcome::Creating { recreate_of: Some(id.clone()) },
+            steps: vec![Step::Create {
+                client_token: recreate_token(&desired.uid, id),
+            }],
+            outcome: Outcome::Creating {
+                recreate_of: Some(id.clone()),
+            },
         },
     }
 }
@@ -146,16 +172,22 @@ fn plan_cleanup(desired: &Desired, observed: &Observation) -> Plan {
         return Plan {
             steps: live
                 .iter()
-                .map(|e| Step::Delete { endpoint_id: e.id.clone() })
+                .map(|e| Step::Delete {
+                    endpoint_id: e.id.clone(),
+                })
                 .collect(),
-            outcome: Outcome::Deleting { endpoint_ids: live.iter().map(|e| e.id.clone()).collect() },
+            outcome: Outcome::Deleting {
+                endpoint_ids: live.iter().map(|e| e.id.clone()).collect(),
+            },
         };
     }
     let deleting = observed.deleting_ids();
     if deleting.is_empty() {
         Plan::report(Outcome::Released { retained: false })
     } else {
-        Plan::report(Outcome::Deleting { endpoint_ids: deleting })
+        Plan::report(Outcome::Deleting {
+            endpoint_ids: deleting,
+        })
     }
 }
 
@@ -184,10 +216,19 @@ mod tests {
     }
 
     fn desired(deleting: bool, policy: DeletionPolicy) -> Desired {
-        Desired { uid: UID.into(), deleting, deletion_policy: policy }
+        Desired {
+            uid: UID.into(),
+            deleting,
+            deletion_policy: policy,
+        }
     }
 
-    fn observed(recorded: Option<&str>, seen: bool, by_id: Option<ObservedEndpoint>, by_tag: Vec<ObservedEndpoint>) -> Observation {
+    fn observed(
+        recorded: Option<&str>,
+        seen: bool,
+        by_id: Option<ObservedEndpoint>,
+        by_tag: Vec<ObservedEndpoint>,
+    ) -> Observation {
         Observation {
             recorded_id: recorded.map(str::to_string),
             recorded_was_seen: seen,
@@ -207,25 +248,41 @@ mod tests {
                 "nothing recorded, nothing tagged: create with the UID as token",
                 Delete,
                 observed(None, false, None, vec![]),
-                Plan { steps: vec![Step::Create { client_token: UID.into() }], outcome: Outcome::Creating { recreate_of: None } },
+                Plan {
+                    steps: vec![Step::Create {
+                        client_token: UID.into(),
+                    }],
+                    outcome: Outcome::Creating { recreate_of: None },
+                },
             ),
             (
                 "recorded and live: report it, no calls",
                 Delete,
                 observed(Some(&a().id), true, Some(a()), vec![]),
-                Plan::report(Outcome::Observed { endpoint: a(), adopted: false }),
+                Plan::report(Outcome::Observed {
+                    endpoint: a(),
+                    adopted: false,
+                }),
             ),
             (
                 "status lost but tagged endpoint exists: adopt, never create",
                 Delete,
                 observed(None, false, None, vec![a()]),
-                Plan::report(Outcome::Observed { endpoint: a(), adopted: true }),
+                Plan::report(Outcome::Observed {
+                    endpoint: a(),
+                    adopted: true,
+                }),
             ),
             (
                 "tagged endpoints that are deleted are ignored",
                 Delete,
                 observed(None, false, None, vec![gone()]),
-                Plan { steps: vec![Step::Create { client_token: UID.into() }], outcome: Outcome::Creating { recreate_of: None } },
+                Plan {
+                    steps: vec![Step::Create {
+                        client_token: UID.into(),
+                    }],
+                    outcome: Outcome::Creating { recreate_of: None },
+                },
             ),
             (
                 "two live tagged endpoints: stalled, no create",
@@ -233,22 +290,32 @@ mod tests {
                 observed(None, false, None, vec![a(), b()]),
                 Plan::report(Outcome::Stalled {
                     reason: "DuplicateEndpoints",
-                    message: format!("several AWS endpoints carry this object's UID tag ({}, {}); delete all but one in AWS", a().id, b().id),
+                    message: format!(
+                        "several AWS endpoints carry this object's UID tag ({}, {}); delete all but one in AWS",
+                        a().id,
+                        b().id
+                    ),
                 }),
             ),
             (
                 "recorded but never seen and not found: wait, do not create",
                 Delete,
                 observed(Some(&a().id), false, None, vec![]),
-                Plan::report(Outcome::AwaitingVisibility { endpoint_id: a().id }),
+                Plan::report(Outcome::AwaitingVisibility {
+                    endpoint_id: a().id,
+                }),
             ),
             (
                 "deleted out of band, Delete policy: recreate with a derived token",
                 Delete,
                 observed(Some(&a().id), true, Some(gone()), vec![gone()]),
                 Plan {
-                    steps: vec![Step::Create { client_token: format!("{UID}-0000000000000000a") }],
-                    outcome: Outcome::Creating { recreate_of: Some(a().id) },
+                    steps: vec![Step::Create {
+                        client_token: format!("{UID}-0000000000000000a"),
+                    }],
+                    outcome: Outcome::Creating {
+                        recreate_of: Some(a().id),
+                    },
                 },
             ),
             (
@@ -256,15 +323,22 @@ mod tests {
                 Delete,
                 observed(Some(&a().id), true, None, vec![]),
                 Plan {
-                    steps: vec![Step::Create { client_token: format!("{UID}-0000000000000000a") }],
-                    outcome: Outcome::Creating { recreate_of: Some(a().id) },
+                    steps: vec![Step::Create {
+                        client_token: format!("{UID}-0000000000000000a"),
+                    }],
+                    outcome: Outcome::Creating {
+                        recreate_of: Some(a().id),
+                    },
                 },
             ),
             (
                 "recreated endpoint found by tag after a crash: adopt it",
                 Delete,
                 observed(Some(&a().id), true, Some(gone()), vec![gone(), b()]),
-                Plan::report(Outcome::Observed { endpoint: b(), adopted: true }),
+                Plan::report(Outcome::Observed {
+                    endpoint: b(),
+                    adopted: true,
+                }),
             ),
             (
                 "deleted out of band, Retain policy: stalled, no create",
@@ -272,7 +346,10 @@ mod tests {
                 observed(Some(&a().id), true, None, vec![]),
                 Plan::report(Outcome::Stalled {
                     reason: "EndpointDeletedOutOfBand",
-                    message: format!("AWS endpoint {} was deleted outside the operator; deletionPolicy is Retain, so it is not recreated (set deletionPolicy: Delete to recreate it)", a().id),
+                    message: format!(
+                        "AWS endpoint {} was deleted outside the operator; deletionPolicy is Retain, so it is not recreated (set deletionPolicy: Delete to recreate it)",
+                        a().id
+                    ),
                 }),
             ),
         ];
@@ -299,8 +376,12 @@ mod tests {
                 Delete,
                 observed(Some(&a().id), true, Some(a()), vec![]),
                 Plan {
-                    steps: vec![Step::Delete { endpoint_id: a().id }],
-                    outcome: Outcome::Deleting { endpoint_ids: vec![a().id] },
+                    steps: vec![Step::Delete {
+                        endpoint_id: a().id,
+                    }],
+                    outcome: Outcome::Deleting {
+                        endpoint_ids: vec![a().id],
+                    },
                 },
             ),
             (
@@ -308,15 +389,21 @@ mod tests {
                 Delete,
                 observed(None, false, None, vec![a()]),
                 Plan {
-                    steps: vec![Step::Delete { endpoint_id: a().id }],
-                    outcome: Outcome::Deleting { endpoint_ids: vec![a().id] },
+                    steps: vec![Step::Delete {
+                        endpoint_id: a().id,
+                    }],
+                    outcome: Outcome::Deleting {
+                        endpoint_ids: vec![a().id],
+                    },
                 },
             ),
             (
                 "AWS still deleting: wait, no second delete",
                 Delete,
                 observed(Some(&a().id), true, Some(deleting()), vec![deleting()]),
-                Plan::report(Outcome::Deleting { endpoint_ids: vec![a().id] }),
+                Plan::report(Outcome::Deleting {
+                    endpoint_ids: vec![a().id],
+                }),
             ),
             (
                 "AWS says deleted: release",

@@ -36,30 +36,42 @@ pub async fn reconcile(obj: Arc<ClientVpnEndpoint>, ctx: Arc<Context>) -> Result
             Ok(action)
         }
         Err(err) => {
-            ctx.backoffs.failed(&uid, attempt, err.kind(), Instant::now());
+            ctx.backoffs
+                .failed(&uid, attempt, err.kind(), Instant::now());
             report_failure(&obj, &ctx, &err).await;
             Err(err)
         }
     }
 }
 
-/// Requeue after a failed reconcile: whatever the backoff gate recorded.
+/// Requeue after a failed reconcile: whatever the backoff gate recorded, rounded up to 100 ms.
 pub fn error_policy(obj: Arc<ClientVpnEndpoint>, _err: &Error, ctx: Arc<Context>) -> Action {
     let wait = obj
         .uid()
         .and_then(|uid| ctx.backoffs.remaining(&uid, Instant::now()))
         .unwrap_or(ctx.settings.poll_interval);
-    Action::requeue(wait.max(Duration::from_millis(100)))
+    let tenths = wait.as_millis().div_ceil(100).max(1);
+    Action::requeue(Duration::from_millis(
+        u64::try_from(tenths * 100).unwrap_or(u64::MAX),
+    ))
 }
 
-async fn reconcile_once(obj: &ClientVpnEndpoint, ctx: &Context, uid: &str, deleting: bool) -> Result<Action, Error> {
+async fn reconcile_once(
+    obj: &ClientVpnEndpoint,
+    ctx: &Context,
+    uid: &str,
+    deleting: bool,
+) -> Result<Action, Error> {
     let has_finalizer = obj.finalizers().iter().any(|f| f == FINALIZER);
     match (deleting, has_finalizer) {
         (true, false) => Ok(Action::await_change()),
         (true, true) => cleanup(obj, ctx, uid).await,
         (false, false) => {
             // The update this makes triggers the next reconcile.
-            ctx.cluster.add_finalizer(obj).await.map_err(Error::AddFinalizer)?;
+            ctx.cluster
+                .add_finalizer(obj)
+                .await
+                .map_err(Error::AddFinalizer)?;
             Ok(Action::await_change())
         }
         (false, true) => apply(obj, ctx, uid).await,
@@ -85,7 +97,12 @@ fn region(obj: &ClientVpnEndpoint, ctx: &Context) -> Result<String, Error> {
 }
 
 /// Find the object's endpoint: by the ID in status, else by the UID tag.
-async fn observe(obj: &ClientVpnEndpoint, ctx: &Context, region: &str, uid: &str) -> Result<Observation, Error> {
+async fn observe(
+    obj: &ClientVpnEndpoint,
+    ctx: &Context,
+    region: &str,
+    uid: &str,
+) -> Result<Observation, Error> {
     let status = obj.status.clone().unwrap_or_default();
     let by_id = match &status.client_vpn_endpoint_id {
         Some(id) => ctx.cloud.describe_endpoint(region, id).await?,
@@ -95,7 +112,9 @@ async fn observe(obj: &ClientVpnEndpoint, ctx: &Context, region: &str, uid: &str
     let by_tag = if by_id_is_live {
         Vec::new()
     } else {
-        ctx.cloud.find_endpoints_by_tag(region, tags::UID, uid).await?
+        ctx.cloud
+            .find_endpoints_by_tag(region, tags::UID, uid)
+            .await?
     };
     Ok(Observation {
         recorded_id: status.client_vpn_endpoint_id,
@@ -117,11 +136,23 @@ async fn apply(obj: &ClientVpnEndpoint, ctx: &Context, uid: &str) -> Result<Acti
     match outcome {
         Outcome::Observed { endpoint, adopted } => {
             if adopted {
-                let note = format!("found AWS endpoint {} by its {} tag and took it over", endpoint.id, tags::UID);
-                ctx.cluster.publish(obj, Notice::normal("Adopted", "FindEndpoint", note)).await;
+                let note = format!(
+                    "found AWS endpoint {} by its {} tag and took it over",
+                    endpoint.id,
+                    tags::UID
+                );
+                ctx.cluster
+                    .publish(obj, Notice::normal("Adopted", "FindEndpoint", note))
+                    .await;
             }
             let health = Health::of_code(&endpoint.status_code);
-            write_status(obj, ctx, EndpointFacts::observed(&endpoint, &region), &health).await?;
+            write_status(
+                obj,
+                ctx,
+                EndpointFacts::observed(&endpoint, &region),
+                &health,
+            )
+            .await?;
             Ok(Action::requeue(requeue_for(&endpoint, &ctx.settings)))
         }
         Outcome::AwaitingVisibility { endpoint_id } => {
@@ -133,9 +164,14 @@ async fn apply(obj: &ClientVpnEndpoint, ctx: &Context, uid: &str) -> Result<Acti
             Ok(Action::requeue(ctx.settings.poll_interval))
         }
         Outcome::Stalled { reason, message } => {
-            let health = Health::Stalled { reason: reason.to_string(), message: message.clone() };
+            let health = Health::Stalled {
+                reason: reason.to_string(),
+                message: message.clone(),
+            };
             if write_status(obj, ctx, previous_facts(obj), &health).await? {
-                ctx.cluster.publish(obj, Notice::warning(reason, "Reconcile", message)).await;
+                ctx.cluster
+                    .publish(obj, Notice::warning(reason, "Reconcile", message))
+                    .await;
             }
             Ok(Action::requeue(ctx.settings.resync_interval))
         }
@@ -154,9 +190,18 @@ async fn create(
     client_token: String,
     outcome: &Outcome,
 ) -> Result<Action, Error> {
-    if let Outcome::Creating { recreate_of: Some(old) } = outcome {
-        let note = format!("AWS endpoint {old} was deleted outside the operator; creating a new one");
-        ctx.cluster.publish(obj, Notice::warning("EndpointDeletedOutOfBand", "CreateEndpoint", note)).await;
+    if let Outcome::Creating {
+        recreate_of: Some(old),
+    } = outcome
+    {
+        let note =
+            format!("AWS endpoint {old} was deleted outside the operator; creating a new one");
+        ctx.cluster
+            .publish(
+                obj,
+                Notice::warning("EndpointDeletedOutOfBand", "CreateEndpoint", note),
+            )
+            .await;
     }
     let request = CreateEndpoint {
         spec: obj.spec.clone(),
@@ -171,12 +216,18 @@ async fn create(
     };
     write_status(obj, ctx, EndpointFacts::created(&created, region), &health).await?;
     let note = format!("created AWS endpoint {} in {region}", created.id);
-    ctx.cluster.publish(obj, Notice::normal("Created", "CreateEndpoint", note)).await;
+    ctx.cluster
+        .publish(obj, Notice::normal("Created", "CreateEndpoint", note))
+        .await;
     Ok(Action::requeue(ctx.settings.poll_interval))
 }
 
 /// The user's tags plus the ownership tags (which win).
-pub fn creation_tags(obj: &ClientVpnEndpoint, uid: &str, cluster_name: &str) -> BTreeMap<String, String> {
+pub fn creation_tags(
+    obj: &ClientVpnEndpoint,
+    uid: &str,
+    cluster_name: &str,
+) -> BTreeMap<String, String> {
     let mut all = obj.spec.tags.clone();
     all.insert(tags::UID.into(), uid.into());
     all.insert(tags::NAMESPACE.into(), obj.namespace().unwrap_or_default());
@@ -204,19 +255,33 @@ async fn cleanup(obj: &ClientVpnEndpoint, ctx: &Context, uid: &str) -> Result<Ac
                 }
             }
             let note = format!("deleting AWS endpoint {endpoint_id}");
-            ctx.cluster.publish(obj, Notice::normal("Deleting", "DeleteEndpoint", note)).await;
+            ctx.cluster
+                .publish(obj, Notice::normal("Deleting", "DeleteEndpoint", note))
+                .await;
         }
     }
     match outcome {
         Outcome::Released { retained } => {
-            let note = match (retained, obj.status.as_ref().and_then(|s| s.client_vpn_endpoint_id.clone())) {
-                (true, Some(id)) => format!("deletionPolicy is Retain: AWS endpoint {id} is left in place"),
+            let note = match (
+                retained,
+                obj.status
+                    .as_ref()
+                    .and_then(|s| s.client_vpn_endpoint_id.clone()),
+            ) {
+                (true, Some(id)) => {
+                    format!("deletionPolicy is Retain: AWS endpoint {id} is left in place")
+                }
                 (true, None) => "deletionPolicy is Retain: nothing in AWS was touched".to_string(),
                 (false, _) => "AWS reports the endpoint gone".to_string(),
             };
             let reason = if retained { "Retained" } else { "Deleted" };
-            ctx.cluster.publish(obj, Notice::normal(reason, "RemoveFinalizer", note)).await;
-            ctx.cluster.remove_finalizer(obj).await.map_err(Error::RemoveFinalizer)?;
+            ctx.cluster
+                .publish(obj, Notice::normal(reason, "RemoveFinalizer", note))
+                .await;
+            ctx.cluster
+                .remove_finalizer(obj)
+                .await
+                .map_err(Error::RemoveFinalizer)?;
             Ok(Action::await_change())
         }
         Outcome::Deleting { endpoint_ids } => {
@@ -246,14 +311,22 @@ fn previous_facts(obj: &ClientVpnEndpoint) -> EndpointFacts {
 }
 
 /// Write status when it differs from what the object has; true when something was written.
-async fn write_status(obj: &ClientVpnEndpoint, ctx: &Context, facts: EndpointFacts, health: &Health) -> Result<bool, Error> {
+async fn write_status(
+    obj: &ClientVpnEndpoint,
+    ctx: &Context,
+    facts: EndpointFacts,
+    health: &Health,
+) -> Result<bool, Error> {
     let previous = obj.status.clone().unwrap_or_default();
     let now = Time(Timestamp::now());
     let next = compute_status(&previous, facts, health, obj.metadata.generation, &now);
     if next == previous {
         return Ok(false);
     }
-    ctx.cluster.patch_status(obj, &next).await.map_err(Error::PatchStatus)?;
+    ctx.cluster
+        .patch_status(obj, &next)
+        .await
+        .map_err(Error::PatchStatus)?;
     Ok(true)
 }
 
@@ -262,13 +335,21 @@ async fn report_failure(obj: &ClientVpnEndpoint, ctx: &Context, err: &Error) {
     let message = err.report();
     warn!(category = err.category(), error = %message, "reconcile failed");
     let health = match err.kind() {
-        ErrorKind::Terminal => Health::Stalled { reason: err.category().to_string(), message: message.clone() },
-        ErrorKind::Retryable | ErrorKind::NotFound => Health::Reconciling { reason: err.category(), message: message.clone() },
+        ErrorKind::Terminal => Health::Stalled {
+            reason: err.category().to_string(),
+            message: message.clone(),
+        },
+        ErrorKind::Retryable | ErrorKind::NotFound => Health::Reconciling {
+            reason: err.category(),
+            message: message.clone(),
+        },
     };
     if !matches!(err, Error::PatchStatus(_))
         && let Err(patch_err) = write_status(obj, ctx, previous_facts(obj), &health).await
     {
         warn!(error = %patch_err.report(), "recording the failure in status failed");
     }
-    ctx.cluster.publish(obj, Notice::warning(err.category(), "Reconcile", message)).await;
+    ctx.cluster
+        .publish(obj, Notice::warning(err.category(), "Reconcile", message))
+        .await;
 }

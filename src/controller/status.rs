@@ -9,11 +9,20 @@ use crate::cloud::{CreatedEndpoint, ObservedEndpoint, status_code};
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Health {
     /// AWS matches the spec and the endpoint is usable.
-    Ready { reason: &'static str, message: String },
+    Ready {
+        reason: &'static str,
+        message: String,
+    },
     /// Not usable yet, but nothing for the operator to do (e.g. no target network associated).
-    NotReady { reason: &'static str, message: String },
+    NotReady {
+        reason: &'static str,
+        message: String,
+    },
     /// The operator or AWS is working towards the spec.
-    Reconciling { reason: &'static str, message: String },
+    Reconciling {
+        reason: &'static str,
+        message: String,
+    },
     /// Progress needs a spec change or help.
     Stalled { reason: String, message: String },
 }
@@ -104,7 +113,8 @@ pub fn compute_status(
     generation: Option<i64>,
     now: &Time,
 ) -> ClientVpnEndpointStatus {
-    let status = (facts.status_code.is_some() || facts.status_message.is_some()).then(|| EndpointStatus {
+    let has_status = facts.status_code.is_some() || facts.status_message.is_some();
+    let status = has_status.then_some(EndpointStatus {
         code: facts.status_code,
         message: facts.status_message,
     });
@@ -120,7 +130,12 @@ pub fn compute_status(
     }
 }
 
-fn conditions(previous: &[Condition], health: &Health, generation: Option<i64>, now: &Time) -> Vec<Condition> {
+fn conditions(
+    previous: &[Condition],
+    health: &Health,
+    generation: Option<i64>,
+    now: &Time,
+) -> Vec<Condition> {
     let make = |type_: &str, status: bool, reason: &str, message: &str| {
         let status = if status { "True" } else { "False" }.to_string();
         let last_transition_time = previous
@@ -139,7 +154,9 @@ fn conditions(previous: &[Condition], health: &Health, generation: Option<i64>, 
     };
     match health {
         Health::Ready { reason, message } => vec![make(condition::READY, true, reason, message)],
-        Health::NotReady { reason, message } => vec![make(condition::READY, false, reason, message)],
+        Health::NotReady { reason, message } => {
+            vec![make(condition::READY, false, reason, message)]
+        }
         Health::Reconciling { reason, message } => vec![
             make(condition::READY, false, reason, message),
             make(condition::RECONCILING, true, reason, message),
@@ -163,7 +180,9 @@ mod tests {
     fn facts() -> EndpointFacts {
         EndpointFacts {
             id: Some("cvpn-endpoint-0123456789abcdef0".into()),
-            dns_name: Some("*.cvpn-endpoint-0123456789abcdef0.prod.clientvpn.us-east-1.amazonaws.com".into()),
+            dns_name: Some(
+                "*.cvpn-endpoint-0123456789abcdef0.prod.clientvpn.us-east-1.amazonaws.com".into(),
+            ),
             status_code: Some("pending-associate".into()),
             region: Some("us-east-1".into()),
             ..Default::default()
@@ -172,32 +191,66 @@ mod tests {
 
     #[test]
     fn reconciling_sets_ready_false_and_reconciling_true() {
-        let health = Health::Reconciling { reason: "Creating", message: "creating".into() };
+        let health = Health::Reconciling {
+            reason: "Creating",
+            message: "creating".into(),
+        };
         let status = compute_status(&Default::default(), facts(), &health, Some(3), &at(10));
-        let summary: Vec<(&str, &str)> = status.conditions.iter().map(|c| (c.type_.as_str(), c.status.as_str())).collect();
+        let summary: Vec<(&str, &str)> = status
+            .conditions
+            .iter()
+            .map(|c| (c.type_.as_str(), c.status.as_str()))
+            .collect();
         assert_eq!(summary, vec![("Ready", "False"), ("Reconciling", "True")]);
-        assert!(status.conditions.iter().all(|c| c.observed_generation == Some(3)));
+        assert!(
+            status
+                .conditions
+                .iter()
+                .all(|c| c.observed_generation == Some(3))
+        );
         assert_eq!(status.observed_generation, Some(3));
-        assert_eq!(status.status.and_then(|s| s.code).as_deref(), Some("pending-associate"));
+        assert_eq!(
+            status.status.and_then(|s| s.code).as_deref(),
+            Some("pending-associate")
+        );
     }
 
     #[test]
     fn transition_time_is_kept_unless_the_status_flips() {
-        let stalled = Health::Stalled { reason: "AwsTerminal".into(), message: "bad".into() };
+        let stalled = Health::Stalled {
+            reason: "AwsTerminal".into(),
+            message: "bad".into(),
+        };
         let first = compute_status(&Default::default(), facts(), &stalled, Some(1), &at(10));
         let again = compute_status(&first, facts(), &stalled, Some(1), &at(20));
-        assert_eq!(again, first, "same health later: nothing changes, so nothing is written");
+        assert_eq!(
+            again, first,
+            "same health later: nothing changes, so nothing is written"
+        );
 
-        let ready = Health::Ready { reason: "Available", message: "ok".into() };
+        let ready = Health::Ready {
+            reason: "Available",
+            message: "ok".into(),
+        };
         let flipped = compute_status(&again, facts(), &ready, Some(1), &at(30));
-        assert_eq!(flipped.conditions.len(), 1, "Stalled disappears once it is no longer true");
+        assert_eq!(
+            flipped.conditions.len(),
+            1,
+            "Stalled disappears once it is no longer true"
+        );
         assert_eq!(flipped.conditions[0].last_transition_time, at(30));
     }
 
     #[test]
     fn health_follows_the_aws_status_code() {
         assert!(matches!(Health::of_code("available"), Health::Ready { .. }));
-        assert!(matches!(Health::of_code("pending-associate"), Health::NotReady { .. }));
-        assert!(matches!(Health::of_code("pending"), Health::Reconciling { .. }));
+        assert!(matches!(
+            Health::of_code("pending-associate"),
+            Health::NotReady { .. }
+        ));
+        assert!(matches!(
+            Health::of_code("pending"),
+            Health::Reconciling { .. }
+        ));
     }
 }
