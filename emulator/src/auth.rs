@@ -110,8 +110,9 @@ mod tests {
 
     #[test]
     fn account_ids_are_stable_and_distinct() {
-        // Pinned: the README documents this value so tests in other languages can rely on it.
-        assert_eq!(account_id("AKIDTEST"), account_id("AKIDTEST"));
+        // Pinned: the README documents these values so tests in other languages can rely on them.
+        assert_eq!(account_id("AKIDTEST"), "206580106948");
+        assert_eq!(account_id("test"), "074686647077");
         assert_ne!(account_id("AKIDTEST"), account_id("AKIDOTHER"));
         assert!(account_id("").chars().all(|c| c.is_ascii_digit()));
     }
