@@ -120,7 +120,9 @@ pub struct FailNextQueue {
 }
 
 impl FailNextQueue {
+    /// Validates and queues a rule.
     pub fn push(&mut self, rule: FailNext) -> Result<(), String> {
+        rule.validate()?;
         let action = Action::from_name(&rule.action)
             .ok_or_else(|| format!("unknown action {:?}", rule.action))?;
         if rule.count > 0 {

@@ -280,7 +280,7 @@ impl Endpoint {
         let t = now.instant;
         let is_due = |due: Option<Instant>| due.is_some_and(|d| d <= t);
 
-        let mut gone_subnets = Vec::new();
+        let mut leaving = Vec::new();
         for a in &mut self.associations {
             if !is_due(a.due) {
                 continue;
@@ -305,19 +305,19 @@ impl Endpoint {
                         });
                     }
                 }
-                AssociationState::Disassociating => gone_subnets.push(a.association_id.clone()),
+                AssociationState::Disassociating => leaving.push(a.association_id.clone()),
                 AssociationState::Associated => {}
             }
         }
-        if !gone_subnets.is_empty() {
+        if !leaving.is_empty() {
             let subnets: Vec<String> = self
                 .associations
                 .iter()
-                .filter(|a| gone_subnets.contains(&a.association_id))
+                .filter(|a| leaving.contains(&a.association_id))
                 .map(|a| a.target_network_id.clone())
                 .collect();
             self.associations
-                .retain(|a| !gone_subnets.contains(&a.association_id));
+                .retain(|a| !leaving.contains(&a.association_id));
             // Disassociating a subnet removes every route that targets it.
             self.routes.retain(|r| !subnets.contains(&r.target_subnet));
         }

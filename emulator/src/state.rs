@@ -161,7 +161,6 @@ impl AppState {
         config.faults.validate()?;
         let mut fail_next = FailNextQueue::default();
         for rule in config.fail_next {
-            rule.validate()?;
             fail_next.push(rule)?;
         }
         let rng = config.seed.map_or_else(Rng::from_entropy, Rng::seeded);

@@ -81,7 +81,7 @@ pub fn associate(ctx: &mut Ctx<'_>, region: &mut Region, p: &Params) -> Result<S
         let association_id = ctx.rng.resource_id("cvpn-assoc-");
         let association = match target {
             Target::Subnet { id, subnet } => {
-                check_subnet(ep, &id, &subnet)?;
+                check_subnet(ep, &id, &subnet, ctx.region_name)?;
                 if ep.vpc_id.is_none() {
                     ep.security_group_ids = vec![network::default_security_group(&subnet.vpc_id)];
                     ep.vpc_id = Some(subnet.vpc_id.clone());
@@ -143,7 +143,12 @@ pub fn associate(ctx: &mut Ctx<'_>, region: &mut Region, p: &Params) -> Result<S
 }
 
 /// The association rules for a subnet: not twice, same VPC, one per AZ, no CIDR overlap.
-fn check_subnet(ep: &Endpoint, subnet_id: &str, subnet: &network::Subnet) -> Result<(), Ec2Error> {
+fn check_subnet(
+    ep: &Endpoint,
+    subnet_id: &str,
+    subnet: &network::Subnet,
+    region: &str,
+) -> Result<(), Ec2Error> {
     if ep
         .associations
         .iter()
@@ -167,10 +172,8 @@ fn check_subnet(ep: &Endpoint, subnet_id: &str, subnet: &network::Subnet) -> Res
     }
     let same_zone = ep.associations.iter().find(|a| {
         a.vpc_id.is_some()
-            && network::subnet(&a.target_network_id, "")
-                .ok()
-                .zip(network::subnet(subnet_id, "").ok())
-                .is_some_and(|(x, y)| x.availability_zone == y.availability_zone)
+            && network::subnet(&a.target_network_id, region)
+                .is_ok_and(|other| other.availability_zone == subnet.availability_zone)
     });
     if let Some(other) = same_zone {
         return Err(Ec2Error::new(

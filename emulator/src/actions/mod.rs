@@ -96,7 +96,6 @@ pub fn execute(
     region.advance(&now);
     let mut ctx = Ctx {
         action,
-        account_id: &caller.account_id,
         region_name: &caller.region,
         now,
         timing: world.timing,
@@ -113,7 +112,6 @@ pub fn execute(
 /// What a handler knows about the request besides its parameters.
 pub struct Ctx<'a> {
     pub action: Action,
-    pub account_id: &'a str,
     pub region_name: &'a str,
     pub now: Now,
     pub timing: Timing,
