@@ -108,6 +108,7 @@ expected_version() {
 }
 
 go_env() {
+  if ! command -v go >/dev/null && [ -x /usr/local/go/bin/go ]; then PATH="/usr/local/go/bin:$PATH"; fi
   command -v go >/dev/null || die "go is not installed (need Go >= 1.26 to build the control-plane binaries)"
   export GOTOOLCHAIN=local CGO_ENABLED=0
   export GOMODCACHE="$CACHE/go/mod" GOCACHE="$CACHE/go/build"

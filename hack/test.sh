@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Every test layer: unit, adapter <-> emulator, end-to-end on a real kube-apiserver, and the
+# emulator checked by boto3. Builds what it needs (control plane binaries, Rust, a virtualenv).
+set -euo pipefail
+
+REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$REPO"
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/clientvpn-operator/target}"
+
+echo "==> control plane binaries (hack/build-k8s.sh)"
+hack/build-k8s.sh > /dev/null
+
+echo "==> cargo build"
+cargo build --workspace --bins
+export CLIENTVPN_EMULATOR_BIN="$CARGO_TARGET_DIR/debug/clientvpn-emulator"
+
+echo "==> cargo test (unit, adapter <-> emulator, end to end)"
+cargo test --workspace
+
+echo "==> boto3 against the emulator"
+emulator/tests/python/run.sh
