@@ -1,6 +1,6 @@
 //! The aws-sdk-ec2 implementation of [`ClientVpnApi`], one SDK client per region.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Mutex;
 use std::time::Duration;
 
@@ -12,10 +12,19 @@ use aws_sdk_ec2::config::timeout::TimeoutConfig;
 use aws_sdk_ec2::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_ec2::operation::RequestId;
 
-use super::mapping::{create_request, describe_endpoint_fields};
-use super::{ClientVpnApi, CloudError, CreateEndpoint, CreatedEndpoint, ObservedEndpoint};
+use aws_sdk_ec2::types::Tag;
 
-/// Largest page `DescribeClientVpnEndpoints` accepts.
+use super::mapping::{
+    authorization_rule, create_request, describe_endpoint_fields, modify_request, route,
+    target_network,
+};
+
+use super::{
+    AuthorizationRule, ClientVpnApi, CloudError, CreateEndpoint, CreatedEndpoint, ModifyEndpoint,
+    ObservedEndpoint, Route, RouteKey, RuleKey, TargetNetwork,
+};
+
+/// Largest page the four `DescribeClientVpn*` calls accept (`MaxResults` 5–1000).
 const MAX_PAGE: i32 = 1000;
 /// Upper bound for one AWS call, retries included, so a hung connection cannot stall a reconcile.
 const OPERATION_TIMEOUT: Duration = Duration::from_secs(30);
@@ -77,11 +86,19 @@ where
         SdkError::DispatchFailure(failure) => {
             CloudError::transport(operation, "DispatchFailure", format!("{failure:?}"))
         }
-        SdkError::ResponseError(_) => {
-            CloudError::transport(operation, "ResponseError", "the answer could not be read")
-        }
+        SdkError::ResponseError(_) => CloudError::transport(
+            operation,
+            "ResponseError",
+            format!("the answer could not be read: {}", error_chain(&err)),
+        ),
         _ => CloudError::transport(operation, "ConstructionFailure", error_chain(&err)),
     }
+}
+
+/// The route's target subnet; transit-gateway endpoints' routes have none (`""`), and AWS wants
+/// the member absent then.
+fn subnet(route: &RouteKey) -> Option<String> {
+    (!route.target_subnet_id.is_empty()).then(|| route.target_subnet_id.clone())
 }
 
 fn error_chain(err: &dyn std::error::Error) -> String {
@@ -160,28 +177,10 @@ impl ClientVpnApi for Ec2ClientVpn {
         key: &str,
         value: &str,
     ) -> Result<Vec<ObservedEndpoint>, CloudError> {
-        const OP: &str = "DescribeClientVpnEndpoints";
-        let mut pages = self
-            .client(region)
-            .describe_client_vpn_endpoints()
-            .max_results(MAX_PAGE)
-            .into_paginator()
-            .send();
-        let mut found = Vec::new();
-        while let Some(page) = pages.next().await {
-            let page = page.map_err(|e| cloud_error(OP, e))?;
-            found.extend(
-                page.client_vpn_endpoints()
-                    .iter()
-                    .filter(|e| {
-                        e.tags()
-                            .iter()
-                            .any(|t| t.key() == Some(key) && t.value() == Some(value))
-                    })
-                    .map(describe_endpoint_fields),
-            );
-        }
-        Ok(found)
+        // AWS has no tag filter for this call: list every endpoint and filter here.
+        let mut endpoints = self.list_endpoints(region).await?;
+        endpoints.retain(|e| e.tags.get(key).is_some_and(|v| v == value));
+        Ok(endpoints)
     }
 
     async fn delete_endpoint(&self, region: &str, id: &str) -> Result<Option<String>, CloudError> {
@@ -197,5 +196,318 @@ impl ClientVpnApi for Ec2ClientVpn {
             .status()
             .and_then(|s| s.code())
             .map(|c| c.as_str().to_string()))
+    }
+
+    async fn list_endpoints(&self, region: &str) -> Result<Vec<ObservedEndpoint>, CloudError> {
+        const OP: &str = "DescribeClientVpnEndpoints";
+        let mut pages = self
+            .client(region)
+            .describe_client_vpn_endpoints()
+            .max_results(MAX_PAGE)
+            .into_paginator()
+            .send();
+        let mut found = Vec::new();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(|e| cloud_error(OP, e))?;
+            found.extend(
+                page.client_vpn_endpoints()
+                    .iter()
+                    .map(describe_endpoint_fields),
+            );
+        }
+        Ok(found)
+    }
+
+    async fn modify_endpoint(
+        &self,
+        region: &str,
+        id: &str,
+        change: &ModifyEndpoint,
+    ) -> Result<(), CloudError> {
+        const OP: &str = "ModifyClientVpnEndpoint";
+        modify_request(self.client(region).modify_client_vpn_endpoint(), id, change)
+            .send()
+            .await
+            .map_err(|e| cloud_error(OP, e))?;
+        Ok(())
+    }
+
+    async fn create_tags(
+        &self,
+        region: &str,
+        id: &str,
+        tags: &BTreeMap<String, String>,
+    ) -> Result<(), CloudError> {
+        const OP: &str = "CreateTags";
+        if tags.is_empty() {
+            // AWS requires at least one tag.
+            return Ok(());
+        }
+        let tags = tags
+            .iter()
+            .map(|(key, value)| Tag::builder().key(key).value(value).build())
+            .collect();
+        self.client(region)
+            .create_tags()
+            .resources(id)
+            .set_tags(Some(tags))
+            .send()
+            .await
+            .map_err(|e| cloud_error(OP, e))?;
+        Ok(())
+    }
+
+    async fn delete_tags(&self, region: &str, id: &str, keys: &[String]) -> Result<(), CloudError> {
+        const OP: &str = "DeleteTags";
+        if keys.is_empty() {
+            // A DeleteTags without any tag would delete every tag of the endpoint.
+            return Ok(());
+        }
+        // Keys without values: AWS removes the tag whatever its value.
+        let tags = keys
+            .iter()
+            .map(|key| Tag::builder().key(key).build())
+            .collect();
+        self.client(region)
+            .delete_tags()
+            .resources(id)
+            .set_tags(Some(tags))
+            .send()
+            .await
+            .map_err(|e| cloud_error(OP, e))?;
+        Ok(())
+    }
+
+    async fn describe_target_networks(
+        &self,
+        region: &str,
+        id: &str,
+    ) -> Result<Vec<TargetNetwork>, CloudError> {
+        const OP: &str = "DescribeClientVpnTargetNetworks";
+        let mut pages = self
+            .client(region)
+            .describe_client_vpn_target_networks()
+            .client_vpn_endpoint_id(id)
+            .max_results(MAX_PAGE)
+            .into_paginator()
+            .send();
+        let mut found = Vec::new();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(|e| cloud_error(OP, e))?;
+            found.extend(page.client_vpn_target_networks().iter().map(target_network));
+        }
+        Ok(found)
+    }
+
+    async fn associate_target_network(
+        &self,
+        region: &str,
+        id: &str,
+        subnet_id: &str,
+        client_token: &str,
+    ) -> Result<String, CloudError> {
+        const OP: &str = "AssociateClientVpnTargetNetwork";
+        let out = self
+            .client(region)
+            .associate_client_vpn_target_network()
+            .client_vpn_endpoint_id(id)
+            .subnet_id(subnet_id)
+            .client_token(client_token)
+            .send()
+            .await
+            .map_err(|e| cloud_error(OP, e))?;
+        out.association_id()
+            .filter(|a| !a.is_empty())
+            .map(str::to_string)
+            .ok_or_else(|| {
+                CloudError::transport(
+                    OP,
+                    "MissingAssociationId",
+                    "AWS answered without an association ID",
+                )
+            })
+    }
+
+    async fn disassociate_target_network(
+        &self,
+        region: &str,
+        id: &str,
+        association_id: &str,
+    ) -> Result<(), CloudError> {
+        const OP: &str = "DisassociateClientVpnTargetNetwork";
+        self.client(region)
+            .disassociate_client_vpn_target_network()
+            .client_vpn_endpoint_id(id)
+            .association_id(association_id)
+            .send()
+            .await
+            .map_err(|e| cloud_error(OP, e))?;
+        Ok(())
+    }
+
+    async fn apply_security_groups(
+        &self,
+        region: &str,
+        id: &str,
+        vpc_id: &str,
+        security_group_ids: &[String],
+    ) -> Result<(), CloudError> {
+        const OP: &str = "ApplySecurityGroupsToClientVpnTargetNetwork";
+        self.client(region)
+            .apply_security_groups_to_client_vpn_target_network()
+            .client_vpn_endpoint_id(id)
+            .vpc_id(vpc_id)
+            .set_security_group_ids(Some(security_group_ids.to_vec()))
+            .send()
+            .await
+            .map_err(|e| cloud_error(OP, e))?;
+        Ok(())
+    }
+
+    async fn describe_authorization_rules(
+        &self,
+        region: &str,
+        id: &str,
+    ) -> Result<Vec<AuthorizationRule>, CloudError> {
+        const OP: &str = "DescribeClientVpnAuthorizationRules";
+        let mut pages = self
+            .client(region)
+            .describe_client_vpn_authorization_rules()
+            .client_vpn_endpoint_id(id)
+            .max_results(MAX_PAGE)
+            .into_paginator()
+            .send();
+        let mut found = Vec::new();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(|e| cloud_error(OP, e))?;
+            found.extend(page.authorization_rules().iter().map(authorization_rule));
+        }
+        Ok(found)
+    }
+
+    async fn authorize_ingress(
+        &self,
+        region: &str,
+        id: &str,
+        rule: &RuleKey,
+        description: Option<&str>,
+        client_token: &str,
+    ) -> Result<(), CloudError> {
+        const OP: &str = "AuthorizeClientVpnIngress";
+        let request = self
+            .client(region)
+            .authorize_client_vpn_ingress()
+            .client_vpn_endpoint_id(id)
+            .target_network_cidr(&rule.target_network_cidr)
+            .set_description(description.map(str::to_string))
+            .client_token(client_token);
+        let request = match &rule.access_group_id {
+            Some(group) => request.access_group_id(group),
+            None => request.authorize_all_groups(true),
+        };
+        request.send().await.map_err(|e| cloud_error(OP, e))?;
+        Ok(())
+    }
+
+    async fn revoke_ingress(
+        &self,
+        region: &str,
+        id: &str,
+        rule: &RuleKey,
+    ) -> Result<(), CloudError> {
+        const OP: &str = "RevokeClientVpnIngress";
+        let request = self
+            .client(region)
+            .revoke_client_vpn_ingress()
+            .client_vpn_endpoint_id(id)
+            .target_network_cidr(&rule.target_network_cidr);
+        let request = match &rule.access_group_id {
+            Some(group) => request.access_group_id(group),
+            None => request.revoke_all_groups(true),
+        };
+        request.send().await.map_err(|e| cloud_error(OP, e))?;
+        Ok(())
+    }
+
+    async fn describe_routes(&self, region: &str, id: &str) -> Result<Vec<Route>, CloudError> {
+        const OP: &str = "DescribeClientVpnRoutes";
+        let mut pages = self
+            .client(region)
+            .describe_client_vpn_routes()
+            .client_vpn_endpoint_id(id)
+            .max_results(MAX_PAGE)
+            .into_paginator()
+            .send();
+        let mut found = Vec::new();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(|e| cloud_error(OP, e))?;
+            found.extend(page.routes().iter().map(route));
+        }
+        Ok(found)
+    }
+
+    async fn create_route(
+        &self,
+        region: &str,
+        id: &str,
+        route: &RouteKey,
+        description: Option<&str>,
+        client_token: &str,
+    ) -> Result<(), CloudError> {
+        const OP: &str = "CreateClientVpnRoute";
+        self.client(region)
+            .create_client_vpn_route()
+            .client_vpn_endpoint_id(id)
+            .destination_cidr_block(&route.destination_cidr_block)
+            .set_target_vpc_subnet_id(subnet(route))
+            .set_description(description.map(str::to_string))
+            .client_token(client_token)
+            .send()
+            .await
+            .map_err(|e| cloud_error(OP, e))?;
+        Ok(())
+    }
+
+    async fn delete_route(
+        &self,
+        region: &str,
+        id: &str,
+        route: &RouteKey,
+    ) -> Result<(), CloudError> {
+        const OP: &str = "DeleteClientVpnRoute";
+        self.client(region)
+            .delete_client_vpn_route()
+            .client_vpn_endpoint_id(id)
+            .destination_cidr_block(&route.destination_cidr_block)
+            .set_target_vpc_subnet_id(subnet(route))
+            .send()
+            .await
+            .map_err(|e| cloud_error(OP, e))?;
+        Ok(())
+    }
+
+    async fn export_client_configuration(
+        &self,
+        region: &str,
+        id: &str,
+    ) -> Result<String, CloudError> {
+        const OP: &str = "ExportClientVpnClientConfiguration";
+        let out = self
+            .client(region)
+            .export_client_vpn_client_configuration()
+            .client_vpn_endpoint_id(id)
+            .send()
+            .await
+            .map_err(|e| cloud_error(OP, e))?;
+        out.client_configuration()
+            .filter(|c| !c.is_empty())
+            .map(str::to_string)
+            .ok_or_else(|| {
+                CloudError::transport(
+                    OP,
+                    "MissingClientConfiguration",
+                    "AWS answered without a client configuration",
+                )
+            })
     }
 }
