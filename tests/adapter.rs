@@ -92,6 +92,8 @@ fn emulator_bin() -> &'static Path {
 struct Emulator {
     addr: String,
     watcher: Child,
+    /// The emulator's stderr; kept when the test fails.
+    log: PathBuf,
 }
 
 impl Emulator {
@@ -142,7 +144,7 @@ while kill -0 "$owner" 2>/dev/null && kill -0 "$child" 2>/dev/null; do sleep 0.2
             "unexpected emulator address {addr:?}; log in {}",
             log.display()
         );
-        Self { addr, watcher }
+        Self { addr, watcher, log }
     }
 
     fn url(&self) -> String {
@@ -195,6 +197,11 @@ impl Drop for Emulator {
             .arg(self.watcher.id().to_string())
             .status();
         let _ = self.watcher.wait();
+        if std::thread::panicking() {
+            eprintln!("emulator log: {}", self.log.display());
+        } else {
+            let _ = std::fs::remove_file(&self.log);
+        }
     }
 }
 

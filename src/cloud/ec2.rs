@@ -11,14 +11,12 @@ use aws_sdk_ec2::config::http::HttpResponse;
 use aws_sdk_ec2::config::timeout::TimeoutConfig;
 use aws_sdk_ec2::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_ec2::operation::RequestId;
-
 use aws_sdk_ec2::types::Tag;
 
 use super::mapping::{
     authorization_rule, create_request, describe_endpoint_fields, modify_request, route,
     target_network,
 };
-
 use super::{
     AuthorizationRule, ClientVpnApi, CloudError, CreateEndpoint, CreatedEndpoint, ModifyEndpoint,
     ObservedEndpoint, Route, RouteKey, RuleKey, TargetNetwork,
