@@ -16,6 +16,9 @@ pub const FINALIZER: &str = "clientvpn.io/cleanup";
 /// Field manager used for every server-side apply made by the operator.
 pub const FIELD_MANAGER: &str = "clientvpn-operator";
 
+/// Annotation naming an existing AWS endpoint to take over instead of creating one.
+pub const ADOPT_ANNOTATION: &str = "clientvpn.io/adopt-endpoint-id";
+
 /// Ownership tag keys written on every AWS object the operator creates.
 pub mod tags {
     /// UID of the owning Kubernetes object; also the adoption key after a lost status write.

@@ -49,6 +49,9 @@ use super::ClientVpnEndpointStatus;
     validation = Rule::new("has(self.transitGatewayConfiguration) == has(oldSelf.transitGatewayConfiguration)")
         .message("transitGatewayConfiguration is immutable: AWS cannot change it; create a new ClientVpnEndpoint instead")
         .field_path(".transitGatewayConfiguration"),
+    validation = Rule::new("!has(self.routes) || self.routes.all(r, has(self.targetNetworks) && self.targetNetworks.exists(t, t.subnetId == r.targetVpcSubnetId))")
+        .message("routes: every targetVpcSubnetId must also be listed in targetNetworks")
+        .field_path(".routes"),
     validation = Rule::new("has(self.region) == has(oldSelf.region)")
         .message("region is immutable: an endpoint cannot move between regions; create a new ClientVpnEndpoint instead")
         .field_path(".region")
@@ -191,6 +194,37 @@ pub struct ClientVpnEndpointSpec {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub device_posture_options: Option<DevicePostureOptions>,
 
+    /// Subnets to associate with the endpoint (AWS: `AssociateClientVpnTargetNetwork`), at most
+    /// one per availability zone, all in one VPC. The first association makes the endpoint
+    /// `available` (it takes minutes on AWS). Removing an entry deletes the routes through that
+    /// subnet, then disassociates it.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(length(max = 20))]
+    #[x_kube(merge_strategy = ListMerge::Map(vec!["subnetId".into()]))]
+    pub target_networks: Vec<TargetNetworkSpec>,
+
+    /// Which client groups may reach which networks (AWS: `AuthorizeClientVpnIngress`). The list
+    /// is authoritative: rules on the endpoint that are not listed here are revoked.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(length(max = 200))]
+    #[x_kube(validation = Rule::new("self.all(a, self.exists_one(b, b.targetNetworkCidr == a.targetNetworkCidr && (has(b.accessGroupId) ? b.accessGroupId : '*') == (has(a.accessGroupId) ? a.accessGroupId : '*')))")
+        .message("authorizationRules: each targetNetworkCidr + accessGroupId (or all groups) may appear only once"))]
+    pub authorization_rules: Vec<AuthorizationRuleSpec>,
+
+    /// Routes added to the endpoint's route table (AWS: `CreateClientVpnRoute`). Only routes of
+    /// origin `add-route` are managed; the automatic route of each association is left alone.
+    /// The list is authoritative: other `add-route` routes are deleted.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(length(max = 100))]
+    #[x_kube(merge_strategy = ListMerge::Map(vec!["destinationCidrBlock".into(), "targetVpcSubnetId".into()]))]
+    pub routes: Vec<RouteSpec>,
+
+    /// Export the OpenVPN client configuration (AWS: `ExportClientVpnClientConfiguration`) into a
+    /// ConfigMap of this namespace, refreshed when the endpoint's DNS name, port, protocol or
+    /// server certificate changes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_configuration: Option<ClientConfigurationSpec>,
+
     /// Tags for the AWS endpoint, merged with the operator's ownership tags (`clientvpn.io/*`).
     /// At most 46 tags; keys may not start with `aws:` or `clientvpn.io/`.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
@@ -203,6 +237,69 @@ pub struct ClientVpnEndpointSpec {
     /// it, and the object stays until AWS reports it gone; `Retain` leaves it in AWS.
     #[serde(default)]
     pub deletion_policy: DeletionPolicy,
+}
+
+/// A subnet associated with the endpoint.
+#[derive(JsonSchema, Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct TargetNetworkSpec {
+    /// Subnet ID, e.g. `subnet-0123456789abcdef0` (AWS: `SubnetId`).
+    #[schemars(regex(pattern = r"^subnet-[0-9a-f]{8,17}$"))]
+    pub subnet_id: String,
+}
+
+/// One authorization rule: a destination network and who may reach it.
+#[derive(KubeSchema, Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+#[x_kube(validation = Rule::new("has(self.accessGroupId) != (has(self.authorizeAllGroups) && self.authorizeAllGroups)")
+    .message("set exactly one of accessGroupId or authorizeAllGroups: true"))]
+#[serde(rename_all = "camelCase")]
+pub struct AuthorizationRuleSpec {
+    /// Destination network in CIDR notation, e.g. `10.0.0.0/16` (AWS: `TargetNetworkCidr`).
+    #[schemars(length(max = 43))]
+    #[x_kube(validation = Rule::new("isCIDR(self)").message("targetNetworkCidr must be a CIDR block, e.g. 10.0.0.0/16"))]
+    pub target_network_cidr: String,
+    /// Active Directory or IdP group allowed (AWS: `AccessGroupId`). Exclusive with `authorizeAllGroups`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(min = 1, max = 255))]
+    pub access_group_id: Option<String>,
+    /// Allow every client (AWS: `AuthorizeAllGroups`). Exclusive with `accessGroupId`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub authorize_all_groups: Option<bool>,
+    /// Free-text description (AWS: `Description`); set at creation only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = 255))]
+    pub description: Option<String>,
+}
+
+/// One route of the endpoint's route table.
+#[derive(KubeSchema, Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct RouteSpec {
+    /// Destination in CIDR notation, e.g. `0.0.0.0/0` (AWS: `DestinationCidrBlock`).
+    #[schemars(length(max = 43))]
+    #[x_kube(validation = Rule::new("isCIDR(self)").message("destinationCidrBlock must be a CIDR block, e.g. 0.0.0.0/0"))]
+    pub destination_cidr_block: String,
+    /// Associated subnet the traffic leaves through (AWS: `TargetVpcSubnetId`); it must also be
+    /// listed in `targetNetworks`.
+    #[schemars(regex(pattern = r"^subnet-[0-9a-f]{8,17}$"))]
+    pub target_vpc_subnet_id: String,
+    /// Free-text description (AWS: `Description`); set at creation only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = 255))]
+    pub description: Option<String>,
+}
+
+/// Where to write the exported client configuration.
+#[derive(JsonSchema, Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct ClientConfigurationSpec {
+    /// Name of the ConfigMap (in this object's namespace) that receives `client.ovpn`. The
+    /// operator owns it: it is deleted with this object.
+    #[schemars(
+        length(max = 253),
+        regex(pattern = r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$")
+    )]
+    pub config_map_name: String,
 }
 
 /// One way clients authenticate (AWS: `ClientVpnAuthenticationRequest`).

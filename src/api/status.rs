@@ -34,6 +34,22 @@ pub struct ClientVpnEndpointStatus {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub region: Option<String>,
 
+    /// Target-network associations, as AWS reports them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub target_networks: Vec<TargetNetworkStatus>,
+
+    /// Authorization rules, as AWS reports them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub authorization_rules: Vec<AuthorizationRuleStatus>,
+
+    /// Routes of origin `add-route`, as AWS reports them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub routes: Vec<RouteStatus>,
+
+    /// Keys of the `spec.tags` the operator last applied; only these are ever removed from AWS.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub applied_tag_keys: Vec<String>,
+
     /// The `metadata.generation` this status describes.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub observed_generation: Option<i64>,
@@ -43,6 +59,39 @@ pub struct ClientVpnEndpointStatus {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     #[x_kube(merge_strategy = ListMerge::Map(vec!["type".into()]))]
     pub conditions: Vec<Condition>,
+}
+
+/// One target-network association.
+#[derive(JsonSchema, Serialize, Deserialize, Clone, Debug, Default, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct TargetNetworkStatus {
+    pub subnet_id: String,
+    /// e.g. `cvpn-assoc-0123456789abcdef0`.
+    pub association_id: String,
+    /// `associating`, `associated`, `association-failed`, `disassociating` or `disassociated`.
+    pub status: String,
+}
+
+/// One authorization rule.
+#[derive(JsonSchema, Serialize, Deserialize, Clone, Debug, Default, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct AuthorizationRuleStatus {
+    pub target_network_cidr: String,
+    /// The group, or absent for all groups.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub access_group_id: Option<String>,
+    /// `authorizing`, `active`, `failed` or `revoking`.
+    pub status: String,
+}
+
+/// One route.
+#[derive(JsonSchema, Serialize, Deserialize, Clone, Debug, Default, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct RouteStatus {
+    pub destination_cidr_block: String,
+    pub target_vpc_subnet_id: String,
+    /// `creating`, `active`, `failed` or `deleting`.
+    pub status: String,
 }
 
 /// AWS's status object of an endpoint.

@@ -2,6 +2,7 @@
 //! an in-memory fake; [`KubeCluster`] is the real one.
 
 use async_trait::async_trait;
+use k8s_openapi::api::core::v1::ConfigMap;
 use kube::api::{Api, Patch, PatchParams};
 use kube::runtime::events::{Event, EventType, Recorder, Reporter};
 use kube::{Client, Resource, ResourceExt};
@@ -56,7 +57,26 @@ pub trait Cluster: Send + Sync {
     ) -> Result<(), kube::Error>;
     /// Publish an event; failures are logged, never fatal.
     async fn publish(&self, obj: &ClientVpnEndpoint, notice: Notice);
+    /// The fingerprint annotation of a client-configuration ConfigMap; `None` when it is absent.
+    async fn config_map_fingerprint(
+        &self,
+        namespace: &str,
+        name: &str,
+    ) -> Result<Option<String>, kube::Error>;
+    /// Server-side apply the ConfigMap holding `client.ovpn`, owned by the object.
+    async fn apply_config_map(
+        &self,
+        obj: &ClientVpnEndpoint,
+        name: &str,
+        ovpn: &str,
+        fingerprint: &str,
+    ) -> Result<(), kube::Error>;
 }
+
+/// Annotation on the client-configuration ConfigMap: what the exported text depends on.
+pub const FINGERPRINT_ANNOTATION: &str = "clientvpn.io/configuration-fingerprint";
+/// Key of the OpenVPN configuration in the ConfigMap.
+pub const CONFIG_KEY: &str = "client.ovpn";
 
 /// [`Cluster`] over a kube client.
 pub struct KubeCluster {
@@ -141,6 +161,54 @@ impl Cluster for KubeCluster {
             )
             .await
             .map(|_| ())
+    }
+
+    async fn config_map_fingerprint(
+        &self,
+        namespace: &str,
+        name: &str,
+    ) -> Result<Option<String>, kube::Error> {
+        let api: Api<ConfigMap> = Api::namespaced(self.client.clone(), namespace);
+        Ok(api.get_opt(name).await?.map(|cm| {
+            cm.annotations()
+                .get(FINGERPRINT_ANNOTATION)
+                .cloned()
+                .unwrap_or_default()
+        }))
+    }
+
+    async fn apply_config_map(
+        &self,
+        obj: &ClientVpnEndpoint,
+        name: &str,
+        ovpn: &str,
+        fingerprint: &str,
+    ) -> Result<(), kube::Error> {
+        let namespace = obj.namespace().unwrap_or_default();
+        let owner = obj
+            .controller_owner_ref(&())
+            .map(|o| vec![o])
+            .unwrap_or_default();
+        let body = json!({
+            "apiVersion": "v1",
+            "kind": "ConfigMap",
+            "metadata": {
+                "name": name,
+                "namespace": namespace,
+                "annotations": { FINGERPRINT_ANNOTATION: fingerprint },
+                "labels": { "app.kubernetes.io/managed-by": FIELD_MANAGER },
+                "ownerReferences": owner,
+            },
+            "data": { CONFIG_KEY: ovpn },
+        });
+        let api: Api<ConfigMap> = Api::namespaced(self.client.clone(), &namespace);
+        api.patch(
+            name,
+            &PatchParams::apply(FIELD_MANAGER).force(),
+            &Patch::Apply(body),
+        )
+        .await
+        .map(|_| ())
     }
 
     async fn publish(&self, obj: &ClientVpnEndpoint, notice: Notice) {

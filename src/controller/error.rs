@@ -25,6 +25,14 @@ pub enum Error {
     #[error("writing status failed")]
     PatchStatus(#[source] kube::Error),
 
+    /// Reading the client-configuration ConfigMap failed.
+    #[error("reading the client-configuration ConfigMap failed")]
+    ReadConfigMap(#[source] kube::Error),
+
+    /// Writing the client-configuration ConfigMap failed.
+    #[error("writing the client-configuration ConfigMap failed")]
+    WriteConfigMap(#[source] kube::Error),
+
     /// The object lacks a field the API server always sets.
     #[error("object has no {0}")]
     MissingMetadata(&'static str),
@@ -36,9 +44,11 @@ impl Error {
         match self {
             Self::Aws(err) => err.kind,
             Self::MissingRegion | Self::MissingMetadata(_) => ErrorKind::Terminal,
-            Self::AddFinalizer(_) | Self::RemoveFinalizer(_) | Self::PatchStatus(_) => {
-                ErrorKind::Retryable
-            }
+            Self::AddFinalizer(_)
+            | Self::RemoveFinalizer(_)
+            | Self::PatchStatus(_)
+            | Self::ReadConfigMap(_)
+            | Self::WriteConfigMap(_) => ErrorKind::Retryable,
         }
     }
 
@@ -50,6 +60,8 @@ impl Error {
             Self::AddFinalizer(_) => "AddFinalizer",
             Self::RemoveFinalizer(_) => "RemoveFinalizer",
             Self::PatchStatus(_) => "PatchStatus",
+            Self::ReadConfigMap(_) => "ReadConfigMap",
+            Self::WriteConfigMap(_) => "WriteConfigMap",
             Self::MissingMetadata(_) => "MissingMetadata",
         }
     }

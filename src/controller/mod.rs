@@ -1,8 +1,11 @@
 //! The controller: wiring, context, and reconcile (observe → plan → act).
 
+mod act;
 mod backoff;
 mod cluster;
+mod diff;
 mod error;
+mod lifecycle;
 pub mod plan;
 mod reconcile;
 pub mod status;
@@ -118,6 +121,6 @@ pub async fn run(
 }
 
 #[cfg(test)]
-mod fixtures;
+pub(crate) mod fixtures;
 #[cfg(test)]
 mod tests;

@@ -1,22 +1,53 @@
 //! The heart of reconcile: a pure function from what is wanted and what AWS shows to the steps
 //! to take and the state to report. No I/O, no clock.
 
-use crate::api::DeletionPolicy;
-use crate::cloud::{ObservedEndpoint, status_code};
+use std::collections::BTreeMap;
+
+use super::diff::fixed_mismatches;
+use super::lifecycle::{plan_live, plan_teardown};
+use super::status::Health;
+use crate::api::{ClientVpnEndpointSpec, DeletionPolicy, tags};
+use crate::cloud::{
+    AuthorizationRule, ModifyEndpoint, ObservedEndpoint, Route, RouteKey, RuleKey, TargetNetwork,
+    status_code,
+};
 
 /// What the object asks for, reduced to what planning needs.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Desired {
     /// The object's UID: the idempotency token and the `clientvpn.io/uid` tag value.
     pub uid: String,
     /// True once the object has a deletion timestamp.
     pub deleting: bool,
     pub deletion_policy: DeletionPolicy,
+    pub spec: ClientVpnEndpointSpec,
+    /// `metadata.generation`: part of child idempotency tokens.
+    pub generation: Option<i64>,
+    /// Every tag the endpoint should carry: the user's plus the ownership tags.
+    pub wanted_tags: BTreeMap<String, String>,
 }
 
-/// What the operator found in AWS for this object.
+/// The children of one endpoint, as AWS reports them.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Children {
+    pub networks: Vec<TargetNetwork>,
+    pub rules: Vec<AuthorizationRule>,
+    pub routes: Vec<Route>,
+}
+
+/// What the operator found in AWS (and in the cluster) for this object.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Observation {
+    /// Endpoint ID from the adoption annotation, if any.
+    pub adopt_id: Option<String>,
+    /// Children of the live endpoint (empty when there is none).
+    pub children: Children,
+    /// User tag keys the operator applied before (from status).
+    pub applied_tag_keys: Vec<String>,
+    /// Status shows this generation applied and nothing in progress: changes now are drift.
+    pub settled: bool,
+    /// Fingerprint on the client-configuration ConfigMap, if it exists.
+    pub config_map_fingerprint: Option<String>,
     /// The endpoint ID recorded in status, if any.
     pub recorded_id: Option<String>,
     /// Whether status shows the recorded endpoint was described at least once (it existed).
@@ -30,7 +61,7 @@ pub struct Observation {
 impl Observation {
     /// The live endpoints that belong to the object: the recorded one if it is live, otherwise
     /// every live endpoint carrying the object's UID tag.
-    fn live(&self) -> Vec<&ObservedEndpoint> {
+    pub fn live(&self) -> Vec<&ObservedEndpoint> {
         match self.by_id.as_ref().filter(|e| !e.is_going_away()) {
             Some(endpoint) => vec![endpoint],
             None => self.by_tag.iter().filter(|e| !e.is_going_away()).collect(),
@@ -59,16 +90,56 @@ pub enum Step {
     Create { client_token: String },
     /// `DeleteClientVpnEndpoint`.
     Delete { endpoint_id: String },
+    /// `ModifyClientVpnEndpoint` with the fields that differ.
+    Modify(ModifyEndpoint),
+    /// `ApplySecurityGroupsToClientVpnTargetNetwork`.
+    ApplySecurityGroups {
+        vpc_id: String,
+        security_group_ids: Vec<String>,
+    },
+    /// `CreateTags`.
+    CreateTags(BTreeMap<String, String>),
+    /// `DeleteTags` by key.
+    DeleteTags(Vec<String>),
+    /// `AssociateClientVpnTargetNetwork`.
+    Associate {
+        subnet_id: String,
+        client_token: String,
+    },
+    /// `DisassociateClientVpnTargetNetwork`.
+    Disassociate { association_id: String },
+    /// `AuthorizeClientVpnIngress`.
+    Authorize {
+        rule: RuleKey,
+        description: Option<String>,
+        client_token: String,
+    },
+    /// `RevokeClientVpnIngress`.
+    Revoke { rule: RuleKey },
+    /// `CreateClientVpnRoute`.
+    CreateRoute {
+        route: RouteKey,
+        description: Option<String>,
+        client_token: String,
+    },
+    /// `DeleteClientVpnRoute`.
+    DeleteRoute { route: RouteKey },
+    /// Export the client configuration into the ConfigMap.
+    ExportClientConfiguration {
+        config_map_name: String,
+        fingerprint: String,
+    },
 }
 
 /// The state to report once the steps are done.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum Outcome {
-    /// An endpoint exists and matches; report it. `adopted` when it was found by tag only
-    /// (the status write after create was lost).
+    /// An endpoint exists; the steps bring it to the spec. `adopted` when it was found by tag
+    /// (the status write after create was lost) or taken over by annotation.
     Observed {
         endpoint: ObservedEndpoint,
         adopted: bool,
+        health: Health,
     },
     /// The endpoint is being created by the planned step.
     Creating { recreate_of: Option<String> },
@@ -81,12 +152,17 @@ pub enum Outcome {
     },
     /// Deletion requested or in progress in AWS; keep the finalizer.
     Deleting { endpoint_ids: Vec<String> },
+    /// Deleting the endpoint's routes, rules and associations first.
+    TearingDown {
+        endpoint_id: String,
+        waiting_for: String,
+    },
     /// Nothing left in AWS for this object (or it is retained): the finalizer may go.
     Released { retained: bool },
 }
 
 /// Steps to execute, in order, and the outcome to report after them.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Plan {
     pub steps: Vec<Step>,
     pub outcome: Outcome,
@@ -126,10 +202,16 @@ fn plan_apply(desired: &Desired, observed: &Observation) -> Plan {
         });
     }
     if let Some(endpoint) = live.first() {
-        let adopted = observed.recorded_id.as_deref() != Some(endpoint.id.as_str());
-        return Plan::report(Outcome::Observed {
-            endpoint: (*endpoint).clone(),
-            adopted,
+        return plan_existing(desired, observed, endpoint);
+    }
+    if observed.recorded_id.is_none()
+        && let Some(id) = &observed.adopt_id
+    {
+        return Plan::report(Outcome::Stalled {
+            reason: "AdoptionTargetNotFound",
+            message: format!(
+                "AWS endpoint {id} named by the clientvpn.io/adopt-endpoint-id annotation does not exist"
+            ),
         });
     }
     match &observed.recorded_id {
@@ -163,12 +245,65 @@ fn plan_apply(desired: &Desired, observed: &Observation) -> Plan {
     }
 }
 
+/// An endpoint exists: refuse a foreign or incompatible adoption, else converge it.
+fn plan_existing(desired: &Desired, observed: &Observation, endpoint: &ObservedEndpoint) -> Plan {
+    let by_annotation = observed.recorded_id.is_none()
+        && observed.adopt_id.as_deref() == Some(endpoint.id.as_str());
+    if by_annotation {
+        if let Some(owner) = endpoint
+            .tags
+            .get(tags::UID)
+            .filter(|owner| **owner != desired.uid)
+        {
+            return Plan::report(Outcome::Stalled {
+                reason: "OwnedByAnotherObject",
+                message: format!(
+                    "AWS endpoint {} is already owned by object UID {owner} (tag {}); refusing to take it over",
+                    endpoint.id,
+                    tags::UID
+                ),
+            });
+        }
+        let mismatched = fixed_mismatches(&desired.spec, &endpoint.fixed);
+        if !mismatched.is_empty() {
+            return Plan::report(Outcome::Stalled {
+                reason: "ImmutableFieldMismatch",
+                message: format!(
+                    "AWS endpoint {} differs from the spec in fields AWS cannot change: {}; make the spec match AWS to adopt it",
+                    endpoint.id,
+                    mismatched.join(", ")
+                ),
+            });
+        }
+    }
+    let adopted = observed.recorded_id.as_deref() != Some(endpoint.id.as_str());
+    let (steps, health) = plan_live(desired, observed, endpoint);
+    Plan {
+        steps,
+        outcome: Outcome::Observed {
+            endpoint: endpoint.clone(),
+            adopted,
+            health,
+        },
+    }
+}
+
 fn plan_cleanup(desired: &Desired, observed: &Observation) -> Plan {
     if desired.deletion_policy == DeletionPolicy::Retain {
         return Plan::report(Outcome::Released { retained: true });
     }
     let live = observed.live();
-    if !live.is_empty() {
+    if let Some(first) = live.first() {
+        let (steps, waiting) = plan_teardown(&observed.children);
+        if let Some(waiting_for) = waiting {
+            return Plan {
+                steps,
+                outcome: Outcome::TearingDown {
+                    endpoint_id: first.id.clone(),
+                    waiting_for,
+                },
+            };
+        }
         return Plan {
             steps: live
                 .iter()
@@ -207,12 +342,24 @@ mod tests {
 
     const UID: &str = "0b7e6c3e-1f0a-4c55-9d7e-2a4f3b1c9d00";
 
+    use crate::api::ClientVpnEndpoint;
+    use crate::controller::fixtures::as_created;
+
+    /// An endpoint whose settings match the fixture spec, owned by the fixture object.
     fn endpoint(id: &str, code: &str) -> ObservedEndpoint {
+        let (settings, fixed) = as_created(&ClientVpnEndpoint::test().spec);
         ObservedEndpoint {
             id: id.into(),
             status_code: code.into(),
+            settings,
+            fixed,
+            tags: wanted_tags(),
             ..Default::default()
         }
+    }
+
+    fn wanted_tags() -> BTreeMap<String, String> {
+        BTreeMap::from([(tags::UID.to_string(), UID.to_string())])
     }
 
     fn desired(deleting: bool, policy: DeletionPolicy) -> Desired {
@@ -220,6 +367,9 @@ mod tests {
             uid: UID.into(),
             deleting,
             deletion_policy: policy,
+            spec: ClientVpnEndpoint::test().spec,
+            generation: Some(1),
+            wanted_tags: wanted_tags(),
         }
     }
 
@@ -234,6 +384,7 @@ mod tests {
             recorded_was_seen: seen,
             by_id,
             by_tag,
+            ..Default::default()
         }
     }
 
@@ -262,6 +413,7 @@ mod tests {
                 Plan::report(Outcome::Observed {
                     endpoint: a(),
                     adopted: false,
+                    health: Health::of_code(&a().status_code),
                 }),
             ),
             (
@@ -271,6 +423,7 @@ mod tests {
                 Plan::report(Outcome::Observed {
                     endpoint: a(),
                     adopted: true,
+                    health: Health::of_code(&a().status_code),
                 }),
             ),
             (
@@ -338,6 +491,7 @@ mod tests {
                 Plan::report(Outcome::Observed {
                     endpoint: b(),
                     adopted: true,
+                    health: Health::of_code(&b().status_code),
                 }),
             ),
             (

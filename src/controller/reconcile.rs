@@ -10,12 +10,15 @@ use kube::ResourceExt;
 use kube::runtime::controller::Action;
 use tracing::{info, instrument, warn};
 
+use super::act::execute;
 use super::backoff::Attempt;
 use super::cluster::Notice;
-use super::plan::{Desired, Observation, Outcome, Plan, Step, plan};
+use super::diff::disruptive_fields;
+use super::lifecycle::describe_steps;
+use super::plan::{Children, Desired, Observation, Outcome, Plan, Step, plan};
 use super::status::{EndpointFacts, Health, compute_status};
 use super::{Context, Error};
-use crate::api::{ClientVpnEndpoint, FINALIZER, tags};
+use crate::api::{ADOPT_ANNOTATION, ClientVpnEndpoint, DeletionPolicy, FINALIZER, condition, tags};
 use crate::cloud::{CreateEndpoint, ErrorKind, ObservedEndpoint, status_code};
 
 /// Reconcile one object. Failures are reported on the object (status + Warning event) and
@@ -78,11 +81,14 @@ async fn reconcile_once(
     }
 }
 
-fn desired(obj: &ClientVpnEndpoint, uid: &str) -> Desired {
+fn desired(obj: &ClientVpnEndpoint, uid: &str, cluster_name: &str) -> Desired {
     Desired {
         uid: uid.to_string(),
         deleting: obj.metadata.deletion_timestamp.is_some(),
         deletion_policy: obj.spec.deletion_policy,
+        spec: obj.spec.clone(),
+        generation: obj.metadata.generation,
+        wanted_tags: creation_tags(obj, uid, cluster_name),
     }
 }
 
@@ -96,7 +102,19 @@ fn region(obj: &ClientVpnEndpoint, ctx: &Context) -> Result<String, Error> {
         .ok_or(Error::MissingRegion)
 }
 
-/// Find the object's endpoint: by the ID in status, else by the UID tag.
+/// Status shows the current generation applied with nothing in progress.
+fn settled(obj: &ClientVpnEndpoint) -> bool {
+    obj.status.as_ref().is_some_and(|s| {
+        s.observed_generation == obj.metadata.generation
+            && !s.conditions.iter().any(|c| {
+                (c.type_ == condition::RECONCILING || c.type_ == condition::STALLED)
+                    && c.status == "True"
+            })
+    })
+}
+
+/// Find the object's endpoint (status ID, else adoption annotation, else UID tag), its
+/// children, and the client-configuration ConfigMap.
 async fn observe(
     obj: &ClientVpnEndpoint,
     ctx: &Context,
@@ -104,7 +122,12 @@ async fn observe(
     uid: &str,
 ) -> Result<Observation, Error> {
     let status = obj.status.clone().unwrap_or_default();
-    let by_id = match &status.client_vpn_endpoint_id {
+    let adopt_id = obj.annotations().get(ADOPT_ANNOTATION).cloned();
+    let lookup_id = status
+        .client_vpn_endpoint_id
+        .clone()
+        .or_else(|| adopt_id.clone());
+    let by_id = match &lookup_id {
         Some(id) => ctx.cloud.describe_endpoint(region, id).await?,
         None => None,
     };
@@ -116,44 +139,72 @@ async fn observe(
             .find_endpoints_by_tag(region, tags::UID, uid)
             .await?
     };
-    Ok(Observation {
-        recorded_id: status.client_vpn_endpoint_id,
+    let mut observation = Observation {
+        recorded_id: status.client_vpn_endpoint_id.clone(),
         recorded_was_seen: status.creation_time.is_some(),
         by_id,
         by_tag,
-    })
+        adopt_id,
+        applied_tag_keys: status.applied_tag_keys.clone(),
+        settled: settled(obj),
+        ..Default::default()
+    };
+    if let [endpoint] = observation.live().as_slice() {
+        let id = endpoint.id.clone();
+        observation.children = Children {
+            networks: ctx.cloud.describe_target_networks(region, &id).await?,
+            rules: ctx.cloud.describe_authorization_rules(region, &id).await?,
+            routes: ctx.cloud.describe_routes(region, &id).await?,
+        };
+    }
+    if let Some(config) = &obj.spec.client_configuration {
+        let namespace = obj.namespace().unwrap_or_default();
+        observation.config_map_fingerprint = ctx
+            .cluster
+            .config_map_fingerprint(&namespace, &config.config_map_name)
+            .await
+            .map_err(Error::ReadConfigMap)?;
+    }
+    Ok(observation)
 }
 
 async fn apply(obj: &ClientVpnEndpoint, ctx: &Context, uid: &str) -> Result<Action, Error> {
     let region = region(obj, ctx)?;
     let observation = observe(obj, ctx, &region, uid).await?;
-    let Plan { steps, outcome } = plan(&desired(obj, uid), &observation);
-    for step in steps {
-        if let Step::Create { client_token } = step {
-            return create(obj, ctx, &region, uid, client_token, &outcome).await;
-        }
+    let Plan { steps, outcome } =
+        plan(&desired(obj, uid, &ctx.settings.cluster_name), &observation);
+    if let Some(Step::Create { client_token }) = steps.first() {
+        return create(obj, ctx, &region, uid, client_token.clone(), &outcome).await;
     }
     match outcome {
-        Outcome::Observed { endpoint, adopted } => {
+        Outcome::Observed {
+            endpoint,
+            adopted,
+            health,
+        } => {
             if adopted {
                 let note = format!(
-                    "found AWS endpoint {} by its {} tag and took it over",
-                    endpoint.id,
-                    tags::UID
+                    "took over AWS endpoint {} (found by tag or adoption annotation)",
+                    endpoint.id
                 );
                 ctx.cluster
                     .publish(obj, Notice::normal("Adopted", "FindEndpoint", note))
                     .await;
             }
-            let health = Health::of_code(&endpoint.status_code);
-            write_status(
-                obj,
-                ctx,
-                EndpointFacts::observed(&endpoint, &region),
-                &health,
-            )
-            .await?;
-            Ok(Action::requeue(requeue_for(&endpoint, &ctx.settings)))
+            announce(obj, ctx, &steps, &health).await;
+            for step in &steps {
+                execute(obj, ctx, &region, &endpoint.id, step).await?;
+            }
+            let applied_keys = obj.spec.tags.keys().cloned().collect();
+            let facts =
+                EndpointFacts::observed(&endpoint, &region, &observation.children, applied_keys);
+            write_status(obj, ctx, facts, &health).await?;
+            let busy = !steps.is_empty() || matches!(health, Health::Reconciling { .. });
+            Ok(Action::requeue(if busy {
+                ctx.settings.poll_interval
+            } else {
+                requeue_for(&endpoint, &ctx.settings)
+            }))
         }
         Outcome::AwaitingVisibility { endpoint_id } => {
             let health = Health::Reconciling {
@@ -175,10 +226,54 @@ async fn apply(obj: &ClientVpnEndpoint, ctx: &Context, uid: &str) -> Result<Acti
             }
             Ok(Action::requeue(ctx.settings.resync_interval))
         }
-        Outcome::Creating { .. } | Outcome::Deleting { .. } | Outcome::Released { .. } => {
-            Ok(Action::requeue(ctx.settings.poll_interval))
+        Outcome::Creating { .. }
+        | Outcome::Deleting { .. }
+        | Outcome::TearingDown { .. }
+        | Outcome::Released { .. } => Ok(Action::requeue(ctx.settings.poll_interval)),
+    }
+}
+
+/// Events before changes: drift corrections and updates, and a warning when live VPN
+/// connections will drop.
+async fn announce(obj: &ClientVpnEndpoint, ctx: &Context, steps: &[Step], health: &Health) {
+    let acting: Vec<Step> = steps
+        .iter()
+        .filter(|s| !matches!(s, Step::ExportClientConfiguration { .. }))
+        .cloned()
+        .collect();
+    if acting.is_empty() {
+        return;
+    }
+    for step in &acting {
+        if let Step::Modify(change) = step {
+            let fields = disruptive_fields(change);
+            if !fields.is_empty() {
+                let note = format!(
+                    "changing {} drops live VPN connections; applying now",
+                    fields.join(", ")
+                );
+                ctx.cluster
+                    .publish(
+                        obj,
+                        Notice::warning("DisruptiveChange", "ModifyEndpoint", note),
+                    )
+                    .await;
+            }
         }
     }
+    let summary = describe_steps(&acting);
+    let notice = match health {
+        Health::Reconciling {
+            reason: "DriftCorrected",
+            ..
+        } => Notice::warning(
+            "DriftCorrected",
+            "Reconcile",
+            format!("AWS differed from the spec; correcting: {summary}"),
+        ),
+        _ => Notice::normal("Updating", "Reconcile", summary),
+    };
+    ctx.cluster.publish(obj, notice).await;
 }
 
 /// Create the endpoint and record its ID at once, before anything else can fail.
@@ -214,7 +309,9 @@ async fn create(
         reason: "Created",
         message: format!("created AWS endpoint {}", created.id),
     };
-    write_status(obj, ctx, EndpointFacts::created(&created, region), &health).await?;
+    let mut facts = EndpointFacts::created(&created, region);
+    facts.applied_tag_keys = obj.spec.tags.keys().cloned().collect();
+    write_status(obj, ctx, facts, &health).await?;
     let note = format!("created AWS endpoint {} in {region}", created.id);
     ctx.cluster
         .publish(obj, Notice::normal("Created", "CreateEndpoint", note))
@@ -238,27 +335,27 @@ pub fn creation_tags(
 
 async fn cleanup(obj: &ClientVpnEndpoint, ctx: &Context, uid: &str) -> Result<Action, Error> {
     let observation = match obj.spec.deletion_policy {
-        crate::api::DeletionPolicy::Retain => Observation::default(),
-        crate::api::DeletionPolicy::Delete => {
+        DeletionPolicy::Retain => Observation::default(),
+        DeletionPolicy::Delete => {
             let region = region(obj, ctx)?;
             observe(obj, ctx, &region, uid).await?
         }
     };
-    let Plan { steps, outcome } = plan(&desired(obj, uid), &observation);
-    for step in steps {
-        if let Step::Delete { endpoint_id } = step {
-            let region = region(obj, ctx)?;
-            match ctx.cloud.delete_endpoint(&region, &endpoint_id).await {
-                Err(err) if err.kind == ErrorKind::NotFound => {}
-                other => {
-                    other?;
-                }
-            }
-            let note = format!("deleting AWS endpoint {endpoint_id}");
-            ctx.cluster
-                .publish(obj, Notice::normal("Deleting", "DeleteEndpoint", note))
-                .await;
+    let Plan { steps, outcome } =
+        plan(&desired(obj, uid, &ctx.settings.cluster_name), &observation);
+    if !steps.is_empty() {
+        let region = region(obj, ctx)?;
+        let target = match &outcome {
+            Outcome::TearingDown { endpoint_id, .. } => endpoint_id.clone(),
+            _ => String::new(),
+        };
+        for step in &steps {
+            execute(obj, ctx, &region, &target, step).await?;
         }
+        let note = describe_steps(&steps);
+        ctx.cluster
+            .publish(obj, Notice::normal("Deleting", "DeleteEndpoint", note))
+            .await;
     }
     match outcome {
         Outcome::Released { retained } => {
@@ -285,20 +382,41 @@ async fn cleanup(obj: &ClientVpnEndpoint, ctx: &Context, uid: &str) -> Result<Ac
             Ok(Action::await_change())
         }
         Outcome::Deleting { endpoint_ids } => {
-            let mut facts = previous_facts(obj);
-            facts.status_code = Some(status_code::DELETING.into());
-            let health = Health::Reconciling {
-                reason: "Deleting",
-                message: format!("waiting for AWS to delete {}", endpoint_ids.join(", ")),
-            };
-            write_status(obj, ctx, facts, &health).await?;
+            let message = format!("waiting for AWS to delete {}", endpoint_ids.join(", "));
+            write_deleting(obj, ctx, message).await?;
+            Ok(Action::requeue(ctx.settings.poll_interval))
+        }
+        Outcome::TearingDown {
+            endpoint_id,
+            waiting_for,
+        } => {
+            write_deleting(
+                obj,
+                ctx,
+                format!("before deleting {endpoint_id}: {waiting_for}"),
+            )
+            .await?;
             Ok(Action::requeue(ctx.settings.poll_interval))
         }
         _ => Ok(Action::requeue(ctx.settings.poll_interval)),
     }
 }
 
-/// How soon to look again at a live endpoint: soon while AWS is mid-transition.
+async fn write_deleting(
+    obj: &ClientVpnEndpoint,
+    ctx: &Context,
+    message: String,
+) -> Result<bool, Error> {
+    let mut facts = previous_facts(obj);
+    facts.status_code = Some(status_code::DELETING.into());
+    let health = Health::Reconciling {
+        reason: "Deleting",
+        message,
+    };
+    write_status(obj, ctx, facts, &health).await
+}
+
+/// How soon to look again at a settled endpoint: soon while AWS is mid-transition.
 fn requeue_for(endpoint: &ObservedEndpoint, settings: &super::Settings) -> Duration {
     match endpoint.status_code.as_str() {
         status_code::PENDING | status_code::DELETING => settings.poll_interval,

@@ -2,7 +2,11 @@
 
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{Condition, Time};
 
-use crate::api::{ClientVpnEndpointStatus, EndpointStatus, condition};
+use super::plan::Children;
+use crate::api::{
+    AuthorizationRuleStatus, ClientVpnEndpointStatus, EndpointStatus, RouteStatus,
+    TargetNetworkStatus, condition,
+};
 use crate::cloud::{CreatedEndpoint, ObservedEndpoint, status_code};
 
 /// How the object is doing, in kstatus terms.
@@ -61,11 +65,20 @@ pub struct EndpointFacts {
     pub self_service_portal_url: Option<String>,
     pub creation_time: Option<String>,
     pub region: Option<String>,
+    pub target_networks: Vec<TargetNetworkStatus>,
+    pub authorization_rules: Vec<AuthorizationRuleStatus>,
+    pub routes: Vec<RouteStatus>,
+    pub applied_tag_keys: Vec<String>,
 }
 
 impl EndpointFacts {
-    /// Facts from a Describe.
-    pub fn observed(endpoint: &ObservedEndpoint, region: &str) -> Self {
+    /// Facts from a Describe of the endpoint and its children.
+    pub fn observed(
+        endpoint: &ObservedEndpoint,
+        region: &str,
+        children: &Children,
+        applied_tag_keys: Vec<String>,
+    ) -> Self {
         Self {
             id: Some(endpoint.id.clone()),
             dns_name: endpoint.dns_name.clone(),
@@ -74,6 +87,36 @@ impl EndpointFacts {
             self_service_portal_url: endpoint.self_service_portal_url.clone(),
             creation_time: endpoint.creation_time.clone(),
             region: Some(region.to_string()),
+            target_networks: children
+                .networks
+                .iter()
+                .filter(|n| n.status_code != "disassociated")
+                .map(|n| TargetNetworkStatus {
+                    subnet_id: n.subnet_id.clone(),
+                    association_id: n.association_id.clone(),
+                    status: n.status_code.clone(),
+                })
+                .collect(),
+            authorization_rules: children
+                .rules
+                .iter()
+                .map(|r| AuthorizationRuleStatus {
+                    target_network_cidr: r.key.target_network_cidr.clone(),
+                    access_group_id: r.key.access_group_id.clone(),
+                    status: r.status_code.clone(),
+                })
+                .collect(),
+            routes: children
+                .routes
+                .iter()
+                .filter(|r| r.origin == "add-route")
+                .map(|r| RouteStatus {
+                    destination_cidr_block: r.key.destination_cidr_block.clone(),
+                    target_vpc_subnet_id: r.key.target_subnet_id.clone(),
+                    status: r.status_code.clone(),
+                })
+                .collect(),
+            applied_tag_keys,
         }
     }
 
@@ -100,6 +143,10 @@ impl EndpointFacts {
             self_service_portal_url: status.self_service_portal_url.clone(),
             creation_time: status.creation_time.clone(),
             region: status.region.clone(),
+            target_networks: status.target_networks.clone(),
+            authorization_rules: status.authorization_rules.clone(),
+            routes: status.routes.clone(),
+            applied_tag_keys: status.applied_tag_keys.clone(),
         }
     }
 }
@@ -125,6 +172,10 @@ pub fn compute_status(
         self_service_portal_url: facts.self_service_portal_url,
         creation_time: facts.creation_time,
         region: facts.region,
+        target_networks: facts.target_networks,
+        authorization_rules: facts.authorization_rules,
+        routes: facts.routes,
+        applied_tag_keys: facts.applied_tag_keys,
         observed_generation: generation,
         conditions: conditions(&previous.conditions, health, generation, now),
     }
