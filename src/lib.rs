@@ -3,4 +3,7 @@
 pub mod api;
 pub mod cloud;
 pub mod controller;
+pub mod http;
+pub mod leader;
+pub mod metrics;
 pub mod telemetry;

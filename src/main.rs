@@ -1,13 +1,30 @@
 //! `clientvpn-operator`: `run` the controller, or print the `crd`.
+//!
+//! `run` serves `/healthz` and `/readyz` (on `--health-addr`) and `/metrics` (on
+//! `--metrics-addr`) from the start. It becomes ready once it has listed ClientVpnEndpoints in
+//! every watched namespace (the API server is reachable, the CRD is installed, RBAC allows it):
+//! from then on the controller's caches can sync. Readiness does not depend on leadership, so a
+//! standby replica is ready too (a rolling update can proceed while the old leader still holds
+//! the Lease). With `--leader-election`, the controller starts only once this replica holds the
+//! Lease; if it loses the Lease the process exits at once (status 1) so that it cannot act beside
+//! the new leader, and Kubernetes restarts it as a standby. SIGTERM stops gracefully: not ready,
+//! in-flight reconciles finish, the Lease is released so a standby takes over immediately.
 
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
 use aws_config::{BehaviorVersion, Region};
 use clap::{Args, Parser, Subcommand};
+use clientvpn_operator::api::ClientVpnEndpoint;
 use clientvpn_operator::cloud::Ec2ClientVpn;
 use clientvpn_operator::controller::{self, Context, KubeCluster, Settings};
+use clientvpn_operator::http::{self, Health};
+use clientvpn_operator::leader::{self, Leadership, LeaseConfig};
+use clientvpn_operator::metrics::Metrics;
 use clientvpn_operator::telemetry::{self, LogFormat};
+use futures::future::{BoxFuture, FutureExt, Shared};
+use kube::api::{Api, ListParams};
 use tracing::{error, info};
 
 /// Kubernetes operator for AWS EC2 Client VPN endpoints.
@@ -21,7 +38,7 @@ struct Cli {
 #[derive(Subcommand, Debug)]
 enum Command {
     /// Run the controller (AWS credentials, region and endpoint come from the standard AWS chain).
-    Run(RunArgs),
+    Run(Box<RunArgs>),
     /// Print the ClientVpnEndpoint CustomResourceDefinition as YAML.
     Crd,
 }
@@ -53,9 +70,10 @@ struct RunArgs {
     #[arg(long, env = "CLIENTVPN_CONCURRENCY", default_value_t = 4)]
     concurrency: u16,
 
-    /// Only watch this namespace. Default: all namespaces.
-    #[arg(long, env = "CLIENTVPN_WATCH_NAMESPACE")]
-    namespace: Option<String>,
+    /// Only watch these namespaces (comma-separated, or the flag repeated). Default: all
+    /// namespaces. Each namespace gets its own watch and `--concurrency` workers.
+    #[arg(long, env = "CLIENTVPN_WATCH_NAMESPACE", value_delimiter = ',')]
+    namespace: Vec<String>,
 
     /// Value of the clientvpn.io/cluster tag on every AWS object the operator creates.
     #[arg(long, env = "CLIENTVPN_CLUSTER_NAME", default_value = "default")]
@@ -65,9 +83,47 @@ struct RunArgs {
     #[arg(long, env = "CLIENTVPN_LOG_FORMAT", value_enum, default_value = "text")]
     log_format: LogFormat,
 
-    /// Name of this replica in events (e.g. the pod name).
+    /// Name of this replica in events and the Lease holder identity (e.g. the pod name).
+    /// Default for the Lease: `<hostname>-<pid>`.
     #[arg(long, env = "POD_NAME")]
     instance: Option<String>,
+
+    /// Address for `GET /metrics` (Prometheus, OpenMetrics text). Port 0 picks a free port.
+    #[arg(long, env = "CLIENTVPN_METRICS_ADDR", default_value = "0.0.0.0:8080")]
+    metrics_addr: SocketAddr,
+
+    /// Address for `GET /healthz` and `GET /readyz` (may equal --metrics-addr).
+    #[arg(long, env = "CLIENTVPN_HEALTH_ADDR", default_value = "0.0.0.0:8081")]
+    health_addr: SocketAddr,
+
+    /// Reconcile only while holding a Lease, so that one of several replicas acts at a time.
+    #[arg(
+        long,
+        env = "CLIENTVPN_LEADER_ELECTION",
+        default_value_t = false,
+        num_args = 0..=1,
+        default_missing_value = "true",
+        value_parser = clap::builder::BoolishValueParser::new()
+    )]
+    leader_election: bool,
+
+    /// Namespace of the Lease. Default: the namespace of the kubeconfig context or of the
+    /// in-cluster service account.
+    #[arg(long, env = "POD_NAMESPACE")]
+    leader_election_namespace: Option<String>,
+
+    /// Name of the Lease.
+    #[arg(
+        long,
+        env = "CLIENTVPN_LEASE_NAME",
+        default_value = "clientvpn-operator"
+    )]
+    lease_name: String,
+
+    /// How long the Lease stays valid without renewal: the longest a standby waits to take
+    /// over from a leader that died (at least 3s; the leader renews a third of it early).
+    #[arg(long, env = "CLIENTVPN_LEASE_DURATION", default_value = "15s", value_parser = parse_duration)]
+    lease_duration: Duration,
 }
 
 /// Parse `90`, `90s`, `500ms`, `5m` or `1h`.
@@ -99,7 +155,7 @@ async fn main() -> std::process::ExitCode {
         }
         Command::Run(args) => {
             telemetry::init(args.log_format);
-            match run(args).await {
+            match run(*args).await {
                 Ok(()) => std::process::ExitCode::SUCCESS,
                 Err(message) => {
                     error!("{message}");
@@ -110,7 +166,42 @@ async fn main() -> std::process::ExitCode {
     }
 }
 
+/// A cloneable "stop now" future.
+type Signal = Shared<BoxFuture<'static, ()>>;
+
 async fn run(args: RunArgs) -> Result<(), String> {
+    let shutdown: Signal = shutdown_signal().boxed().shared();
+    let metrics = Arc::new(Metrics::new());
+    let health = Arc::new(Health::new());
+
+    let (http_stop_tx, http_stop_rx) = tokio::sync::watch::channel(false);
+    let http_stop = signal_from(http_stop_rx);
+    let servers = http::bind(vec![
+        (args.health_addr, http::health_router(health.clone())),
+        (args.metrics_addr, http::metrics_router(metrics.clone())),
+    ])
+    .await?;
+    for (addr, server) in servers {
+        info!(%addr, "serving HTTP");
+        let stop = http_stop.clone();
+        tokio::spawn(async move {
+            if let Err(err) = server.serve(stop).await {
+                error!(%addr, error = %err, "HTTP server failed");
+            }
+        });
+    }
+    let result = operate(args, shutdown, metrics, health).await;
+    let _ = http_stop_tx.send(true);
+    result
+}
+
+/// Everything after the HTTP servers are up.
+async fn operate(
+    args: RunArgs,
+    shutdown: Signal,
+    metrics: Arc<Metrics>,
+    health: Arc<Health>,
+) -> Result<(), String> {
     let mut loader = aws_config::defaults(BehaviorVersion::latest());
     if let Some(region) = &args.region {
         loader = loader.region(Region::new(region.clone()));
@@ -125,7 +216,34 @@ async fn run(args: RunArgs) -> Result<(), String> {
     let client = kube::Client::try_default()
         .await
         .map_err(|e| format!("cannot build a Kubernetes client: {e}"))?;
-    controller::check_crd_installed(&client).await?;
+    check_access(&client, &args.namespace).await?;
+    health.set_ready();
+
+    let mut leadership = if args.leader_election {
+        let namespace = args
+            .leader_election_namespace
+            .clone()
+            .unwrap_or_else(|| client.default_namespace().to_string());
+        let config = LeaseConfig {
+            name: args.lease_name.clone(),
+            namespace,
+            identity: leader::identity(args.instance.as_deref()),
+            duration: args.lease_duration,
+        };
+        let mut leadership = Leadership::start(client.clone(), config).await?;
+        tokio::select! {
+            acquired = leadership.acquired() => acquired?,
+            _ = shutdown.clone() => {
+                health.set_not_ready("shutting down");
+                leadership.release().await;
+                return Ok(());
+            }
+        }
+        Some(leadership)
+    } else {
+        None
+    };
+    metrics.set_leader(true);
 
     let settings = Settings {
         default_region,
@@ -140,15 +258,104 @@ async fn run(args: RunArgs) -> Result<(), String> {
         Arc::new(KubeCluster::new(client.clone(), args.instance)),
         settings,
     ));
-    controller::run(
+
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let controllers = run_controllers(
         client,
         args.namespace,
         args.concurrency,
         ctx,
-        shutdown_signal(),
-    )
-    .await;
+        signal_from(stop_rx),
+    );
+    tokio::pin!(controllers);
+    let lost = async {
+        match leadership.as_mut() {
+            Some(leadership) => leadership.lost().await,
+            None => std::future::pending().await,
+        }
+    };
+    tokio::select! {
+        _ = &mut controllers => {
+            metrics.set_leader(false);
+            return Err("the controller stopped unexpectedly".into());
+        }
+        reason = lost => {
+            // Stop at once, without waiting for in-flight reconciles: the new leader may
+            // already be acting.
+            metrics.set_leader(false);
+            health.set_not_ready("leadership lost");
+            return Err(format!(
+                "leadership lost ({reason}); exiting so that only the leader reconciles"
+            ));
+        }
+        _ = shutdown.clone() => {}
+    }
+    health.set_not_ready("shutting down");
+    let _ = stop_tx.send(true);
+    controllers.await;
+    metrics.set_leader(false);
+    if let Some(leadership) = leadership {
+        leadership.release().await;
+    }
     Ok(())
+}
+
+/// One controller for all namespaces, or one per listed namespace (sharing the context).
+async fn run_controllers(
+    client: kube::Client,
+    namespaces: Vec<String>,
+    concurrency: u16,
+    ctx: Arc<Context>,
+    stop: Signal,
+) {
+    if namespaces.is_empty() {
+        controller::run(client, None, concurrency, ctx, stop).await;
+        return;
+    }
+    let runs = namespaces.into_iter().map(|namespace| {
+        controller::run(
+            client.clone(),
+            Some(namespace),
+            concurrency,
+            ctx.clone(),
+            stop.clone(),
+        )
+    });
+    futures::future::join_all(runs).await;
+}
+
+/// Fail fast, with a hint, unless ClientVpnEndpoints can be listed where the operator watches.
+async fn check_access(client: &kube::Client, namespaces: &[String]) -> Result<(), String> {
+    if namespaces.is_empty() {
+        return controller::check_crd_installed(client).await;
+    }
+    for namespace in namespaces {
+        let api: Api<ClientVpnEndpoint> = Api::namespaced(client.clone(), namespace);
+        match api.list(&ListParams::default().limit(1)).await {
+            Ok(_) => {}
+            Err(kube::Error::Api(status)) if status.is_not_found() => {
+                return Err("the ClientVpnEndpoint CRD is not installed: kubectl apply -f crds/clientvpn.io_clientvpnendpoints.yaml".into());
+            }
+            Err(kube::Error::Api(status)) if status.is_forbidden() => {
+                return Err(format!(
+                    "not allowed to list ClientVpnEndpoints in namespace {namespace:?}: grant the operator's RBAC there ({})",
+                    status.message
+                ));
+            }
+            Err(err) => return Err(format!("cannot reach the Kubernetes API: {err}")),
+        }
+    }
+    Ok(())
+}
+
+/// A [`Signal`] that resolves once `true` is sent (or the sender is gone).
+fn signal_from(mut rx: tokio::sync::watch::Receiver<bool>) -> Signal {
+    async move {
+        // An error means the sender is gone: stop as well.
+        let _ = rx.wait_for(|stop| *stop).await;
+    }
+    .boxed()
+    .shared()
 }
 
 /// Resolves on SIGTERM or Ctrl-C.
@@ -196,6 +403,33 @@ mod tests {
         }
         assert!(parse_duration("5 minutes").is_err());
         assert!(parse_duration("m").is_err());
+    }
+
+    fn run_args(args: &[&str]) -> RunArgs {
+        let argv = ["clientvpn-operator", "run"].iter().chain(args);
+        match Cli::try_parse_from(argv).expect("parses").command {
+            Command::Run(args) => *args,
+            Command::Crd => panic!("not run"),
+        }
+    }
+
+    #[test]
+    fn leader_election_is_off_by_default_and_takes_a_bare_flag_or_a_boolean() {
+        assert!(!run_args(&[]).leader_election);
+        assert!(run_args(&["--leader-election"]).leader_election);
+        assert!(run_args(&["--leader-election=true"]).leader_election);
+        assert!(!run_args(&["--leader-election=false"]).leader_election);
+    }
+
+    #[test]
+    fn namespaces_split_on_commas_and_addresses_default_to_all_interfaces() {
+        let args = run_args(&["--namespace", "team-a,team-b", "--namespace", "team-c"]);
+        assert_eq!(args.namespace, ["team-a", "team-b", "team-c"]);
+        assert!(run_args(&[]).namespace.is_empty());
+        assert_eq!(args.metrics_addr.to_string(), "0.0.0.0:8080");
+        assert_eq!(args.health_addr.to_string(), "0.0.0.0:8081");
+        assert_eq!(args.lease_name, "clientvpn-operator");
+        assert_eq!(args.lease_duration, Duration::from_secs(15));
     }
 
     #[test]

@@ -1,0 +1,493 @@
+//! Prometheus metrics: one registry, a [`Metrics`] handle with small recording methods, and the
+//! OpenMetrics text encoding that `GET /metrics` serves.
+//!
+//! Every label value comes from a fixed set (a result, an error category, an EC2 action name,
+//! an AWS status code) so that the number of series stays bounded whatever the cluster holds:
+//! object names and free-form messages never become labels. Values outside a label's set are
+//! reported as `other`.
+//!
+//! Names follow controller-runtime where one exists (`controller_runtime_reconcile_*`, with
+//! `controller="clientvpnendpoint"`), so dashboards written for Go operators work unchanged;
+//! the rest use the `clientvpn_operator_` prefix.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::encoding::text::encode;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
+use prometheus_client::metrics::info::Info;
+use prometheus_client::registry::Registry;
+
+use crate::cloud::{CloudError, ErrorKind};
+
+/// Value of the `controller` label on the controller-runtime style metrics.
+pub const CONTROLLER: &str = "clientvpnendpoint";
+
+/// Content type of [`Metrics::encode`]'s output.
+pub const CONTENT_TYPE: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
+
+/// Label value used for anything outside a label's known set.
+const OTHER: &str = "other";
+
+/// How a reconcile ended (`result` label of `controller_runtime_reconcile_total`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ReconcileResult {
+    /// Reconcile returned `Ok` (whatever requeue it asked for).
+    Success,
+    /// Reconcile returned an error (the controller's `error_policy` decides the retry).
+    Error,
+}
+
+impl ReconcileResult {
+    /// The label value.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Success => "success",
+            Self::Error => "error",
+        }
+    }
+}
+
+/// The outcome of one AWS call (`outcome` label of `clientvpn_operator_aws_api_requests_total`).
+pub mod outcome {
+    /// AWS answered with success.
+    pub const SUCCESS: &str = "success";
+    /// AWS said the resource does not exist.
+    pub const NOT_FOUND: &str = "not_found";
+    /// A terminal error: the request is wrong or not allowed.
+    pub const TERMINAL: &str = "terminal";
+    /// A retryable error: throttling, 5xx, timeout, no answer.
+    pub const RETRYABLE: &str = "retryable";
+    /// Every outcome, in this order.
+    pub const ALL: [&str; 4] = [SUCCESS, NOT_FOUND, TERMINAL, RETRYABLE];
+}
+
+/// AWS endpoint status codes reported by `clientvpn_operator_endpoints` (plus `other`).
+pub const ENDPOINT_STATUS_CODES: [&str; 5] = [
+    "pending-associate",
+    "available",
+    "pending",
+    "deleting",
+    "deleted",
+];
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ResultLabels {
+    result: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct CategoryLabels {
+    category: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct AwsLabels {
+    operation: &'static str,
+    outcome: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct StatusLabels {
+    status: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct VersionLabels {
+    version: &'static str,
+}
+
+/// The operator's metrics. Cheap to share (`Arc<Metrics>`); every method takes `&self`.
+pub struct Metrics {
+    registry: Registry,
+    reconciles: Family<ResultLabels, Counter>,
+    reconcile_errors: Counter,
+    reconcile_time: Histogram,
+    errors_by_category: Family<CategoryLabels, Counter>,
+    aws_requests: Family<AwsLabels, Counter>,
+    endpoints: Family<StatusLabels, Gauge>,
+    endpoint_status_by_uid: Mutex<HashMap<String, &'static str>>,
+    leader: Gauge,
+    leader_transitions: Counter,
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Metrics {
+    /// A fresh registry with every metric registered (and the fixed-label series at zero, so
+    /// that rates work from the first scrape).
+    pub fn new() -> Self {
+        let mut registry = Registry::default();
+        let reconciles = Family::<ResultLabels, Counter>::default();
+        let reconcile_errors = Counter::default();
+        // 5 ms .. ~82 s: reconciles are a few AWS calls, each bounded by a 30 s timeout.
+        let reconcile_time = Histogram::new(exponential_buckets(0.005, 2.0, 15));
+        let errors_by_category = Family::<CategoryLabels, Counter>::default();
+        let aws_requests = Family::<AwsLabels, Counter>::default();
+        let endpoints = Family::<StatusLabels, Gauge>::default();
+        let leader = Gauge::default();
+        let leader_transitions = Counter::default();
+
+        {
+            let controller =
+                registry.sub_registry_with_label(("controller".into(), CONTROLLER.into()));
+            controller.register(
+                "controller_runtime_reconcile",
+                "Reconciles by result (success or error)",
+                reconciles.clone(),
+            );
+            controller.register(
+                "controller_runtime_reconcile_errors",
+                "Reconciles that returned an error",
+                reconcile_errors.clone(),
+            );
+            controller.register(
+                "controller_runtime_reconcile_time_seconds",
+                "Time spent in one reconcile",
+                reconcile_time.clone(),
+            );
+        }
+        registry.register(
+            "clientvpn_operator_reconcile_errors",
+            "Reconcile errors by category (the Warning event's reason)",
+            errors_by_category.clone(),
+        );
+        registry.register(
+            "clientvpn_operator_aws_api_requests",
+            "EC2 API calls by action and outcome (success, not_found, terminal, retryable)",
+            aws_requests.clone(),
+        );
+        registry.register(
+            "clientvpn_operator_endpoints",
+            "Managed Client VPN endpoints by AWS status code",
+            endpoints.clone(),
+        );
+        registry.register(
+            "clientvpn_operator_leader",
+            "1 while this replica holds the leader lease (or leader election is off), else 0",
+            leader.clone(),
+        );
+        registry.register(
+            "clientvpn_operator_leader_transitions",
+            "Times this replica became leader",
+            leader_transitions.clone(),
+        );
+        registry.register(
+            "clientvpn_operator_build",
+            "Operator version",
+            Info::new(VersionLabels {
+                version: env!("CARGO_PKG_VERSION"),
+            }),
+        );
+
+        for result in [ReconcileResult::Success, ReconcileResult::Error] {
+            let _ = reconciles.get_or_create(&ResultLabels {
+                result: result.as_str(),
+            });
+        }
+        for status in ENDPOINT_STATUS_CODES {
+            let _ = endpoints.get_or_create(&StatusLabels { status });
+        }
+
+        Self {
+            registry,
+            reconciles,
+            reconcile_errors,
+            reconcile_time,
+            errors_by_category,
+            aws_requests,
+            endpoints,
+            endpoint_status_by_uid: Mutex::new(HashMap::new()),
+            leader,
+            leader_transitions,
+        }
+    }
+
+    /// One reconcile ended after `elapsed`.
+    pub fn reconcile_finished(&self, result: ReconcileResult, elapsed: Duration) {
+        self.reconciles
+            .get_or_create(&ResultLabels {
+                result: result.as_str(),
+            })
+            .inc();
+        if result == ReconcileResult::Error {
+            self.reconcile_errors.inc();
+        }
+        self.reconcile_time.observe(elapsed.as_secs_f64());
+    }
+
+    /// A reconcile failed with an error of this category (`Error::category()`: a fixed set).
+    pub fn reconcile_error(&self, category: &'static str) {
+        self.errors_by_category
+            .get_or_create(&CategoryLabels { category })
+            .inc();
+    }
+
+    /// One EC2 call (`operation` is the action name, e.g. `CreateClientVpnEndpoint`) ended with
+    /// `outcome`, one of [`outcome::ALL`]; anything else is counted as `other`.
+    pub fn aws_call(&self, operation: &'static str, outcome: &'static str) {
+        let outcome = if outcome::ALL.contains(&outcome) {
+            outcome
+        } else {
+            OTHER
+        };
+        self.aws_requests
+            .get_or_create(&AwsLabels { operation, outcome })
+            .inc();
+    }
+
+    /// Record one EC2 call from its result: `Ok` is a success, an error counts by its kind.
+    pub fn aws_result<T>(&self, operation: &'static str, result: &Result<T, CloudError>) {
+        self.aws_call(operation, aws_outcome(result));
+    }
+
+    /// The AWS status code last observed for the endpoint of the object with this UID
+    /// (`None`: the object has no endpoint, so it is not counted).
+    pub fn endpoint_observed(&self, uid: &str, status_code: Option<&str>) {
+        let mut by_uid = self
+            .endpoint_status_by_uid
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        match status_code {
+            Some(code) => {
+                by_uid.insert(uid.to_string(), endpoint_status_label(code));
+            }
+            None => {
+                by_uid.remove(uid);
+            }
+        }
+        self.publish_endpoints(&by_uid);
+    }
+
+    /// The object with this UID is gone (finalizer removed): stop counting its endpoint.
+    pub fn endpoint_forgotten(&self, uid: &str) {
+        self.endpoint_observed(uid, None);
+    }
+
+    fn publish_endpoints(&self, by_uid: &HashMap<String, &'static str>) {
+        let mut counts: HashMap<&'static str, i64> = HashMap::new();
+        for status in by_uid.values() {
+            *counts.entry(status).or_default() += 1;
+        }
+        for status in ENDPOINT_STATUS_CODES.iter().copied().chain([OTHER]) {
+            let count = counts.get(status).copied().unwrap_or(0);
+            if count == 0 && status == OTHER {
+                self.endpoints.remove(&StatusLabels { status });
+            } else {
+                self.endpoints
+                    .get_or_create(&StatusLabels { status })
+                    .set(count);
+            }
+        }
+    }
+
+    /// This replica became leader (`true`) or stopped being leader (`false`).
+    pub fn set_leader(&self, leader: bool) {
+        let before = self.leader.set(i64::from(leader));
+        if leader && before == 0 {
+            self.leader_transitions.inc();
+        }
+    }
+
+    /// The whole registry in the OpenMetrics text format (see [`CONTENT_TYPE`]).
+    pub fn encode(&self) -> String {
+        let mut text = String::new();
+        // Writing into a String cannot fail.
+        let _ = encode(&mut text, &self.registry);
+        text
+    }
+}
+
+/// The `outcome` label for a call's result.
+pub fn aws_outcome<T>(result: &Result<T, CloudError>) -> &'static str {
+    match result {
+        Ok(_) => outcome::SUCCESS,
+        Err(err) => match err.kind {
+            ErrorKind::NotFound => outcome::NOT_FOUND,
+            ErrorKind::Terminal => outcome::TERMINAL,
+            ErrorKind::Retryable => outcome::RETRYABLE,
+        },
+    }
+}
+
+fn endpoint_status_label(code: &str) -> &'static str {
+    ENDPOINT_STATUS_CODES
+        .iter()
+        .copied()
+        .find(|known| *known == code)
+        .unwrap_or(OTHER)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The value of the one sample line that starts with `series ` (name plus labels).
+    fn sample(text: &str, series: &str) -> Option<f64> {
+        text.lines()
+            .find_map(|line| line.strip_prefix(series)?.strip_prefix(' '))
+            .map(|value| value.parse().expect("a number"))
+    }
+
+    #[test]
+    fn a_fresh_registry_shows_every_family_with_zeroes() {
+        let text = Metrics::new().encode();
+        for series in [
+            r#"controller_runtime_reconcile_total{controller="clientvpnendpoint",result="success"}"#,
+            r#"controller_runtime_reconcile_total{controller="clientvpnendpoint",result="error"}"#,
+            r#"controller_runtime_reconcile_errors_total{controller="clientvpnendpoint"}"#,
+            r#"controller_runtime_reconcile_time_seconds_count{controller="clientvpnendpoint"}"#,
+            r#"clientvpn_operator_endpoints{status="available"}"#,
+            "clientvpn_operator_leader",
+            "clientvpn_operator_leader_transitions_total",
+        ] {
+            assert_eq!(sample(&text, series), Some(0.0), "{series} in\n{text}");
+        }
+        let version = format!(
+            r#"clientvpn_operator_build_info{{version="{}"}}"#,
+            env!("CARGO_PKG_VERSION")
+        );
+        assert_eq!(sample(&text, &version), Some(1.0), "{text}");
+        assert!(text.ends_with("# EOF\n"), "{text}");
+    }
+
+    #[test]
+    fn reconciles_count_by_result_and_time_into_the_histogram() {
+        let metrics = Metrics::new();
+        metrics.reconcile_finished(ReconcileResult::Success, Duration::from_millis(20));
+        metrics.reconcile_finished(ReconcileResult::Success, Duration::from_millis(30));
+        metrics.reconcile_finished(ReconcileResult::Error, Duration::from_secs(2));
+        metrics.reconcile_error("AwsRetryable");
+        let text = metrics.encode();
+        let rows = [
+            (
+                r#"controller_runtime_reconcile_total{controller="clientvpnendpoint",result="success"}"#,
+                2.0,
+            ),
+            (
+                r#"controller_runtime_reconcile_total{controller="clientvpnendpoint",result="error"}"#,
+                1.0,
+            ),
+            (
+                r#"controller_runtime_reconcile_errors_total{controller="clientvpnendpoint"}"#,
+                1.0,
+            ),
+            (
+                r#"controller_runtime_reconcile_time_seconds_count{controller="clientvpnendpoint"}"#,
+                3.0,
+            ),
+            (
+                r#"controller_runtime_reconcile_time_seconds_sum{controller="clientvpnendpoint"}"#,
+                2.05,
+            ),
+            (
+                r#"clientvpn_operator_reconcile_errors_total{category="AwsRetryable"}"#,
+                1.0,
+            ),
+        ];
+        for (series, value) in rows {
+            let found = sample(&text, series).unwrap_or_else(|| panic!("{series} in\n{text}"));
+            assert!(
+                (found - value).abs() < 1e-9,
+                "{series} = {found}, want {value}"
+            );
+        }
+    }
+
+    #[test]
+    fn aws_calls_count_by_operation_and_outcome_with_unknown_outcomes_as_other() {
+        let metrics = Metrics::new();
+        let ok: Result<(), CloudError> = Ok(());
+        let throttled: Result<(), CloudError> = Err(CloudError::from_service(
+            "DescribeClientVpnEndpoints",
+            "RequestLimitExceeded",
+            "slow down",
+            Some(503),
+            None,
+        ));
+        let missing: Result<(), CloudError> = Err(CloudError::from_service(
+            "DescribeClientVpnEndpoints",
+            "InvalidClientVpnEndpointId.NotFound",
+            "gone",
+            Some(400),
+            None,
+        ));
+        metrics.aws_result("DescribeClientVpnEndpoints", &ok);
+        metrics.aws_result("DescribeClientVpnEndpoints", &ok);
+        metrics.aws_result("DescribeClientVpnEndpoints", &throttled);
+        metrics.aws_result("DescribeClientVpnEndpoints", &missing);
+        metrics.aws_call("CreateClientVpnEndpoint", "terminal");
+        metrics.aws_call("CreateClientVpnEndpoint", "made-up");
+        let text = metrics.encode();
+        let rows = [
+            ("DescribeClientVpnEndpoints", "success", 2.0),
+            ("DescribeClientVpnEndpoints", "retryable", 1.0),
+            ("DescribeClientVpnEndpoints", "not_found", 1.0),
+            ("CreateClientVpnEndpoint", "terminal", 1.0),
+            ("CreateClientVpnEndpoint", "other", 1.0),
+        ];
+        for (operation, outcome, value) in rows {
+            let series = format!(
+                r#"clientvpn_operator_aws_api_requests_total{{operation="{operation}",outcome="{outcome}"}}"#
+            );
+            assert_eq!(sample(&text, &series), Some(value), "{series} in\n{text}");
+        }
+    }
+
+    #[test]
+    fn endpoints_are_counted_once_per_object_by_their_latest_status() {
+        let metrics = Metrics::new();
+        metrics.endpoint_observed("uid-1", Some("pending-associate"));
+        metrics.endpoint_observed("uid-2", Some("pending-associate"));
+        metrics.endpoint_observed("uid-1", Some("available"));
+        metrics.endpoint_observed("uid-3", Some("something-new"));
+        metrics.endpoint_observed("uid-4", None);
+        let text = metrics.encode();
+        let status = |s: &str| {
+            sample(
+                &text,
+                &format!(r#"clientvpn_operator_endpoints{{status="{s}"}}"#),
+            )
+        };
+        assert_eq!(status("available"), Some(1.0));
+        assert_eq!(status("pending-associate"), Some(1.0));
+        assert_eq!(status("other"), Some(1.0));
+        assert_eq!(status("deleting"), Some(0.0));
+
+        metrics.endpoint_forgotten("uid-1");
+        metrics.endpoint_forgotten("uid-3");
+        let text = metrics.encode();
+        let status = |s: &str| {
+            sample(
+                &text,
+                &format!(r#"clientvpn_operator_endpoints{{status="{s}"}}"#),
+            )
+        };
+        assert_eq!(status("available"), Some(0.0));
+        assert_eq!(status("other"), None, "{text}");
+    }
+
+    #[test]
+    fn leader_gauge_follows_the_lease_and_counts_acquisitions() {
+        let metrics = Metrics::new();
+        metrics.set_leader(true);
+        metrics.set_leader(true);
+        metrics.set_leader(false);
+        metrics.set_leader(true);
+        let text = metrics.encode();
+        assert_eq!(sample(&text, "clientvpn_operator_leader"), Some(1.0));
+        assert_eq!(
+            sample(&text, "clientvpn_operator_leader_transitions_total"),
+            Some(2.0)
+        );
+    }
+}
