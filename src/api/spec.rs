@@ -204,11 +204,10 @@ pub struct ClientVpnEndpointSpec {
     pub target_networks: Vec<TargetNetworkSpec>,
 
     /// Which client groups may reach which networks (AWS: `AuthorizeClientVpnIngress`). The list
-    /// is authoritative: rules on the endpoint that are not listed here are revoked.
+    /// is authoritative: rules on the endpoint that are not listed here are revoked. A rule
+    /// listed twice is applied once.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     #[schemars(length(max = 200))]
-    #[x_kube(validation = Rule::new("self.all(a, self.exists_one(b, b.targetNetworkCidr == a.targetNetworkCidr && (has(b.accessGroupId) ? b.accessGroupId : '*') == (has(a.accessGroupId) ? a.accessGroupId : '*')))")
-        .message("authorizationRules: each targetNetworkCidr + accessGroupId (or all groups) may appear only once"))]
     pub authorization_rules: Vec<AuthorizationRuleSpec>,
 
     /// Routes added to the endpoint's route table (AWS: `CreateClientVpnRoute`). Only routes of
@@ -244,7 +243,7 @@ pub struct ClientVpnEndpointSpec {
 #[serde(rename_all = "camelCase")]
 pub struct TargetNetworkSpec {
     /// Subnet ID, e.g. `subnet-0123456789abcdef0` (AWS: `SubnetId`).
-    #[schemars(regex(pattern = r"^subnet-[0-9a-f]{8,17}$"))]
+    #[schemars(length(max = 24), regex(pattern = r"^subnet-[0-9a-f]{8,17}$"))]
     pub subnet_id: String,
 }
 
@@ -281,7 +280,7 @@ pub struct RouteSpec {
     pub destination_cidr_block: String,
     /// Associated subnet the traffic leaves through (AWS: `TargetVpcSubnetId`); it must also be
     /// listed in `targetNetworks`.
-    #[schemars(regex(pattern = r"^subnet-[0-9a-f]{8,17}$"))]
+    #[schemars(length(max = 24), regex(pattern = r"^subnet-[0-9a-f]{8,17}$"))]
     pub target_vpc_subnet_id: String,
     /// Free-text description (AWS: `Description`); set at creation only.
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -102,6 +102,10 @@ const RETRYABLE_CODES: &[&str] = &[
 /// `IdempotentParameterMismatch`, `UnauthorizedOperation`, quotas, duplicates) is terminal; 5xx
 /// and unknown statuses are retryable.
 pub fn classify(code: &str, http_status: Option<u16>) -> ErrorKind {
+    // A subnet that does not exist is a mistake in the spec, not a resource that went away.
+    if code == "InvalidClientVpnSubnetId.NotFound" {
+        return ErrorKind::Terminal;
+    }
     let not_found = code.ends_with(".NotFound")
         || (code.ends_with("NotFound") && code != "InvalidClientVpnActiveAssociationNotFound");
     if not_found {
@@ -142,7 +146,7 @@ mod tests {
                 NotFound,
             ),
             ("InvalidClientVpnRouteNotFound", Some(400), NotFound),
-            ("InvalidClientVpnSubnetId.NotFound", Some(400), NotFound),
+            ("InvalidClientVpnSubnetId.NotFound", Some(400), Terminal),
             (
                 "InvalidClientVpnActiveAssociationNotFound",
                 Some(400),
