@@ -18,9 +18,12 @@ lint:
 	cargo fmt --all -- --check
 	cargo clippy --workspace --all-targets -- -D warnings
 
-## Regenerate the CRD YAML from the Rust types.
+## Regenerate the CRD YAML from the Rust types, its copy in the Helm chart, and deploy/
+## (CRD copy, `helm template` output, Argo CD health check ConfigMap). Tests fail on drift.
 crds:
 	cargo run -q -- crd > crds/clientvpn.io_clientvpnendpoints.yaml
+	cp crds/clientvpn.io_clientvpnendpoints.yaml charts/clientvpn-operator/crds/clientvpn.io_clientvpnendpoints.yaml
+	deploy/generate.sh
 
 ## What CI runs.
 ci:

@@ -100,6 +100,8 @@ while kill -0 "$owner" 2>/dev/null && kill -0 "$child" 2>/dev/null; do sleep 0.5
         .unwrap_or_else(|e| panic!("cannot start {}: {e}", program.display()))
 }
 
+// The emulator child is owned by the watcher shell of `spawn_owned` and dies with this process.
+#[allow(clippy::zombie_processes)]
 fn start_shared() -> Shared {
     let dir = std::env::temp_dir().join(format!("clientvpn-e2e-{}", std::process::id()));
     std::fs::create_dir_all(dir.join("logs")).expect("create test dir");
@@ -195,6 +197,19 @@ impl Env {
 
     /// As [`Env::start`], with extra `clientvpn-operator run` arguments.
     pub async fn start_with(name: &str, extra_args: &[&str]) -> Self {
+        let mut env = Self::start_bare(name, extra_args).await;
+        env.start_operator();
+        env
+    }
+
+    /// As [`Env::start`], without starting the operator (for tests that run it themselves,
+    /// e.g. under another identity; see [`Cluster`]).
+    #[allow(dead_code)]
+    pub async fn start_without_operator(name: &str) -> Self {
+        Self::start_bare(name, &[]).await
+    }
+
+    async fn start_bare(name: &str, extra_args: &[&str]) -> Self {
         let serial = SERIAL.lock().await;
         let shared = tokio::task::spawn_blocking(shared)
             .await
@@ -210,8 +225,6 @@ impl Env {
         };
         env.kubectl(&["create", "namespace", &namespace]);
         env.emulator_call("DELETE", "/_emulator/faults", None);
-        let mut env = env;
-        env.start_operator();
         env
     }
 
@@ -238,19 +251,16 @@ impl Env {
             "30s".into(),
             "--cluster-name".into(),
             "e2e".into(),
+            "--metrics-addr".into(),
+            "127.0.0.1:0".into(),
+            "--health-addr".into(),
+            "127.0.0.1:0".into(),
         ];
         args.extend(self.operator_args.iter().cloned());
         let child = Command::new(env!("CARGO_BIN_EXE_clientvpn-operator"))
             .args(&args)
             .env("KUBECONFIG", &shared.kubeconfig)
-            .env(
-                "AWS_ENDPOINT_URL_EC2",
-                format!("http://{}", shared.emulator),
-            )
-            .env("AWS_ACCESS_KEY_ID", "AKIDE2ETEST")
-            .env("AWS_SECRET_ACCESS_KEY", "e2e-secret")
-            .env("AWS_REGION", REGION)
-            .env("AWS_EC2_METADATA_DISABLED", "true")
+            .envs(operator_aws_env(&shared.emulator))
             .env("RUST_LOG", "info,clientvpn_operator=debug")
             .stdout(Stdio::null())
             .stderr(stderr)
@@ -346,6 +356,11 @@ impl Env {
         }
     }
 
+    /// `host:port` of the emulator.
+    pub fn emulator_address(&self) -> String {
+        shared().emulator.clone()
+    }
+
     /// Call the emulator's control API; returns the JSON answer.
     pub fn emulator_call(&self, method: &str, path: &str, body: Option<Value>) -> Value {
         emulator_http(&shared().emulator, method, path, body)
@@ -401,6 +416,51 @@ impl Env {
     fn emulator_call_quiet(&self, method: &str, path: &str) -> Option<Value> {
         std::panic::catch_unwind(|| emulator_http(&shared().emulator, method, path, None)).ok()
     }
+}
+
+/// The shared control plane and emulator, for tests that run processes of their own
+/// (tests/e2e_install).
+#[allow(dead_code)]
+pub struct Cluster {
+    /// Directory of the control plane (kubeconfig, env, logs/).
+    pub dir: PathBuf,
+    /// Admin kubeconfig (`system:masters`).
+    pub kubeconfig: PathBuf,
+    /// Directory with kubectl, helm, kube-apiserver, ... of the matching version.
+    pub bin_dir: PathBuf,
+    /// `host:port` of the emulator.
+    pub emulator: String,
+}
+
+/// The shared control plane and emulator (started on first use).
+#[allow(dead_code)]
+pub fn cluster() -> Cluster {
+    let shared = shared();
+    Cluster {
+        dir: shared.dir.clone(),
+        kubeconfig: shared.kubeconfig.clone(),
+        bin_dir: shared
+            .kubectl
+            .parent()
+            .expect("kubectl has a directory")
+            .to_path_buf(),
+        emulator: shared.emulator.clone(),
+    }
+}
+
+/// Environment for an operator process talking to the emulator: fake credentials, the
+/// emulator as EC2 endpoint, the harness region, no instance metadata.
+pub fn operator_aws_env(emulator: &str) -> Vec<(String, String)> {
+    [
+        ("AWS_ENDPOINT_URL_EC2", format!("http://{emulator}")),
+        ("AWS_ACCESS_KEY_ID", "AKIDE2ETEST".to_string()),
+        ("AWS_SECRET_ACCESS_KEY", "e2e-secret".to_string()),
+        ("AWS_REGION", REGION.to_string()),
+        ("AWS_EC2_METADATA_DISABLED", "true".to_string()),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v))
+    .collect()
 }
 
 async fn kube_client(kubeconfig: &Path) -> kube::Client {
