@@ -2,6 +2,7 @@
 //! Needs the control plane built by `hack/build-k8s.sh` (the harness starts it).
 
 mod harness;
+mod lifecycle;
 
 use std::time::{Duration, Instant};
 
