@@ -7,8 +7,11 @@ REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$REPO"
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/clientvpn-operator/target}"
 
-echo "==> control plane binaries (hack/build-k8s.sh)"
-hack/build-k8s.sh > /dev/null
+echo "==> control plane binaries and helm (hack/build-k8s.sh)"
+# helm is needed by tests/packaging.rs and tests/e2e_install (the chart); the last stdout line
+# is the bin dir, which those tests read from CLIENTVPN_K8S_BIN_DIR.
+CLIENTVPN_K8S_BIN_DIR="$(CLIENTVPN_BUILD_HELM=1 hack/build-k8s.sh | tail -n 1)"
+export CLIENTVPN_K8S_BIN_DIR
 
 echo "==> cargo build"
 cargo build --workspace --bins
