@@ -17,7 +17,7 @@ use std::time::Duration;
 use aws_config::{BehaviorVersion, Region};
 use clap::{Args, Parser, Subcommand};
 use clientvpn_operator::api::ClientVpnEndpoint;
-use clientvpn_operator::cloud::Ec2ClientVpn;
+use clientvpn_operator::cloud::{Ec2ClientVpn, Metered};
 use clientvpn_operator::controller::{self, Context, KubeCluster, Settings};
 use clientvpn_operator::http::{self, Health};
 use clientvpn_operator::leader::{self, Leadership, LeaseConfig};
@@ -253,11 +253,14 @@ async fn operate(
         stalled_retry_interval: args.stalled_retry_interval,
         retry_base: args.retry_base,
     };
-    let ctx = Arc::new(Context::new(
-        Arc::new(Ec2ClientVpn::new(sdk)),
-        Arc::new(KubeCluster::new(client.clone(), args.instance)),
-        settings,
-    ));
+    let ctx = Arc::new(
+        Context::new(
+            Arc::new(Metered::new(Ec2ClientVpn::new(sdk), metrics.clone())),
+            Arc::new(KubeCluster::new(client.clone(), args.instance)),
+            settings,
+        )
+        .with_metrics(metrics.clone()),
+    );
 
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let controllers = run_controllers(

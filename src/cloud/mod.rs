@@ -4,6 +4,7 @@
 mod ec2;
 mod error;
 mod mapping;
+mod metered;
 
 use std::collections::BTreeMap;
 
@@ -14,6 +15,7 @@ use crate::api::ClientVpnEndpointSpec;
 pub use ec2::Ec2ClientVpn;
 pub use error::{CloudError, ErrorKind, classify};
 pub use mapping::{create_request, describe_endpoint_fields};
+pub use metered::Metered;
 
 /// AWS's endpoint status codes the operator acts on.
 pub mod status_code {

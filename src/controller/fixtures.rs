@@ -887,8 +887,3 @@ impl Harness {
             .map(|c| (c.status, c.reason, c.message))
     }
 }
-
-/// Tags an endpoint created for the fixture object would carry.
-pub fn owned_tags() -> BTreeMap<String, String> {
-    BTreeMap::from([(tags::UID.to_string(), UID.to_string())])
-}

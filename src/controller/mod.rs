@@ -21,6 +21,7 @@ use tracing::{debug, info, warn};
 
 use crate::api::ClientVpnEndpoint;
 use crate::cloud::ClientVpnApi;
+use crate::metrics::Metrics;
 
 pub use backoff::{Attempt, Backoffs};
 pub use cluster::{Cluster, KubeCluster, Notice};
@@ -47,12 +48,13 @@ pub struct Settings {
 /// Longest wait between retries of a retryable error.
 pub const MAX_RETRY: Duration = Duration::from_secs(300);
 
-/// Everything reconcile needs: AWS, Kubernetes, settings and per-object backoff.
+/// Everything reconcile needs: AWS, Kubernetes, settings, per-object backoff and metrics.
 pub struct Context {
     pub cloud: Arc<dyn ClientVpnApi>,
     pub cluster: Arc<dyn Cluster>,
     pub backoffs: Backoffs,
     pub settings: Settings,
+    pub metrics: Arc<Metrics>,
 }
 
 impl Context {
@@ -71,7 +73,14 @@ impl Context {
             cluster,
             backoffs,
             settings,
+            metrics: Arc::new(Metrics::new()),
         }
+    }
+
+    /// Record reconciles and managed endpoints in these metrics (shared with `/metrics`).
+    pub fn with_metrics(mut self, metrics: Arc<Metrics>) -> Self {
+        self.metrics = metrics;
+        self
     }
 }
 

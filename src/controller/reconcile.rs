@@ -20,6 +20,7 @@ use super::status::{EndpointFacts, Health, compute_status};
 use super::{Context, Error};
 use crate::api::{ADOPT_ANNOTATION, ClientVpnEndpoint, DeletionPolicy, FINALIZER, condition, tags};
 use crate::cloud::{CreateEndpoint, ErrorKind, ObservedEndpoint, status_code};
+use crate::metrics::ReconcileResult;
 
 /// Reconcile one object. Failures are reported on the object (status + Warning event) and
 /// returned so the controller logs them; the backoff gate keeps retries slow.
@@ -33,18 +34,24 @@ pub async fn reconcile(obj: Arc<ClientVpnEndpoint>, ctx: Arc<Context>) -> Result
     if let Some(wait) = ctx.backoffs.wait(&uid, attempt, Instant::now()) {
         return Ok(Action::requeue(wait));
     }
-    match reconcile_once(&obj, &ctx, &uid, attempt.deleting).await {
-        Ok(action) => {
+    let started = Instant::now();
+    let result = reconcile_once(&obj, &ctx, &uid, attempt.deleting).await;
+    match &result {
+        Ok(_) => {
             ctx.backoffs.clear(&uid);
-            Ok(action)
+            ctx.metrics
+                .reconcile_finished(ReconcileResult::Success, started.elapsed());
         }
         Err(err) => {
             ctx.backoffs
                 .failed(&uid, attempt, err.kind(), Instant::now());
-            report_failure(&obj, &ctx, &err).await;
-            Err(err)
+            ctx.metrics
+                .reconcile_finished(ReconcileResult::Error, started.elapsed());
+            ctx.metrics.reconcile_error(err.category());
+            report_failure(&obj, &ctx, err).await;
         }
     }
+    result
 }
 
 /// Requeue after a failed reconcile: whatever the backoff gate recorded, rounded up to 100 ms.
@@ -195,6 +202,8 @@ async fn apply(obj: &ClientVpnEndpoint, ctx: &Context, uid: &str) -> Result<Acti
             for step in &steps {
                 execute(obj, ctx, &region, &endpoint.id, step).await?;
             }
+            ctx.metrics
+                .endpoint_observed(uid, Some(&endpoint.status_code));
             let applied_keys = obj.spec.tags.keys().cloned().collect();
             let facts =
                 EndpointFacts::observed(&endpoint, &region, &observation.children, applied_keys);
@@ -379,6 +388,7 @@ async fn cleanup(obj: &ClientVpnEndpoint, ctx: &Context, uid: &str) -> Result<Ac
                 .remove_finalizer(obj)
                 .await
                 .map_err(Error::RemoveFinalizer)?;
+            ctx.metrics.endpoint_forgotten(uid);
             Ok(Action::await_change())
         }
         Outcome::Deleting { endpoint_ids } => {

@@ -7,7 +7,7 @@ use kube::runtime::controller::Action;
 use super::fixtures::*;
 use super::{Error, error_policy};
 use crate::api::{ClientVpnEndpoint, FINALIZER, condition, tags};
-use crate::cloud::{ClientVpnApi, ErrorKind, ObservedEndpoint, status_code};
+use crate::cloud::{ClientVpnApi, ErrorKind, status_code};
 
 /// The calls that observe a live endpoint: the endpoint and its three kinds of children.
 const OBSERVE: [&str; 4] = [

@@ -1,0 +1,271 @@
+//! A [`ClientVpnApi`] decorator that counts every EC2 call by operation and outcome.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+
+use super::{
+    AuthorizationRule, ClientVpnApi, CloudError, CreateEndpoint, CreatedEndpoint, ModifyEndpoint,
+    ObservedEndpoint, Route, RouteKey, RuleKey, TargetNetwork,
+};
+use crate::metrics::Metrics;
+
+/// Wraps an implementation and records each call in [`Metrics`].
+pub struct Metered<C> {
+    inner: C,
+    metrics: Arc<Metrics>,
+}
+
+impl<C> Metered<C> {
+    pub fn new(inner: C, metrics: Arc<Metrics>) -> Self {
+        Self { inner, metrics }
+    }
+
+    fn record<T>(
+        &self,
+        operation: &'static str,
+        result: Result<T, CloudError>,
+    ) -> Result<T, CloudError> {
+        self.metrics.aws_result(operation, &result);
+        result
+    }
+}
+
+#[async_trait]
+impl<C: ClientVpnApi> ClientVpnApi for Metered<C> {
+    async fn create_endpoint(
+        &self,
+        region: &str,
+        request: &CreateEndpoint,
+    ) -> Result<CreatedEndpoint, CloudError> {
+        self.record(
+            "CreateClientVpnEndpoint",
+            self.inner.create_endpoint(region, request).await,
+        )
+    }
+
+    async fn describe_endpoint(
+        &self,
+        region: &str,
+        id: &str,
+    ) -> Result<Option<ObservedEndpoint>, CloudError> {
+        self.record(
+            "DescribeClientVpnEndpoints",
+            self.inner.describe_endpoint(region, id).await,
+        )
+    }
+
+    async fn find_endpoints_by_tag(
+        &self,
+        region: &str,
+        key: &str,
+        value: &str,
+    ) -> Result<Vec<ObservedEndpoint>, CloudError> {
+        let result = self.inner.find_endpoints_by_tag(region, key, value).await;
+        self.record("DescribeClientVpnEndpoints", result)
+    }
+
+    async fn delete_endpoint(&self, region: &str, id: &str) -> Result<Option<String>, CloudError> {
+        self.record(
+            "DeleteClientVpnEndpoint",
+            self.inner.delete_endpoint(region, id).await,
+        )
+    }
+
+    async fn list_endpoints(&self, region: &str) -> Result<Vec<ObservedEndpoint>, CloudError> {
+        self.record(
+            "DescribeClientVpnEndpoints",
+            self.inner.list_endpoints(region).await,
+        )
+    }
+
+    async fn modify_endpoint(
+        &self,
+        region: &str,
+        id: &str,
+        change: &ModifyEndpoint,
+    ) -> Result<(), CloudError> {
+        self.record(
+            "ModifyClientVpnEndpoint",
+            self.inner.modify_endpoint(region, id, change).await,
+        )
+    }
+
+    async fn create_tags(
+        &self,
+        region: &str,
+        id: &str,
+        tags: &BTreeMap<String, String>,
+    ) -> Result<(), CloudError> {
+        self.record("CreateTags", self.inner.create_tags(region, id, tags).await)
+    }
+
+    async fn delete_tags(&self, region: &str, id: &str, keys: &[String]) -> Result<(), CloudError> {
+        self.record("DeleteTags", self.inner.delete_tags(region, id, keys).await)
+    }
+
+    async fn describe_target_networks(
+        &self,
+        region: &str,
+        id: &str,
+    ) -> Result<Vec<TargetNetwork>, CloudError> {
+        let result = self.inner.describe_target_networks(region, id).await;
+        self.record("DescribeClientVpnTargetNetworks", result)
+    }
+
+    async fn associate_target_network(
+        &self,
+        region: &str,
+        id: &str,
+        subnet_id: &str,
+        client_token: &str,
+    ) -> Result<String, CloudError> {
+        let result = self
+            .inner
+            .associate_target_network(region, id, subnet_id, client_token)
+            .await;
+        self.record("AssociateClientVpnTargetNetwork", result)
+    }
+
+    async fn disassociate_target_network(
+        &self,
+        region: &str,
+        id: &str,
+        association_id: &str,
+    ) -> Result<(), CloudError> {
+        let result = self
+            .inner
+            .disassociate_target_network(region, id, association_id)
+            .await;
+        self.record("DisassociateClientVpnTargetNetwork", result)
+    }
+
+    async fn apply_security_groups(
+        &self,
+        region: &str,
+        id: &str,
+        vpc_id: &str,
+        security_group_ids: &[String],
+    ) -> Result<(), CloudError> {
+        let result = self
+            .inner
+            .apply_security_groups(region, id, vpc_id, security_group_ids)
+            .await;
+        self.record("ApplySecurityGroupsToClientVpnTargetNetwork", result)
+    }
+
+    async fn describe_authorization_rules(
+        &self,
+        region: &str,
+        id: &str,
+    ) -> Result<Vec<AuthorizationRule>, CloudError> {
+        let result = self.inner.describe_authorization_rules(region, id).await;
+        self.record("DescribeClientVpnAuthorizationRules", result)
+    }
+
+    async fn authorize_ingress(
+        &self,
+        region: &str,
+        id: &str,
+        rule: &RuleKey,
+        description: Option<&str>,
+        client_token: &str,
+    ) -> Result<(), CloudError> {
+        let result = self
+            .inner
+            .authorize_ingress(region, id, rule, description, client_token)
+            .await;
+        self.record("AuthorizeClientVpnIngress", result)
+    }
+
+    async fn revoke_ingress(
+        &self,
+        region: &str,
+        id: &str,
+        rule: &RuleKey,
+    ) -> Result<(), CloudError> {
+        self.record(
+            "RevokeClientVpnIngress",
+            self.inner.revoke_ingress(region, id, rule).await,
+        )
+    }
+
+    async fn describe_routes(&self, region: &str, id: &str) -> Result<Vec<Route>, CloudError> {
+        self.record(
+            "DescribeClientVpnRoutes",
+            self.inner.describe_routes(region, id).await,
+        )
+    }
+
+    async fn create_route(
+        &self,
+        region: &str,
+        id: &str,
+        route: &RouteKey,
+        description: Option<&str>,
+        client_token: &str,
+    ) -> Result<(), CloudError> {
+        let result = self
+            .inner
+            .create_route(region, id, route, description, client_token)
+            .await;
+        self.record("CreateClientVpnRoute", result)
+    }
+
+    async fn delete_route(
+        &self,
+        region: &str,
+        id: &str,
+        route: &RouteKey,
+    ) -> Result<(), CloudError> {
+        self.record(
+            "DeleteClientVpnRoute",
+            self.inner.delete_route(region, id, route).await,
+        )
+    }
+
+    async fn export_client_configuration(
+        &self,
+        region: &str,
+        id: &str,
+    ) -> Result<String, CloudError> {
+        let result = self.inner.export_client_configuration(region, id).await;
+        self.record("ExportClientVpnClientConfiguration", result)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::controller::fixtures::FakeCloud;
+
+    #[tokio::test]
+    async fn every_call_is_counted_by_operation_and_outcome() {
+        let fake = FakeCloud::default();
+        fake.fail_next("DescribeClientVpnEndpoints", "RequestLimitExceeded", 503);
+        let metrics = Arc::new(Metrics::new());
+        let metered = Metered::new(fake, metrics.clone());
+        assert!(metered.list_endpoints("us-east-1").await.is_err());
+        assert!(metered.list_endpoints("us-east-1").await.is_ok());
+        assert!(
+            metered
+                .delete_endpoint("us-east-1", "cvpn-endpoint-1")
+                .await
+                .is_err()
+        );
+        let text = metrics.encode();
+        for (operation, outcome) in [
+            ("DescribeClientVpnEndpoints", "retryable"),
+            ("DescribeClientVpnEndpoints", "success"),
+            ("DeleteClientVpnEndpoint", "not_found"),
+        ] {
+            let found = text.lines().any(|l| {
+                l.contains(&format!("operation=\"{operation}\""))
+                    && l.contains(&format!("outcome=\"{outcome}\""))
+                    && l.ends_with(" 1")
+            });
+            assert!(found, "{operation}/{outcome} not counted once:\n{text}");
+        }
+    }
+}
