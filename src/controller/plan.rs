@@ -137,7 +137,7 @@ pub enum Outcome {
     /// An endpoint exists; the steps bring it to the spec. `adopted` when it was found by tag
     /// (the status write after create was lost) or taken over by annotation.
     Observed {
-        endpoint: ObservedEndpoint,
+        endpoint: Box<ObservedEndpoint>,
         adopted: bool,
         health: Health,
     },
@@ -281,7 +281,7 @@ fn plan_existing(desired: &Desired, observed: &Observation, endpoint: &ObservedE
     Plan {
         steps,
         outcome: Outcome::Observed {
-            endpoint: endpoint.clone(),
+            endpoint: Box::new(endpoint.clone()),
             adopted,
             health,
         },
@@ -411,7 +411,7 @@ mod tests {
                 Delete,
                 observed(Some(&a().id), true, Some(a()), vec![]),
                 Plan::report(Outcome::Observed {
-                    endpoint: a(),
+                    endpoint: Box::new(a()),
                     adopted: false,
                     health: Health::of_code(&a().status_code),
                 }),
@@ -421,7 +421,7 @@ mod tests {
                 Delete,
                 observed(None, false, None, vec![a()]),
                 Plan::report(Outcome::Observed {
-                    endpoint: a(),
+                    endpoint: Box::new(a()),
                     adopted: true,
                     health: Health::of_code(&a().status_code),
                 }),
@@ -489,7 +489,7 @@ mod tests {
                 Delete,
                 observed(Some(&a().id), true, Some(gone()), vec![gone(), b()]),
                 Plan::report(Outcome::Observed {
-                    endpoint: b(),
+                    endpoint: Box::new(b()),
                     adopted: true,
                     health: Health::of_code(&b().status_code),
                 }),
