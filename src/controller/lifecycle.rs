@@ -415,3 +415,338 @@ fn fnv1a(parts: &[&str]) -> u64 {
     }
     hash
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::api::{AuthorizationRuleSpec, ClientVpnEndpoint, RouteSpec, TargetNetworkSpec};
+    use crate::cloud::{AuthorizationRule, Route, RouteKey, RuleKey, TargetNetwork};
+    use crate::controller::fixtures::as_created;
+
+    const A: &str = "subnet-0000000000000000a";
+    const B: &str = "subnet-0000000000000000b";
+
+    fn network(subnet: &str, code: &str) -> TargetNetwork {
+        TargetNetwork {
+            association_id: format!("cvpn-assoc-{subnet}"),
+            subnet_id: subnet.into(),
+            status_code: code.into(),
+            ..Default::default()
+        }
+    }
+
+    fn rule(cidr: &str, code: &str) -> AuthorizationRule {
+        AuthorizationRule {
+            key: rule_key(cidr),
+            description: None,
+            status_code: code.into(),
+            status_message: None,
+        }
+    }
+
+    fn rule_key(cidr: &str) -> RuleKey {
+        RuleKey {
+            target_network_cidr: cidr.into(),
+            access_group_id: None,
+        }
+    }
+
+    fn route(cidr: &str, subnet: &str, origin: &str, code: &str) -> Route {
+        Route {
+            key: route_key(cidr, subnet),
+            origin: origin.into(),
+            description: None,
+            status_code: code.into(),
+            status_message: None,
+        }
+    }
+
+    fn route_key(cidr: &str, subnet: &str) -> RouteKey {
+        RouteKey {
+            destination_cidr_block: cidr.into(),
+            target_subnet_id: subnet.into(),
+        }
+    }
+
+    /// Wanted: subnet A, rule 10.0.0.0/16 for all, route 0.0.0.0/0 via A.
+    fn desired(with_children: bool) -> Desired {
+        let mut spec = ClientVpnEndpoint::test().spec;
+        if with_children {
+            spec.target_networks = vec![TargetNetworkSpec {
+                subnet_id: A.into(),
+            }];
+            spec.authorization_rules = vec![AuthorizationRuleSpec {
+                target_network_cidr: "10.0.0.0/16".into(),
+                access_group_id: None,
+                authorize_all_groups: Some(true),
+                description: None,
+            }];
+            spec.routes = vec![RouteSpec {
+                destination_cidr_block: "0.0.0.0/0".into(),
+                target_vpc_subnet_id: A.into(),
+                description: None,
+            }];
+        }
+        Desired {
+            uid: "uid".into(),
+            deleting: false,
+            deletion_policy: spec.deletion_policy,
+            spec,
+            generation: Some(3),
+            wanted_tags: Default::default(),
+        }
+    }
+
+    fn endpoint(code: &str) -> ObservedEndpoint {
+        let (settings, fixed) = as_created(&ClientVpnEndpoint::test().spec);
+        ObservedEndpoint {
+            id: "cvpn-endpoint-1".into(),
+            status_code: code.into(),
+            settings,
+            fixed,
+            ..Default::default()
+        }
+    }
+
+    /// A compact name for each step, for table rows.
+    fn names(steps: &[Step]) -> Vec<String> {
+        steps
+            .iter()
+            .map(|s| match s {
+                Step::Associate { subnet_id, .. } => format!("associate {subnet_id}"),
+                Step::Disassociate { association_id } => format!("disassociate {association_id}"),
+                Step::Authorize { rule, .. } => format!("authorize {}", rule.target_network_cidr),
+                Step::Revoke { rule } => format!("revoke {}", rule.target_network_cidr),
+                Step::CreateRoute { route, .. } => {
+                    format!("route+ {}", route.destination_cidr_block)
+                }
+                Step::DeleteRoute { route } => format!("route- {}", route.destination_cidr_block),
+                other => format!("{other:?}"),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn children_table() {
+        let rows: Vec<(&str, bool, &str, Children, &[&str], &str)> = vec![
+            (
+                "nothing yet: associate first, rules and routes wait",
+                true,
+                "pending-associate",
+                Children::default(),
+                &["associate subnet-0000000000000000a"],
+                "Updating",
+            ),
+            (
+                "associating: wait, no second associate",
+                true,
+                "pending-associate",
+                Children {
+                    networks: vec![network(A, "associating")],
+                    ..Default::default()
+                },
+                &[],
+                "WaitingForAws",
+            ),
+            (
+                "associated: authorize and add the route",
+                true,
+                "available",
+                Children {
+                    networks: vec![network(A, "associated")],
+                    ..Default::default()
+                },
+                &["authorize 10.0.0.0/16", "route+ 0.0.0.0/0"],
+                "Updating",
+            ),
+            (
+                "everything active: ready",
+                true,
+                "available",
+                Children {
+                    networks: vec![network(A, "associated")],
+                    rules: vec![rule("10.0.0.0/16", "active")],
+                    routes: vec![
+                        route("10.1.0.0/16", A, "associate", "active"),
+                        route("0.0.0.0/0", A, "add-route", "active"),
+                    ],
+                },
+                &[],
+                "Available",
+            ),
+            (
+                "associate routes are never touched",
+                false,
+                "available",
+                Children {
+                    networks: vec![network(A, "associated")],
+                    rules: vec![],
+                    routes: vec![route("10.1.0.0/16", A, "associate", "active")],
+                },
+                &["disassociate cvpn-assoc-subnet-0000000000000000a"],
+                "Updating",
+            ),
+            (
+                "removed from spec: routes first",
+                false,
+                "available",
+                Children {
+                    networks: vec![network(A, "associated")],
+                    rules: vec![rule("10.0.0.0/16", "active")],
+                    routes: vec![route("0.0.0.0/0", A, "add-route", "active")],
+                },
+                &["route- 0.0.0.0/0"],
+                "Updating",
+            ),
+            (
+                "route deleting: rules wait",
+                false,
+                "available",
+                Children {
+                    networks: vec![network(A, "associated")],
+                    rules: vec![rule("10.0.0.0/16", "active")],
+                    routes: vec![route("0.0.0.0/0", A, "add-route", "deleting")],
+                },
+                &[],
+                "WaitingForAws",
+            ),
+            (
+                "routes gone: revoke rules",
+                false,
+                "available",
+                Children {
+                    networks: vec![network(A, "associated")],
+                    rules: vec![rule("10.0.0.0/16", "active")],
+                    routes: vec![],
+                },
+                &["revoke 10.0.0.0/16"],
+                "Updating",
+            ),
+            (
+                "another subnet wanted: associate it, keep A until replaced",
+                true,
+                "available",
+                Children {
+                    networks: vec![network(B, "associated")],
+                    rules: vec![rule("10.0.0.0/16", "active")],
+                    routes: vec![],
+                },
+                &[
+                    "disassociate cvpn-assoc-subnet-0000000000000000b",
+                    "associate subnet-0000000000000000a",
+                ],
+                "Updating",
+            ),
+            (
+                "failed association: stalled with AWS's message",
+                true,
+                "pending-associate",
+                Children {
+                    networks: vec![network(A, "association-failed")],
+                    ..Default::default()
+                },
+                &[],
+                "ChildFailed",
+            ),
+        ];
+        for (name, with_children, code, children, want, reason) in rows {
+            let observed = Observation {
+                children,
+                ..Default::default()
+            };
+            let (steps, health) = plan_live(&desired(with_children), &observed, &endpoint(code));
+            assert_eq!(names(&steps), want, "{name}");
+            let got = match &health {
+                Health::Ready { reason, .. }
+                | Health::NotReady { reason, .. }
+                | Health::Reconciling { reason, .. } => reason.to_string(),
+                Health::Stalled { reason, .. } => reason.clone(),
+            };
+            assert_eq!(got, reason, "{name}");
+        }
+    }
+
+    #[test]
+    fn teardown_table() {
+        let rows: Vec<(&str, Children, &[&str], bool)> = vec![
+            (
+                "routes first",
+                Children {
+                    networks: vec![network(A, "associated")],
+                    rules: vec![rule("10.0.0.0/16", "active")],
+                    routes: vec![
+                        route("0.0.0.0/0", A, "add-route", "active"),
+                        route("10.1.0.0/16", A, "associate", "active"),
+                    ],
+                },
+                &["route- 0.0.0.0/0"],
+                true,
+            ),
+            (
+                "then rules",
+                Children {
+                    networks: vec![network(A, "associated")],
+                    rules: vec![rule("10.0.0.0/16", "active")],
+                    routes: vec![route("10.1.0.0/16", A, "associate", "active")],
+                },
+                &["revoke 10.0.0.0/16"],
+                true,
+            ),
+            (
+                "revoking: wait",
+                Children {
+                    networks: vec![network(A, "associated")],
+                    rules: vec![rule("10.0.0.0/16", "revoking")],
+                    routes: vec![],
+                },
+                &[],
+                true,
+            ),
+            (
+                "then associations",
+                Children {
+                    networks: vec![network(A, "associated")],
+                    ..Default::default()
+                },
+                &["disassociate cvpn-assoc-subnet-0000000000000000a"],
+                true,
+            ),
+            (
+                "disassociating: wait",
+                Children {
+                    networks: vec![network(A, "disassociating")],
+                    ..Default::default()
+                },
+                &[],
+                true,
+            ),
+            (
+                "nothing left: the endpoint may go",
+                Children {
+                    networks: vec![network(A, "disassociated")],
+                    ..Default::default()
+                },
+                &[],
+                false,
+            ),
+        ];
+        for (name, children, want, waiting) in rows {
+            let (steps, waiting_for) = plan_teardown(&children);
+            assert_eq!(names(&steps), want, "{name}");
+            assert_eq!(waiting_for.is_some(), waiting, "{name}");
+        }
+    }
+
+    #[test]
+    fn child_tokens_are_stable_per_generation_and_bounded() {
+        let first = child_token("uid", "assoc", A, 3);
+        assert_eq!(first, child_token("uid", "assoc", A, 3));
+        assert_ne!(
+            first,
+            child_token("uid", "assoc", A, 4),
+            "a new generation gets a new token"
+        );
+        assert_ne!(first, child_token("other", "assoc", A, 3));
+        assert!(first.len() <= 64);
+    }
+}
