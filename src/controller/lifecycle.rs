@@ -528,7 +528,9 @@ mod tests {
 
     #[test]
     fn children_table() {
-        let rows: Vec<(&str, bool, &str, Children, &[&str], &str)> = vec![
+        // (name, spec lists children, endpoint status, AWS children, steps, health reason)
+        type Row<'a> = (&'a str, bool, &'a str, Children, &'a [&'a str], &'a str);
+        let rows: Vec<Row> = vec![
             (
                 "nothing yet: associate first, rules and routes wait",
                 true,
