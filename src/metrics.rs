@@ -10,18 +10,12 @@
 //! `controller="clientvpnendpoint"`), so dashboards written for Go operators work unchanged;
 //! the rest use the `clientvpn_operator_` prefix.
 //!
-//! # Where the recording calls go
+//! # Who records what
 //!
-//! `main.rs` builds one `Arc<Metrics>` and serves it. The controller and the AWS adapter record:
-//!
-//! * `controller::reconcile`: time the work after the backoff gate and record the result:
-//!   `metrics.reconcile_finished(ReconcileResult::Success | Error, started.elapsed())`, and on
-//!   error also `metrics.reconcile_error(err.category())`.
-//! * the status write: `metrics.endpoint_observed(uid, status_code)` every time the status is
-//!   computed (changed or not, so a restarted operator rebuilds the gauge), and
-//!   `metrics.endpoint_forgotten(uid)` once the finalizer is removed.
-//! * `cloud::Ec2ClientVpn`: `metrics.aws_result(OP, &result)` for every SDK call (each page of a
-//!   paginated Describe), before a not-found is turned into `Ok(None)`.
+//! `main.rs` builds one `Arc<Metrics>`, serves it on `/metrics`, and hands it to the controller
+//! `Context` (`with_metrics`: reconcile results and durations, error categories, endpoint status
+//! per object) and to `cloud::Metered`, which wraps the EC2 adapter and counts every
+//! `ClientVpnApi` call by action and outcome.
 
 use std::collections::HashMap;
 use std::sync::Mutex;

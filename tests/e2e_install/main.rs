@@ -762,6 +762,20 @@ async fn only_the_leader_calls_aws_and_a_standby_takes_over() {
         b.metric_sum("clientvpn_operator_aws_api_requests_total", &[]),
         0.0
     );
+    assert_eq!(
+        b.metric_sum("controller_runtime_reconcile_total", &[]),
+        0.0,
+        "the standby does not reconcile"
+    );
+    assert!(
+        a.metric_sum(
+            "clientvpn_operator_aws_api_requests_total",
+            &[
+                "operation=\"CreateClientVpnEndpoint\"",
+                "outcome=\"success\""
+            ]
+        ) >= 1.0
+    );
 
     // The leader dies without releasing the Lease: the standby takes over within the lease
     // duration of the last renewal (plus at most a second of jitter).
@@ -781,6 +795,22 @@ async fn only_the_leader_calls_aws_and_a_standby_takes_over() {
     assert!(proxy_b.connections() > 0, "the new leader calls AWS");
     assert_eq!(b.metric("clientvpn_operator_leader"), 1.0);
     assert_eq!(b.metric("clientvpn_operator_leader_transitions_total"), 1.0);
+    assert!(
+        b.metric_sum(
+            "clientvpn_operator_aws_api_requests_total",
+            &[
+                "operation=\"CreateClientVpnEndpoint\"",
+                "outcome=\"success\""
+            ]
+        ) >= 1.0,
+        "the new leader's AWS calls are counted"
+    );
+    assert!(
+        b.metric_sum(
+            "controller_runtime_reconcile_total",
+            &["result=\"success\""]
+        ) >= 1.0
+    );
 
     // A graceful stop hands over too: SIGTERM, exit 0, the standby takes the released Lease.
     let proxy_c = Proxy::start(&c.emulator).await;
@@ -928,11 +958,9 @@ async fn plain_manifests_apply_and_the_pod_is_admitted_as_restricted() {
     );
 }
 
-/// Reconcile, AWS-call and endpoint metrics move. Needs the `Metrics` calls in
-/// `src/controller/` and `src/cloud/` (see the wiring notes in `src/metrics.rs`); remove the
-/// `ignore` once they are in.
+/// `/metrics` counters move: reconciles by result, their duration, AWS calls by action and
+/// outcome, errors by category, endpoints by AWS status.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "needs the Metrics wiring in src/controller and src/cloud"]
 async fn metrics_count_reconciles_aws_calls_and_endpoints() {
     let env = Env::start_without_operator("metrics").await;
     let c = cluster();
