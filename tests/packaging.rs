@@ -709,7 +709,9 @@ fn pascal(snake: &str) -> String {
         .collect()
 }
 
-/// Method calls `.name(` in Rust source (comments skipped).
+/// Argument-less method calls `.name()` in Rust source (comments skipped): the shape of an
+/// aws-sdk-ec2 fluent operation call (`client.create_client_vpn_route()`), unlike trait methods
+/// that happen to share an operation's name (`inner.create_route(region, …)`).
 fn method_calls(source: &str) -> BTreeSet<String> {
     let mut calls = BTreeSet::new();
     for line in source.lines() {
@@ -722,7 +724,10 @@ fn method_calls(source: &str) -> BTreeSet<String> {
                 .take_while(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == '_')
                 .collect();
             let after = rest[ident.len()..].trim_start();
-            if !ident.is_empty() && after.starts_with('(') && (i == 0 || bytes[i - 1] != b'.') {
+            let no_arguments = after
+                .strip_prefix('(')
+                .is_some_and(|inside| inside.trim_start().starts_with(')'));
+            if !ident.is_empty() && no_arguments && (i == 0 || bytes[i - 1] != b'.') {
                 calls.insert(ident);
             }
         }
@@ -855,14 +860,18 @@ fn the_iam_policy_is_scoped_by_the_ownership_tag() {
 }
 
 #[test]
-fn the_source_scan_finds_calls_split_over_lines_and_ignores_comments() {
-    let source = "let out = self\n    .client(region)\n    .create_client_vpn_route ()\n    // .delete_tags()\n    .send();\nx..describe_tags()";
+fn the_source_scan_finds_sdk_calls_split_over_lines_and_ignores_comments_and_trait_methods() {
+    let source = "let out = self\n    .client(region)\n    .create_client_vpn_route ( )\n    // .delete_tags()\n    .send();\nx..describe_tags();\nself.inner.create_route(region, id).await";
     let calls = method_calls(source);
     assert!(calls.contains("create_client_vpn_route") && calls.contains("send"));
     assert!(!calls.contains("delete_tags"), "{calls:?}");
     assert!(
         !calls.contains("describe_tags"),
         "ranges are not calls: {calls:?}"
+    );
+    assert!(
+        !calls.contains("create_route") && !calls.contains("client"),
+        "calls with arguments are not SDK operations: {calls:?}"
     );
     assert_eq!(
         pascal("apply_security_groups_to_client_vpn_target_network"),
