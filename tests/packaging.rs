@@ -156,7 +156,7 @@ fn operator_rules() -> BTreeSet<String> {
         "clientvpn.io clientvpnendpoints/status [] get,patch,update",
         "clientvpn.io clientvpnendpoints/finalizers [] update",
         "events.k8s.io events [] create,patch",
-        " configmaps [] create,delete,get,list,patch,update,watch",
+        " configmaps [] create,get,patch",
     ]
     .into_iter()
     .map(str::to_string)

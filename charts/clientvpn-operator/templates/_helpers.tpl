@@ -76,5 +76,5 @@ configuration). Nothing else: no Secrets, no Pods, no cluster-scoped objects.
   verbs: ["create", "patch"]
 - apiGroups: [""]
   resources: ["configmaps"]
-  verbs: ["get", "list", "watch", "create", "update", "patch", "delete"]
+  verbs: ["get", "create", "patch"]
 {{- end }}
