@@ -331,6 +331,26 @@ pub struct AuthenticationOption {
     pub federated_authentication: Option<FederatedAuthentication>,
 }
 
+impl AuthenticationOption {
+    /// What the option points at, as AWS reports it back: the client root certificate chain
+    /// ARN, the directory ID or the SAML provider ARN.
+    pub fn reference(&self) -> Option<&str> {
+        self.mutual_authentication
+            .as_ref()
+            .map(|m| m.client_root_certificate_chain_arn.as_str())
+            .or_else(|| {
+                self.active_directory
+                    .as_ref()
+                    .map(|d| d.directory_id.as_str())
+            })
+            .or_else(|| {
+                self.federated_authentication
+                    .as_ref()
+                    .map(|f| f.saml_provider_arn.as_str())
+            })
+    }
+}
+
 /// Client authentication types accepted by AWS.
 #[derive(JsonSchema, Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
 #[serde(rename_all = "kebab-case")]

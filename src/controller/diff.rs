@@ -257,17 +257,10 @@ pub fn fixed_mismatches(spec: &ClientVpnEndpointSpec, aws: &FixedSettings) -> Ve
         .authentication_options
         .iter()
         .map(|a| {
-            let reference = a
-                .mutual_authentication
-                .as_ref()
-                .map(|m| m.client_root_certificate_chain_arn.clone())
-                .or_else(|| a.active_directory.as_ref().map(|d| d.directory_id.clone()))
-                .or_else(|| {
-                    a.federated_authentication
-                        .as_ref()
-                        .map(|f| f.saml_provider_arn.clone())
-                });
-            (a.type_.wire().to_string(), reference)
+            (
+                a.type_.wire().to_string(),
+                a.reference().map(str::to_string),
+            )
         })
         .collect();
     let reported: BTreeSet<(String, Option<String>)> = aws

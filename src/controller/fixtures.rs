@@ -161,16 +161,7 @@ pub fn as_created(spec: &ClientVpnEndpointSpec) -> (EndpointSettings, FixedSetti
             .iter()
             .map(|a| AuthenticationFact {
                 type_: a.type_.wire().into(),
-                reference: a
-                    .mutual_authentication
-                    .as_ref()
-                    .map(|m| m.client_root_certificate_chain_arn.clone())
-                    .or_else(|| a.active_directory.as_ref().map(|d| d.directory_id.clone()))
-                    .or_else(|| {
-                        a.federated_authentication
-                            .as_ref()
-                            .map(|f| f.saml_provider_arn.clone())
-                    }),
+                reference: a.reference().map(str::to_string),
                 self_service_reference: None,
             })
             .collect(),
