@@ -17,7 +17,7 @@ use std::time::Duration;
 use aws_config::{BehaviorVersion, Region};
 use clap::{Args, Parser, Subcommand};
 use clientvpn_operator::api::ClientVpnEndpoint;
-use clientvpn_operator::cloud::{Ec2ClientVpn, Metered};
+use clientvpn_operator::cloud::{Ec2ClientVpn, Metered, Pacer, PacingConfig};
 use clientvpn_operator::controller::{self, Context, KubeCluster, Settings};
 use clientvpn_operator::http::{self, Health};
 use clientvpn_operator::leader::{self, Leadership, LeaseConfig};
@@ -44,6 +44,7 @@ enum Command {
 }
 
 #[derive(Args, Debug)]
+#[command(args_override_self = true)]
 struct RunArgs {
     /// Region for objects without spec.region. Default: the AWS chain (AWS_REGION, profile, IMDS).
     #[arg(long, env = "CLIENTVPN_REGION")]
@@ -52,6 +53,25 @@ struct RunArgs {
     /// How often every object is compared with AWS when nothing else happens (e.g. 300s, 5m, 1h).
     #[arg(long, env = "CLIENTVPN_RESYNC_INTERVAL", default_value = "5m", value_parser = parse_duration)]
     resync_interval: Duration,
+
+    /// How often the target networks, authorization rules and routes of an endpoint that did
+    /// not change are described anyway, to find drift there (0 = only when the endpoint or its
+    /// spec changes). Endpoint drift is found every --resync-interval regardless.
+    #[arg(long, env = "CLIENTVPN_CHILDREN_RESYNC_INTERVAL", default_value = "24h", value_parser = parse_duration)]
+    children_resync_interval: Duration,
+
+    /// EC2 calls in flight at once per region.
+    #[arg(long, env = "CLIENTVPN_AWS_CONCURRENCY", default_value_t = PacingConfig::default().concurrency)]
+    aws_concurrency: usize,
+
+    /// Sustained EC2 calls per second per region (0 = unlimited). Throttling answers from AWS
+    /// additionally pause the whole region, 1 s doubling up to 60 s.
+    #[arg(long, env = "CLIENTVPN_AWS_RATE_LIMIT", default_value_t = PacingConfig::default().rate_per_second)]
+    aws_rate_limit: f64,
+
+    /// EC2 calls per region that may start at once after a quiet period.
+    #[arg(long, env = "CLIENTVPN_AWS_BURST", default_value_t = PacingConfig::default().burst)]
+    aws_burst: u32,
 
     /// How soon to look again while AWS is creating or deleting an endpoint.
     #[arg(long, env = "CLIENTVPN_POLL_INTERVAL", default_value = "10s", value_parser = parse_duration)]
@@ -249,13 +269,23 @@ async fn operate(
         default_region,
         cluster_name: args.cluster_name,
         resync_interval: args.resync_interval,
+        children_resync_interval: args.children_resync_interval,
         poll_interval: args.poll_interval,
         stalled_retry_interval: args.stalled_retry_interval,
         retry_base: args.retry_base,
     };
     let ctx = Arc::new(
         Context::new(
-            Arc::new(Metered::new(Ec2ClientVpn::new(sdk), metrics.clone())),
+            Arc::new(Metered::new(
+                Ec2ClientVpn::new(sdk),
+                metrics.clone(),
+                Arc::new(Pacer::new(PacingConfig {
+                    concurrency: args.aws_concurrency,
+                    rate_per_second: args.aws_rate_limit,
+                    burst: args.aws_burst,
+                    ..PacingConfig::default()
+                })),
+            )),
             Arc::new(KubeCluster::new(client.clone(), args.instance)),
             settings,
         )

@@ -67,19 +67,28 @@ impl CloudError {
         }
     }
 
+    /// True when AWS refused the call because the account or region is over its request rate.
+    pub fn is_throttling(&self) -> bool {
+        THROTTLING_CODES.contains(&self.code.as_str())
+    }
+
     /// True when AWS says the resource does not exist.
     pub fn is_not_found(&self) -> bool {
         self.kind == ErrorKind::NotFound
     }
 }
 
-/// Codes that mean "try again later" although they are not HTTP 5xx.
-const RETRYABLE_CODES: &[&str] = &[
+/// Codes with which AWS says "too many requests".
+const THROTTLING_CODES: &[&str] = &[
     "RequestLimitExceeded",
     "Throttling",
     "ThrottlingException",
     "RequestThrottled",
     "EC2ThrottledException",
+];
+
+/// Other codes that mean "try again later" although they are not HTTP 5xx.
+const RETRYABLE_CODES: &[&str] = &[
     "BandwidthLimitExceeded",
     "PriorRequestNotComplete",
     "RequestTimeout",
@@ -111,7 +120,7 @@ pub fn classify(code: &str, http_status: Option<u16>) -> ErrorKind {
     if not_found {
         return ErrorKind::NotFound;
     }
-    if RETRYABLE_CODES.contains(&code) {
+    if THROTTLING_CODES.contains(&code) || RETRYABLE_CODES.contains(&code) {
         return ErrorKind::Retryable;
     }
     match http_status {

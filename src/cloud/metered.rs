@@ -1,32 +1,42 @@
-//! A [`ClientVpnApi`] decorator that counts every EC2 call by operation and outcome.
+//! A [`ClientVpnApi`] decorator through which every EC2 call goes: paced per region by a
+//! [`Pacer`], then counted by operation and outcome.
 
 use std::collections::BTreeMap;
+use std::future::Future;
 use std::sync::Arc;
 
 use async_trait::async_trait;
 
+use super::pacing::Pacer;
 use super::{
     AuthorizationRule, ClientVpnApi, CloudError, CreateEndpoint, CreatedEndpoint, ModifyEndpoint,
     ObservedEndpoint, Route, RouteKey, RuleKey, TargetNetwork,
 };
 use crate::metrics::Metrics;
 
-/// Wraps an implementation and records each call in [`Metrics`].
+/// Wraps an implementation: paces each call and records it in [`Metrics`].
 pub struct Metered<C> {
     inner: C,
     metrics: Arc<Metrics>,
+    pacer: Arc<Pacer>,
 }
 
 impl<C> Metered<C> {
-    pub fn new(inner: C, metrics: Arc<Metrics>) -> Self {
-        Self { inner, metrics }
+    pub fn new(inner: C, metrics: Arc<Metrics>, pacer: Arc<Pacer>) -> Self {
+        Self {
+            inner,
+            metrics,
+            pacer,
+        }
     }
 
-    fn record<T>(
+    async fn call<T>(
         &self,
         operation: &'static str,
-        result: Result<T, CloudError>,
+        region: &str,
+        call: impl Future<Output = Result<T, CloudError>>,
     ) -> Result<T, CloudError> {
+        let result = self.pacer.run(region, call).await;
         self.metrics.aws_result(operation, &result);
         result
     }
@@ -39,10 +49,12 @@ impl<C: ClientVpnApi> ClientVpnApi for Metered<C> {
         region: &str,
         request: &CreateEndpoint,
     ) -> Result<CreatedEndpoint, CloudError> {
-        self.record(
+        self.call(
             "CreateClientVpnEndpoint",
-            self.inner.create_endpoint(region, request).await,
+            region,
+            self.inner.create_endpoint(region, request),
         )
+        .await
     }
 
     async fn describe_endpoint(
@@ -50,10 +62,12 @@ impl<C: ClientVpnApi> ClientVpnApi for Metered<C> {
         region: &str,
         id: &str,
     ) -> Result<Option<ObservedEndpoint>, CloudError> {
-        self.record(
+        self.call(
             "DescribeClientVpnEndpoints",
-            self.inner.describe_endpoint(region, id).await,
+            region,
+            self.inner.describe_endpoint(region, id),
         )
+        .await
     }
 
     async fn find_endpoints_by_tag(
@@ -62,22 +76,30 @@ impl<C: ClientVpnApi> ClientVpnApi for Metered<C> {
         key: &str,
         value: &str,
     ) -> Result<Vec<ObservedEndpoint>, CloudError> {
-        let result = self.inner.find_endpoints_by_tag(region, key, value).await;
-        self.record("DescribeClientVpnEndpoints", result)
+        self.call(
+            "DescribeClientVpnEndpoints",
+            region,
+            self.inner.find_endpoints_by_tag(region, key, value),
+        )
+        .await
     }
 
     async fn delete_endpoint(&self, region: &str, id: &str) -> Result<Option<String>, CloudError> {
-        self.record(
+        self.call(
             "DeleteClientVpnEndpoint",
-            self.inner.delete_endpoint(region, id).await,
+            region,
+            self.inner.delete_endpoint(region, id),
         )
+        .await
     }
 
     async fn list_endpoints(&self, region: &str) -> Result<Vec<ObservedEndpoint>, CloudError> {
-        self.record(
+        self.call(
             "DescribeClientVpnEndpoints",
-            self.inner.list_endpoints(region).await,
+            region,
+            self.inner.list_endpoints(region),
         )
+        .await
     }
 
     async fn modify_endpoint(
@@ -86,10 +108,12 @@ impl<C: ClientVpnApi> ClientVpnApi for Metered<C> {
         id: &str,
         change: &ModifyEndpoint,
     ) -> Result<(), CloudError> {
-        self.record(
+        self.call(
             "ModifyClientVpnEndpoint",
-            self.inner.modify_endpoint(region, id, change).await,
+            region,
+            self.inner.modify_endpoint(region, id, change),
         )
+        .await
     }
 
     async fn create_tags(
@@ -98,11 +122,21 @@ impl<C: ClientVpnApi> ClientVpnApi for Metered<C> {
         id: &str,
         tags: &BTreeMap<String, String>,
     ) -> Result<(), CloudError> {
-        self.record("CreateTags", self.inner.create_tags(region, id, tags).await)
+        self.call(
+            "CreateTags",
+            region,
+            self.inner.create_tags(region, id, tags),
+        )
+        .await
     }
 
     async fn delete_tags(&self, region: &str, id: &str, keys: &[String]) -> Result<(), CloudError> {
-        self.record("DeleteTags", self.inner.delete_tags(region, id, keys).await)
+        self.call(
+            "DeleteTags",
+            region,
+            self.inner.delete_tags(region, id, keys),
+        )
+        .await
     }
 
     async fn describe_target_networks(
@@ -110,8 +144,12 @@ impl<C: ClientVpnApi> ClientVpnApi for Metered<C> {
         region: &str,
         id: &str,
     ) -> Result<Vec<TargetNetwork>, CloudError> {
-        let result = self.inner.describe_target_networks(region, id).await;
-        self.record("DescribeClientVpnTargetNetworks", result)
+        self.call(
+            "DescribeClientVpnTargetNetworks",
+            region,
+            self.inner.describe_target_networks(region, id),
+        )
+        .await
     }
 
     async fn associate_target_network(
@@ -121,11 +159,13 @@ impl<C: ClientVpnApi> ClientVpnApi for Metered<C> {
         subnet_id: &str,
         client_token: &str,
     ) -> Result<String, CloudError> {
-        let result = self
-            .inner
-            .associate_target_network(region, id, subnet_id, client_token)
-            .await;
-        self.record("AssociateClientVpnTargetNetwork", result)
+        self.call(
+            "AssociateClientVpnTargetNetwork",
+            region,
+            self.inner
+                .associate_target_network(region, id, subnet_id, client_token),
+        )
+        .await
     }
 
     async fn disassociate_target_network(
@@ -134,11 +174,13 @@ impl<C: ClientVpnApi> ClientVpnApi for Metered<C> {
         id: &str,
         association_id: &str,
     ) -> Result<(), CloudError> {
-        let result = self
-            .inner
-            .disassociate_target_network(region, id, association_id)
-            .await;
-        self.record("DisassociateClientVpnTargetNetwork", result)
+        self.call(
+            "DisassociateClientVpnTargetNetwork",
+            region,
+            self.inner
+                .disassociate_target_network(region, id, association_id),
+        )
+        .await
     }
 
     async fn apply_security_groups(
@@ -148,11 +190,13 @@ impl<C: ClientVpnApi> ClientVpnApi for Metered<C> {
         vpc_id: &str,
         security_group_ids: &[String],
     ) -> Result<(), CloudError> {
-        let result = self
-            .inner
-            .apply_security_groups(region, id, vpc_id, security_group_ids)
-            .await;
-        self.record("ApplySecurityGroupsToClientVpnTargetNetwork", result)
+        self.call(
+            "ApplySecurityGroupsToClientVpnTargetNetwork",
+            region,
+            self.inner
+                .apply_security_groups(region, id, vpc_id, security_group_ids),
+        )
+        .await
     }
 
     async fn describe_authorization_rules(
@@ -160,8 +204,12 @@ impl<C: ClientVpnApi> ClientVpnApi for Metered<C> {
         region: &str,
         id: &str,
     ) -> Result<Vec<AuthorizationRule>, CloudError> {
-        let result = self.inner.describe_authorization_rules(region, id).await;
-        self.record("DescribeClientVpnAuthorizationRules", result)
+        self.call(
+            "DescribeClientVpnAuthorizationRules",
+            region,
+            self.inner.describe_authorization_rules(region, id),
+        )
+        .await
     }
 
     async fn authorize_ingress(
@@ -172,11 +220,13 @@ impl<C: ClientVpnApi> ClientVpnApi for Metered<C> {
         description: Option<&str>,
         client_token: &str,
     ) -> Result<(), CloudError> {
-        let result = self
-            .inner
-            .authorize_ingress(region, id, rule, description, client_token)
-            .await;
-        self.record("AuthorizeClientVpnIngress", result)
+        self.call(
+            "AuthorizeClientVpnIngress",
+            region,
+            self.inner
+                .authorize_ingress(region, id, rule, description, client_token),
+        )
+        .await
     }
 
     async fn revoke_ingress(
@@ -185,17 +235,21 @@ impl<C: ClientVpnApi> ClientVpnApi for Metered<C> {
         id: &str,
         rule: &RuleKey,
     ) -> Result<(), CloudError> {
-        self.record(
+        self.call(
             "RevokeClientVpnIngress",
-            self.inner.revoke_ingress(region, id, rule).await,
+            region,
+            self.inner.revoke_ingress(region, id, rule),
         )
+        .await
     }
 
     async fn describe_routes(&self, region: &str, id: &str) -> Result<Vec<Route>, CloudError> {
-        self.record(
+        self.call(
             "DescribeClientVpnRoutes",
-            self.inner.describe_routes(region, id).await,
+            region,
+            self.inner.describe_routes(region, id),
         )
+        .await
     }
 
     async fn create_route(
@@ -206,11 +260,13 @@ impl<C: ClientVpnApi> ClientVpnApi for Metered<C> {
         description: Option<&str>,
         client_token: &str,
     ) -> Result<(), CloudError> {
-        let result = self
-            .inner
-            .create_route(region, id, route, description, client_token)
-            .await;
-        self.record("CreateClientVpnRoute", result)
+        self.call(
+            "CreateClientVpnRoute",
+            region,
+            self.inner
+                .create_route(region, id, route, description, client_token),
+        )
+        .await
     }
 
     async fn delete_route(
@@ -219,10 +275,12 @@ impl<C: ClientVpnApi> ClientVpnApi for Metered<C> {
         id: &str,
         route: &RouteKey,
     ) -> Result<(), CloudError> {
-        self.record(
+        self.call(
             "DeleteClientVpnRoute",
-            self.inner.delete_route(region, id, route).await,
+            region,
+            self.inner.delete_route(region, id, route),
         )
+        .await
     }
 
     async fn export_client_configuration(
@@ -230,8 +288,12 @@ impl<C: ClientVpnApi> ClientVpnApi for Metered<C> {
         region: &str,
         id: &str,
     ) -> Result<String, CloudError> {
-        let result = self.inner.export_client_configuration(region, id).await;
-        self.record("ExportClientVpnClientConfiguration", result)
+        self.call(
+            "ExportClientVpnClientConfiguration",
+            region,
+            self.inner.export_client_configuration(region, id),
+        )
+        .await
     }
 }
 
@@ -245,7 +307,11 @@ mod tests {
         let fake = FakeCloud::default();
         fake.fail_next("DescribeClientVpnEndpoints", "RequestLimitExceeded", 503);
         let metrics = Arc::new(Metrics::new());
-        let metered = Metered::new(fake, metrics.clone());
+        let pacer = Pacer::new(super::super::PacingConfig {
+            backoff_base: std::time::Duration::from_millis(1),
+            ..Default::default()
+        });
+        let metered = Metered::new(fake, metrics.clone(), Arc::new(pacer));
         assert!(metered.list_endpoints("us-east-1").await.is_err());
         assert!(metered.list_endpoints("us-east-1").await.is_ok());
         assert!(

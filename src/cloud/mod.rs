@@ -5,6 +5,7 @@ mod ec2;
 mod error;
 mod mapping;
 mod metered;
+mod pacing;
 
 use std::collections::BTreeMap;
 
@@ -16,6 +17,7 @@ pub use ec2::Ec2ClientVpn;
 pub use error::{CloudError, ErrorKind, classify};
 pub use mapping::{create_request, describe_endpoint_fields};
 pub use metered::Metered;
+pub use pacing::{Pacer, PacingConfig};
 
 /// AWS's endpoint status codes the operator acts on.
 pub mod status_code {

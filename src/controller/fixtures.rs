@@ -670,6 +670,7 @@ pub struct FakeCluster {
     config_maps: Mutex<BTreeMap<String, (String, String)>>,
     notices: Mutex<Vec<Notice>>,
     fail_status_patches: Mutex<u32>,
+    fail_finalizer_patches: Mutex<u32>,
 }
 
 impl FakeCluster {
@@ -679,6 +680,7 @@ impl FakeCluster {
             config_maps: Mutex::default(),
             notices: Mutex::default(),
             fail_status_patches: Mutex::new(0),
+            fail_finalizer_patches: Mutex::new(0),
         }
     }
 
@@ -719,6 +721,11 @@ impl FakeCluster {
         *self.fail_status_patches.lock().expect("lock") = n;
     }
 
+    /// Make the next `n` finalizer additions fail as if the API server were unreachable.
+    pub fn fail_finalizer_patches(&self, n: u32) {
+        *self.fail_finalizer_patches.lock().expect("lock") = n;
+    }
+
     /// A user edit that changes the spec (bumps the generation).
     pub fn edit_spec(&self, edit: impl FnOnce(&mut ClientVpnEndpointSpec)) {
         let mut guard = self.object.lock().expect("lock");
@@ -747,9 +754,22 @@ impl FakeCluster {
     }
 }
 
+/// Fail (and count down) while an injected failure counter is above zero.
+fn injected_failure(counter: &Mutex<u32>) -> Result<(), kube::Error> {
+    let mut failures = counter.lock().expect("lock");
+    if *failures > 0 {
+        *failures -= 1;
+        return Err(kube::Error::Service(
+            "injected: API server unreachable".into(),
+        ));
+    }
+    Ok(())
+}
+
 #[async_trait]
 impl Cluster for FakeCluster {
     async fn add_finalizer(&self, obj: &ClientVpnEndpoint) -> Result<(), kube::Error> {
+        injected_failure(&self.fail_finalizer_patches)?;
         let mut finalizers = obj.metadata.finalizers.clone().unwrap_or_default();
         finalizers.push(FINALIZER.into());
         self.set_finalizers(finalizers);
@@ -774,15 +794,7 @@ impl Cluster for FakeCluster {
         _obj: &ClientVpnEndpoint,
         status: &ClientVpnEndpointStatus,
     ) -> Result<(), kube::Error> {
-        {
-            let mut failures = self.fail_status_patches.lock().expect("lock");
-            if *failures > 0 {
-                *failures -= 1;
-                return Err(kube::Error::Service(
-                    "injected: API server unreachable".into(),
-                ));
-            }
-        }
+        injected_failure(&self.fail_status_patches)?;
         if let Some(obj) = self.object.lock().expect("lock").as_mut() {
             obj.status = Some(status.clone());
         }
@@ -831,6 +843,7 @@ impl Harness {
             default_region: Some("us-east-1".into()),
             cluster_name: CLUSTER.into(),
             resync_interval: Duration::from_secs(300),
+            children_resync_interval: Duration::from_secs(24 * 3600),
             poll_interval: Duration::from_secs(5),
             stalled_retry_interval: Duration::from_secs(1800),
             retry_base: Duration::from_secs(2),

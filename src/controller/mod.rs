@@ -5,7 +5,9 @@ mod backoff;
 mod cluster;
 mod diff;
 mod error;
+mod inventory;
 mod lifecycle;
+mod memory;
 pub mod plan;
 mod reconcile;
 pub mod status;
@@ -26,6 +28,8 @@ use crate::metrics::Metrics;
 pub use backoff::{Attempt, Backoffs};
 pub use cluster::{Cluster, KubeCluster, Notice};
 pub use error::Error;
+pub use inventory::Inventory;
+pub use memory::Memory;
 pub use reconcile::{creation_tags, error_policy, reconcile};
 
 /// Operator settings that reconcile reads.
@@ -35,8 +39,12 @@ pub struct Settings {
     pub default_region: Option<String>,
     /// Value of the `clientvpn.io/cluster` ownership tag.
     pub cluster_name: String,
-    /// How often every object is looked at again when nothing happens (drift detection).
+    /// How often every object is looked at again when nothing happens (drift detection); also
+    /// the age at which a region's endpoint listing is renewed.
     pub resync_interval: Duration,
+    /// How often the children (target networks, rules, routes) of an endpoint that did not
+    /// change are described anyway, to find drift there; zero never does.
+    pub children_resync_interval: Duration,
     /// How soon to look again while AWS is mid-transition (creating, deleting).
     pub poll_interval: Duration,
     /// How long a terminal error pauses an object whose spec does not change.
@@ -48,11 +56,14 @@ pub struct Settings {
 /// Longest wait between retries of a retryable error.
 pub const MAX_RETRY: Duration = Duration::from_secs(300);
 
-/// Everything reconcile needs: AWS, Kubernetes, settings, per-object backoff and metrics.
+/// Everything reconcile needs: AWS, Kubernetes, settings, per-object backoff and memory, the
+/// region inventory, and metrics.
 pub struct Context {
     pub cloud: Arc<dyn ClientVpnApi>,
     pub cluster: Arc<dyn Cluster>,
     pub backoffs: Backoffs,
+    pub inventory: Inventory,
+    pub memory: Memory,
     pub settings: Settings,
     pub metrics: Arc<Metrics>,
 }
@@ -72,6 +83,8 @@ impl Context {
             cloud,
             cluster,
             backoffs,
+            inventory: Inventory::new(settings.resync_interval),
+            memory: Memory::default(),
             settings,
             metrics: Arc::new(Metrics::new()),
         }
@@ -112,8 +125,12 @@ pub async fn run(
         namespace = namespace.as_deref().unwrap_or("<all>"),
         "controller starting"
     );
+    // A region listing that changed is checked against every object at once (no AWS calls:
+    // they read the fresh listing), so drift is found within one resync interval.
+    let inventory_changed = ctx.inventory.changes();
     Controller::new(api, watcher::Config::default().any_semantic())
         .with_config(controller::Config::default().concurrency(concurrency))
+        .reconcile_all_on(inventory_changed)
         .graceful_shutdown_on(shutdown)
         .run(reconcile, error_policy, ctx)
         .for_each(|result| async move {

@@ -15,6 +15,7 @@ use super::backoff::Attempt;
 use super::cluster::Notice;
 use super::diff::disruptive_fields;
 use super::lifecycle::describe_steps;
+use super::memory::{EndpointSource, Remembered, endpoint_source, newest, reusable_children};
 use super::plan::{Children, Desired, Observation, Outcome, Plan, Step, plan};
 use super::status::{EndpointFacts, Health, compute_status};
 use super::{Context, Error};
@@ -77,12 +78,12 @@ async fn reconcile_once(
         (true, false) => Ok(Action::await_change()),
         (true, true) => cleanup(obj, ctx, uid).await,
         (false, false) => {
-            // The update this makes triggers the next reconcile.
+            // Go on in the same run: the finalizer is stored before anything exists in AWS.
             ctx.cluster
                 .add_finalizer(obj)
                 .await
                 .map_err(Error::AddFinalizer)?;
-            Ok(Action::await_change())
+            apply(obj, ctx, uid).await
         }
         (false, true) => apply(obj, ctx, uid).await,
     }
@@ -120,35 +121,85 @@ fn settled(obj: &ClientVpnEndpoint) -> bool {
     })
 }
 
-/// Find the object's endpoint (status ID, else adoption annotation, else UID tag), its
-/// children, and the client-configuration ConfigMap.
+/// An observation, when AWS showed the endpoint so, and when its children were described
+/// (`None`: taken from memory).
+struct Observed {
+    observation: Observation,
+    endpoint_seen_at: tokio::time::Instant,
+    children_described_at: Option<tokio::time::Instant>,
+}
+
+/// How much an observation may take from memory and the region inventory.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Scope {
+    /// Settled objects read the inventory; children are described only when needed.
+    Steady,
+    /// Describe everything (deleting objects).
+    Fresh,
+}
+
+/// Find the object's endpoint (status ID, else adoption annotation, else the ID the operator
+/// just created, else UID tag), its children, and the client-configuration ConfigMap.
 async fn observe(
     obj: &ClientVpnEndpoint,
     ctx: &Context,
     region: &str,
     uid: &str,
-) -> Result<Observation, Error> {
+    scope: Scope,
+) -> Result<Observed, Error> {
     let status = obj.status.clone().unwrap_or_default();
+    let remembered = match scope {
+        Scope::Steady => ctx.memory.get(uid),
+        Scope::Fresh => None,
+    };
     let adopt_id = obj.annotations().get(ADOPT_ANNOTATION).cloned();
-    let lookup_id = status
+    // The status write after a create may not have reached this copy of the object yet.
+    let recorded_id = status
         .client_vpn_endpoint_id
         .clone()
-        .or_else(|| adopt_id.clone());
+        .or_else(|| remembered.as_ref().map(|r| r.endpoint_id.clone()));
+    let lookup_id = recorded_id.clone().or_else(|| adopt_id.clone());
+    let generation = obj.metadata.generation;
+    let mut endpoint_seen_at = tokio::time::Instant::now();
     let by_id = match &lookup_id {
-        Some(id) => ctx.cloud.describe_endpoint(region, id).await?,
+        Some(id) => {
+            let source = endpoint_source(remembered.as_ref(), id, generation, settled(obj));
+            let known = match source {
+                EndpointSource::Inventory => {
+                    let (listed, listed_at) = ctx
+                        .inventory
+                        .endpoint(ctx.cloud.as_ref(), region, id)
+                        .await?;
+                    newest(remembered.as_ref(), listed, listed_at)
+                }
+                EndpointSource::Describe => None,
+            };
+            match known {
+                Some((endpoint, seen_at)) => {
+                    endpoint_seen_at = seen_at;
+                    Some(endpoint)
+                }
+                // Not listed (deleted, or newer than the listing), or not settled: ask AWS.
+                None => ctx.cloud.describe_endpoint(region, id).await?,
+            }
+        }
         None => None,
     };
     let by_id_is_live = by_id.as_ref().is_some_and(|e| !e.is_going_away());
     let by_tag = if by_id_is_live {
         Vec::new()
     } else {
-        ctx.cloud
-            .find_endpoints_by_tag(region, tags::UID, uid)
-            .await?
+        let mut tagged = ctx
+            .inventory
+            .tagged(ctx.cloud.as_ref(), region, tags::UID, uid)
+            .await?;
+        // What was just described is newer than any listing.
+        tagged.retain(|e| by_id.as_ref().is_none_or(|d| d.id != e.id));
+        tagged
     };
     let mut observation = Observation {
-        recorded_id: status.client_vpn_endpoint_id.clone(),
         recorded_was_seen: status.creation_time.is_some(),
+        recorded_id,
         by_id,
         by_tag,
         adopt_id,
@@ -156,12 +207,26 @@ async fn observe(
         settled: settled(obj),
         ..Default::default()
     };
+    let mut children_described_at = None;
     if let [endpoint] = observation.live().as_slice() {
         let id = endpoint.id.clone();
-        observation.children = Children {
-            networks: ctx.cloud.describe_target_networks(region, &id).await?,
-            rules: ctx.cloud.describe_authorization_rules(region, &id).await?,
-            routes: ctx.cloud.describe_routes(region, &id).await?,
+        let known = reusable_children(
+            remembered.as_ref(),
+            endpoint,
+            generation,
+            ctx.settings.children_resync_interval,
+            tokio::time::Instant::now(),
+        );
+        observation.children = match known {
+            Some(children) => children,
+            None => {
+                children_described_at = Some(tokio::time::Instant::now());
+                Children {
+                    networks: ctx.cloud.describe_target_networks(region, &id).await?,
+                    rules: ctx.cloud.describe_authorization_rules(region, &id).await?,
+                    routes: ctx.cloud.describe_routes(region, &id).await?,
+                }
+            }
         };
     }
     if let Some(config) = &obj.spec.client_configuration {
@@ -172,14 +237,49 @@ async fn observe(
             .await
             .map_err(Error::ReadConfigMap)?;
     }
-    Ok(observation)
+    Ok(Observed {
+        observation,
+        endpoint_seen_at,
+        children_described_at,
+    })
+}
+
+/// Remember a settled object so its next check reads the inventory; forget a busy one so its
+/// next check describes it.
+fn remember(
+    ctx: &Context,
+    obj: &ClientVpnEndpoint,
+    uid: &str,
+    endpoint: &ObservedEndpoint,
+    observed: &Observed,
+    busy: bool,
+) {
+    if busy {
+        ctx.memory.forget(uid);
+        return;
+    }
+    let children_seen_at = observed
+        .children_described_at
+        .or_else(|| ctx.memory.get(uid).map(|r| r.children_seen_at))
+        .unwrap_or_else(tokio::time::Instant::now);
+    ctx.memory.settled(
+        uid,
+        Remembered {
+            endpoint_id: endpoint.id.clone(),
+            generation: obj.metadata.generation,
+            endpoint: Some(endpoint.clone()),
+            endpoint_seen_at: observed.endpoint_seen_at,
+            children: observed.observation.children.clone(),
+            children_seen_at,
+        },
+    );
 }
 
 async fn apply(obj: &ClientVpnEndpoint, ctx: &Context, uid: &str) -> Result<Action, Error> {
     let region = region(obj, ctx)?;
-    let observation = observe(obj, ctx, &region, uid).await?;
-    let Plan { steps, outcome } =
-        plan(&desired(obj, uid, &ctx.settings.cluster_name), &observation);
+    let observed = observe(obj, ctx, &region, uid, Scope::Steady).await?;
+    let observation = &observed.observation;
+    let Plan { steps, outcome } = plan(&desired(obj, uid, &ctx.settings.cluster_name), observation);
     if let Some(Step::Create { client_token }) = steps.first() {
         return create(obj, ctx, &region, uid, client_token.clone(), &outcome).await;
     }
@@ -199,6 +299,9 @@ async fn apply(obj: &ClientVpnEndpoint, ctx: &Context, uid: &str) -> Result<Acti
                     .await;
             }
             announce(obj, ctx, &steps, &health).await;
+            if !steps.is_empty() {
+                ctx.memory.forget(uid);
+            }
             for step in &steps {
                 execute(obj, ctx, &region, &endpoint.id, step).await?;
             }
@@ -209,6 +312,7 @@ async fn apply(obj: &ClientVpnEndpoint, ctx: &Context, uid: &str) -> Result<Acti
                 EndpointFacts::observed(&endpoint, &region, &observation.children, applied_keys);
             write_status(obj, ctx, facts, &health).await?;
             let busy = !steps.is_empty() || matches!(health, Health::Reconciling { .. });
+            remember(ctx, obj, uid, &endpoint, &observed, busy);
             Ok(Action::requeue(if busy {
                 ctx.settings.poll_interval
             } else {
@@ -312,7 +416,19 @@ async fn create(
         client_token,
         tags: creation_tags(obj, uid, &ctx.settings.cluster_name),
     };
-    let created = ctx.cloud.create_endpoint(region, &request).await?;
+    let created = match ctx.cloud.create_endpoint(region, &request).await {
+        Ok(created) => created,
+        Err(mut err) if err.code == "IdempotentParameterMismatch" => {
+            // Our token was used with another spec: an endpoint of this object exists that the
+            // region listing did not show yet. List again and retry soon.
+            ctx.inventory.invalidate(region).await;
+            err.kind = ErrorKind::Retryable;
+            return Err(err.into());
+        }
+        Err(err) => return Err(err.into()),
+    };
+    ctx.memory
+        .created(uid, &created.id, obj.metadata.generation);
     info!(endpoint = %created.id, %region, "created endpoint");
     let health = Health::Reconciling {
         reason: "Created",
@@ -347,7 +463,9 @@ async fn cleanup(obj: &ClientVpnEndpoint, ctx: &Context, uid: &str) -> Result<Ac
         DeletionPolicy::Retain => Observation::default(),
         DeletionPolicy::Delete => {
             let region = region(obj, ctx)?;
-            observe(obj, ctx, &region, uid).await?
+            observe(obj, ctx, &region, uid, Scope::Fresh)
+                .await?
+                .observation
         }
     };
     let Plan { steps, outcome } =
@@ -389,6 +507,7 @@ async fn cleanup(obj: &ClientVpnEndpoint, ctx: &Context, uid: &str) -> Result<Ac
                 .await
                 .map_err(Error::RemoveFinalizer)?;
             ctx.metrics.endpoint_forgotten(uid);
+            ctx.memory.forget(uid);
             Ok(Action::await_change())
         }
         Outcome::Deleting { endpoint_ids } => {

@@ -17,6 +17,11 @@ const OBSERVE: [&str; 4] = [
     "DescribeRoutes",
 ];
 
+/// Let one resync interval pass (tests with paused time): region listings become old.
+async fn next_resync() {
+    tokio::time::advance(Duration::from_secs(300)).await;
+}
+
 fn id_of(h: &Harness) -> String {
     h.status()
         .client_vpn_endpoint_id
@@ -26,19 +31,33 @@ fn id_of(h: &Harness) -> String {
 #[tokio::test]
 async fn a_new_object_gets_a_finalizer_before_anything_in_aws() {
     let h = Harness::new(ClientVpnEndpoint::test());
-    assert_eq!(h.reconcile().await.expect("ok"), Action::await_change());
+    h.cluster.fail_finalizer_patches(1);
+    assert!(matches!(h.reconcile().await, Err(Error::AddFinalizer(_))));
+    assert!(h.cloud.take_calls().is_empty(), "no finalizer, no AWS call");
+
+    // A restarted operator has no backoff gate: it retries at once.
+    let h = h.restarted();
+    h.reconcile().await.expect("ok");
     assert_eq!(
         h.cluster.object().expect("exists").metadata.finalizers,
         Some(vec![FINALIZER.to_string()])
     );
-    assert!(h.cloud.take_calls().is_empty());
+    assert_eq!(
+        h.cloud.take_calls(),
+        ["List", "Create"],
+        "the same run goes on to create"
+    );
 }
 
 #[tokio::test]
 async fn create_writes_id_dns_and_status_code_then_describe_refreshes() {
     let h = Harness::new(ClientVpnEndpoint::test().finalized());
     h.reconcile().await.expect("create");
-    assert_eq!(h.cloud.take_calls(), ["FindByTag", "Create"]);
+    assert_eq!(
+        h.cloud.take_calls(),
+        ["List", "Create"],
+        "not in the region listing: create"
+    );
     let status = h.status();
     let id = id_of(&h);
     assert_eq!(
@@ -70,8 +89,8 @@ async fn create_writes_id_dns_and_status_code_then_describe_refreshes() {
     let action = h.reconcile().await.expect("refresh");
     assert_eq!(
         h.cloud.take_calls(),
-        OBSERVE,
-        "a known ID is described, never re-created"
+        ["Describe"],
+        "a known ID is described, never re-created; a new endpoint has no children to describe"
     );
     assert_eq!(
         action,
@@ -94,7 +113,10 @@ async fn create_writes_id_dns_and_status_code_then_describe_refreshes() {
     );
 
     h.reconcile().await.expect("again");
-    assert_eq!(h.cloud.take_calls(), OBSERVE);
+    assert!(
+        h.cloud.take_calls().is_empty(),
+        "settled: known from the last look until the next region listing"
+    );
     assert!(
         h.cluster.take_reasons().is_empty(),
         "no event when nothing changed"
@@ -110,7 +132,7 @@ async fn lost_status_write_is_recovered_by_tag_without_a_second_create() {
         .await
         .expect_err("status write fails after create");
     assert!(matches!(err, Error::PatchStatus(_)));
-    assert_eq!(h.cloud.take_calls(), ["FindByTag", "Create"]);
+    assert_eq!(h.cloud.take_calls(), ["List", "Create"]);
     assert_eq!(
         h.status().client_vpn_endpoint_id,
         None,
@@ -122,7 +144,7 @@ async fn lost_status_write_is_recovered_by_tag_without_a_second_create() {
     restarted.reconcile().await.expect("adopt");
     assert_eq!(
         restarted.cloud.take_calls(),
-        [&["FindByTag"], &OBSERVE[1..]].concat(),
+        [&["List"], &OBSERVE[1..]].concat(),
         "found by tag: no create"
     );
     assert_eq!(h.cloud.endpoints().len(), 1, "exactly one endpoint in AWS");
@@ -143,7 +165,7 @@ async fn repeated_create_with_the_same_token_returns_the_same_endpoint() {
     assert!(h.reconcile().await.is_err(), "lookup failed");
     assert_eq!(
         h.cloud.take_calls(),
-        ["FindByTag"],
+        ["List"],
         "a failed lookup never leads to a create"
     );
 }
@@ -193,8 +215,8 @@ async fn delete_keeps_the_finalizer_until_aws_says_deleted() {
     h.reconcile().await.expect("wait");
     assert_eq!(
         h.cloud.take_calls(),
-        ["Describe", "FindByTag"],
-        "no second Delete while deleting"
+        ["Describe"],
+        "no second Delete while deleting (the tag lookup reuses the region listing)"
     );
     assert!(h.cluster.object().is_some());
 
@@ -246,7 +268,7 @@ async fn terminal_error_stalls_without_retrying_until_the_spec_changes() {
     h.cluster
         .edit_spec(|spec| spec.description = Some("fixed".into()));
     h.reconcile().await.expect("retry after spec change");
-    assert_eq!(h.cloud.take_calls(), ["FindByTag", "Create"]);
+    assert_eq!(h.cloud.take_calls(), ["Create"]);
     assert_eq!(h.condition(condition::STALLED), None);
 }
 
@@ -292,7 +314,7 @@ async fn retryable_error_backs_off_exponentially() {
     assert_eq!(second, Duration::from_secs(4));
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn endpoint_deleted_out_of_band_is_recreated_with_a_new_token() {
     let h = Harness::new(ClientVpnEndpoint::test().finalized());
     h.reconcile().await.expect("create");
@@ -306,8 +328,14 @@ async fn endpoint_deleted_out_of_band_is_recreated_with_a_new_token() {
     h.cloud.take_calls();
     h.cluster.take_reasons();
 
+    h.reconcile().await.expect("not listed yet");
+    assert!(
+        h.cloud.take_calls().is_empty(),
+        "found in the next region listing, not before"
+    );
+    next_resync().await;
     h.reconcile().await.expect("recreate");
-    assert_eq!(h.cloud.take_calls(), ["Describe", "FindByTag", "Create"]);
+    assert_eq!(h.cloud.take_calls(), ["List", "Create"]);
     let second = id_of(&h);
     assert_ne!(first, second, "a new endpoint, not the deleted one");
     assert_eq!(
@@ -325,7 +353,7 @@ async fn endpoint_deleted_out_of_band_with_retain_is_reported_not_recreated() {
             .with_endpoint("cvpn-endpoint-00000000000000009"),
     );
     h.reconcile().await.expect("report");
-    assert_eq!(h.cloud.take_calls(), ["Describe", "FindByTag"]);
+    assert_eq!(h.cloud.take_calls(), ["Describe", "List"]);
     let stalled = h.condition(condition::STALLED).expect("Stalled");
     assert_eq!(stalled.1, "EndpointDeletedOutOfBand");
     assert_eq!(h.cluster.take_reasons(), ["EndpointDeletedOutOfBand"]);
@@ -385,7 +413,7 @@ mod lifecycle {
     fn acting(calls: Vec<String>) -> Vec<String> {
         calls
             .into_iter()
-            .filter(|c| !c.starts_with("Describe"))
+            .filter(|c| !c.starts_with("Describe") && c != "List")
             .collect()
     }
 
@@ -420,12 +448,13 @@ mod lifecycle {
         assert!(notices[0].warning && notices[0].note.contains("dnsServers, sessionTimeoutHours"));
     }
 
-    #[tokio::test]
+    #[tokio::test(start_paused = true)]
     async fn drift_made_in_aws_is_corrected_and_reported() {
         let h = settled().await;
         let id = id_of(&h);
         h.cloud
             .edit_endpoint(&id, |e| e.settings.description = "changed by hand".into());
+        next_resync().await;
         h.reconcile().await.expect("correct");
         assert_eq!(acting(h.cloud.take_calls()), ["Modify[description]"]);
         assert_eq!(h.cluster.take_reasons(), ["DriftCorrected"]);
@@ -654,4 +683,92 @@ mod lifecycle {
         assert!(text.contains(" 1194"), "{text}");
         assert_ne!(first, second);
     }
+}
+
+/// Create the fixture object's endpoint and reconcile until it is settled.
+async fn settled_harness() -> Harness {
+    let h = Harness::new(ClientVpnEndpoint::test().finalized());
+    h.reconcile().await.expect("create");
+    h.reconcile().await.expect("settle");
+    assert_eq!(h.condition(condition::RECONCILING), None, "settled");
+    h.cloud.take_calls();
+    h.cluster.take_reasons();
+    h
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_settled_object_reads_the_shared_region_listing_and_costs_no_calls_of_its_own() {
+    let h = settled_harness().await;
+    next_resync().await;
+    h.reconcile().await.expect("resync");
+    assert_eq!(
+        h.cloud.take_calls(),
+        ["List"],
+        "the region listing is renewed once it is a resync interval old"
+    );
+    for _ in 0..3 {
+        h.reconcile().await.expect("resync");
+    }
+    assert!(
+        h.cloud.take_calls().is_empty(),
+        "the endpoint is in the current listing and unchanged: nothing to describe"
+    );
+    assert!(h.cluster.take_reasons().is_empty());
+}
+
+#[tokio::test(start_paused = true)]
+async fn drift_is_found_in_the_next_listing_and_then_the_endpoint_is_described_until_settled() {
+    let h = settled_harness().await;
+    let id = id_of(&h);
+    next_resync().await;
+    h.reconcile().await.expect("listed");
+    h.cloud.take_calls();
+
+    h.cloud
+        .edit_endpoint(&id, |e| e.settings.description = "changed by hand".into());
+    h.reconcile().await.expect("listing still current");
+    assert!(h.cloud.take_calls().is_empty());
+
+    next_resync().await;
+    h.reconcile().await.expect("correct drift");
+    assert_eq!(
+        h.cloud.take_calls(),
+        [&["List"], &OBSERVE[1..], &["Modify[description]"]].concat(),
+        "a changed endpoint has its children described too"
+    );
+    assert!(
+        h.cluster
+            .take_reasons()
+            .contains(&"DriftCorrected".to_string())
+    );
+    h.reconcile().await.expect("confirm");
+    assert_eq!(
+        h.cloud.take_calls(),
+        OBSERVE,
+        "right after a change the endpoint is described directly"
+    );
+    h.reconcile().await.expect("settled again");
+    assert!(h.cloud.take_calls().is_empty());
+}
+
+#[tokio::test(start_paused = true)]
+async fn children_of_an_unchanged_endpoint_are_audited_at_the_children_resync_interval() {
+    let h = settled_harness().await;
+    tokio::time::advance(Duration::from_secs(24 * 3600)).await;
+    h.reconcile().await.expect("audit");
+    assert_eq!(h.cloud.take_calls(), [&["List"], &OBSERVE[1..]].concat());
+    h.reconcile().await.expect("steady");
+    assert!(h.cloud.take_calls().is_empty());
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_spec_change_describes_the_endpoint_and_its_children() {
+    let h = settled_harness().await;
+    h.cluster
+        .edit_spec(|spec| spec.description = Some("new".into()));
+    h.reconcile().await.expect("apply change");
+    assert_eq!(
+        h.cloud.take_calls(),
+        [&OBSERVE[..], &["Modify[description]"]].concat()
+    );
 }

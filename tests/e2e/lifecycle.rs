@@ -1,6 +1,8 @@
 //! End-to-end lifecycle: target networks, rules, routes, Ready, removal order, drift,
 //! out-of-band deletion, adoption, and the client configuration ConfigMap.
 
+use std::time::{Duration, Instant};
+
 use aws_config::{BehaviorVersion, Region};
 use aws_sdk_ec2::config::Credentials;
 use clientvpn_operator::cloud::{ClientVpnApi, CreateEndpoint, Ec2ClientVpn, ModifyEndpoint};
@@ -317,4 +319,69 @@ async fn the_client_configuration_lands_in_a_configmap_and_follows_the_port() {
             .any(|l| l == format!("remote {host} 1194"))
     })
     .await;
+}
+
+#[tokio::test]
+async fn steady_state_reads_one_region_listing_and_drift_is_corrected_within_one_resync() {
+    const RESYNC: Duration = Duration::from_secs(6);
+    let env = Env::start_with("inventory", &["--resync-interval", "6s"]).await;
+    let names = ["a", "b", "c"];
+    for name in names {
+        applied(
+            &env,
+            &manifest(name, |s| s["description"] = json!("declared")),
+        );
+    }
+    let mut ids = Vec::new();
+    for name in names {
+        let obj = env
+            .wait_for(name, "settled", |o| {
+                has_endpoint_id(o) && condition(o, "Reconciling").is_none()
+            })
+            .await;
+        ids.push(
+            obj.status
+                .and_then(|s| s.client_vpn_endpoint_id)
+                .expect("id"),
+        );
+    }
+
+    // Steady state: a window of three resync intervals is the measurement itself.
+    env.emulator_call("POST", "/_emulator/calls/reset", None);
+    tokio::time::sleep(RESYNC * 3).await;
+    let calls = env.calls();
+    let count = |action: &str| calls[action].as_u64().unwrap_or(0);
+    assert!(
+        count("DescribeClientVpnEndpoints") <= 4,
+        "about one region listing per resync, not one describe per object: {calls}"
+    );
+    for children in [
+        "DescribeClientVpnTargetNetworks",
+        "DescribeClientVpnAuthorizationRules",
+        "DescribeClientVpnRoutes",
+    ] {
+        assert_eq!(count(children), 0, "unchanged endpoints: {calls}");
+    }
+
+    let aws = aws(&env).await;
+    let change = ModifyEndpoint {
+        description: Some("changed by hand".into()),
+        ..Default::default()
+    };
+    aws.modify_endpoint(REGION, &ids[1], &change)
+        .await
+        .expect("modify in AWS");
+    let changed_at = Instant::now();
+    wait_until("the description to be corrected", || {
+        env.aws_endpoints().iter().any(|e| {
+            e["clientVpnEndpointId"] == json!(ids[1]) && e["description"] == json!("declared")
+        })
+    })
+    .await;
+    let took = changed_at.elapsed();
+    assert!(
+        took <= RESYNC + Duration::from_secs(4),
+        "drift corrected after {took:?}: more than one resync interval ({RESYNC:?}) plus the time to act"
+    );
+    assert!(env.events("b").contains("Warning DriftCorrected"));
 }

@@ -1,0 +1,275 @@
+//! The region inventory: one paginated `DescribeClientVpnEndpoints` per region per resync,
+//! shared by every object in that region, so steady-state AWS calls do not grow with the fleet.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use futures::Stream;
+use tokio::time::Instant;
+
+use crate::cloud::{ClientVpnApi, CloudError, ObservedEndpoint};
+
+/// Every endpoint of one region, as one listing showed them.
+#[derive(Debug)]
+struct Snapshot {
+    /// When the listing started (the data is at least this fresh).
+    taken_at: Instant,
+    endpoints: HashMap<String, ObservedEndpoint>,
+}
+
+type Slot = Arc<tokio::sync::Mutex<Option<Arc<Snapshot>>>>;
+
+/// The latest listing of each region, refreshed on demand once it is older than `max_age`.
+/// Callers that need a listing at the same time wait for one call instead of each making one.
+pub struct Inventory {
+    max_age: Duration,
+    regions: Mutex<HashMap<String, Slot>>,
+    changes: tokio::sync::watch::Sender<u64>,
+}
+
+/// How old a listing may be for a lookup.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Freshness {
+    /// No older than the resync interval.
+    Current,
+    /// Any listing this process made (list once if there is none).
+    Any,
+}
+
+impl Inventory {
+    /// Listings are reused for `max_age` (the resync interval).
+    pub fn new(max_age: Duration) -> Self {
+        Self {
+            max_age,
+            regions: Mutex::new(HashMap::new()),
+            changes: tokio::sync::watch::Sender::new(0),
+        }
+    }
+
+    /// The endpoint as the region's current listing shows it, and when that listing was taken;
+    /// `None` when the listing does not contain it (deleted, or created after the listing: ask
+    /// AWS directly then).
+    pub async fn endpoint(
+        &self,
+        cloud: &dyn ClientVpnApi,
+        region: &str,
+        id: &str,
+    ) -> Result<(Option<ObservedEndpoint>, Instant), CloudError> {
+        let snapshot = self.snapshot(cloud, region, Freshness::Current).await?;
+        Ok((snapshot.endpoints.get(id).cloned(), snapshot.taken_at))
+    }
+
+    /// Endpoints tagged `key=value` in the latest listing. An older listing is good enough here:
+    /// the operator only looks for its own endpoints this way, and one it created after that
+    /// listing is found again through the create call's idempotency token.
+    pub async fn tagged(
+        &self,
+        cloud: &dyn ClientVpnApi,
+        region: &str,
+        key: &str,
+        value: &str,
+    ) -> Result<Vec<ObservedEndpoint>, CloudError> {
+        let snapshot = self.snapshot(cloud, region, Freshness::Any).await?;
+        let mut found: Vec<ObservedEndpoint> = snapshot
+            .endpoints
+            .values()
+            .filter(|e| e.tags.get(key).is_some_and(|v| v == value))
+            .cloned()
+            .collect();
+        found.sort_by(|a, b| a.id.cmp(&b.id));
+        Ok(found)
+    }
+
+    /// Drop the region's listing so that the next lookup lists again.
+    pub async fn invalidate(&self, region: &str) {
+        *self.slot(region).lock().await = None;
+    }
+
+    /// Yields once after each listing that differs from the region's previous one (an endpoint
+    /// appeared, disappeared or changed), so that every object can be checked against it.
+    pub fn changes(&self) -> impl Stream<Item = ()> + Send + 'static {
+        let receiver = self.changes.subscribe();
+        futures::stream::unfold(receiver, |mut receiver| async move {
+            receiver.changed().await.ok()?;
+            Some(((), receiver))
+        })
+    }
+
+    fn slot(&self, region: &str) -> Slot {
+        let mut regions = self.regions.lock().unwrap_or_else(|p| p.into_inner());
+        regions.entry(region.to_string()).or_default().clone()
+    }
+
+    async fn snapshot(
+        &self,
+        cloud: &dyn ClientVpnApi,
+        region: &str,
+        freshness: Freshness,
+    ) -> Result<Arc<Snapshot>, CloudError> {
+        let slot = self.slot(region);
+        let mut current = slot.lock().await;
+        let usable = current
+            .as_ref()
+            .filter(|s| freshness == Freshness::Any || s.taken_at.elapsed() < self.max_age);
+        if let Some(snapshot) = usable {
+            return Ok(snapshot.clone());
+        }
+        let taken_at = Instant::now();
+        let endpoints = cloud
+            .list_endpoints(region)
+            .await?
+            .into_iter()
+            .map(|e| (e.id.clone(), e))
+            .collect();
+        let next = Arc::new(Snapshot {
+            taken_at,
+            endpoints,
+        });
+        if current
+            .as_ref()
+            .is_some_and(|previous| previous.endpoints != next.endpoints)
+        {
+            self.changes.send_modify(|n| *n = n.wrapping_add(1));
+        }
+        *current = Some(next.clone());
+        Ok(next)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use futures::StreamExt;
+
+    use super::*;
+    use crate::controller::fixtures::FakeCloud;
+
+    const REGION: &str = "eu-west-1";
+
+    fn endpoint(id: &str, uid: &str) -> ObservedEndpoint {
+        ObservedEndpoint {
+            id: id.into(),
+            status_code: "pending-associate".into(),
+            tags: [("clientvpn.io/uid".to_string(), uid.to_string())].into(),
+            ..Default::default()
+        }
+    }
+
+    fn listings(cloud: &FakeCloud) -> usize {
+        cloud.take_calls().iter().filter(|c| *c == "List").count()
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn one_listing_serves_every_lookup_until_it_is_older_than_max_age() {
+        let cloud = FakeCloud::default();
+        cloud.insert(endpoint("cvpn-endpoint-1", "a"));
+        cloud.insert(endpoint("cvpn-endpoint-2", "b"));
+        let inventory = Inventory::new(Duration::from_secs(300));
+        for id in ["cvpn-endpoint-1", "cvpn-endpoint-2", "cvpn-endpoint-1"] {
+            let (found, _) = inventory.endpoint(&cloud, REGION, id).await.expect("ok");
+            assert_eq!(found.map(|e| e.id).as_deref(), Some(id));
+        }
+        assert_eq!(listings(&cloud), 1);
+        tokio::time::advance(Duration::from_secs(299)).await;
+        inventory
+            .endpoint(&cloud, REGION, "cvpn-endpoint-1")
+            .await
+            .expect("ok");
+        assert_eq!(listings(&cloud), 0, "still current");
+        tokio::time::advance(Duration::from_secs(1)).await;
+        inventory
+            .endpoint(&cloud, REGION, "cvpn-endpoint-1")
+            .await
+            .expect("ok");
+        assert_eq!(listings(&cloud), 1, "an old listing is renewed");
+        inventory
+            .endpoint(&cloud, "us-east-1", "cvpn-endpoint-1")
+            .await
+            .expect("ok");
+        assert_eq!(listings(&cloud), 1, "each region has its own listing");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn lookups_at_the_same_time_share_one_listing() {
+        let cloud = FakeCloud::default();
+        cloud.insert(endpoint("cvpn-endpoint-1", "a"));
+        let inventory = Inventory::new(Duration::from_secs(300));
+        let lookups = (0..20).map(|_| inventory.endpoint(&cloud, REGION, "cvpn-endpoint-1"));
+        for found in futures::future::join_all(lookups).await {
+            assert!(found.expect("ok").0.is_some());
+        }
+        assert_eq!(listings(&cloud), 1);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn an_endpoint_missing_from_the_listing_is_reported_as_absent() {
+        let cloud = FakeCloud::default();
+        let inventory = Inventory::new(Duration::from_secs(300));
+        let lookup = async || {
+            inventory
+                .endpoint(&cloud, REGION, "cvpn-endpoint-1")
+                .await
+                .expect("ok")
+                .0
+        };
+        assert!(lookup().await.is_none());
+        cloud.insert(endpoint("cvpn-endpoint-1", "a"));
+        assert!(
+            lookup().await.is_none(),
+            "created after the listing: absent until the next one (callers then describe it)"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn tag_lookups_accept_an_older_listing_until_invalidated() {
+        let cloud = FakeCloud::default();
+        cloud.insert(endpoint("cvpn-endpoint-2", "a"));
+        cloud.insert(endpoint("cvpn-endpoint-1", "a"));
+        cloud.insert(endpoint("cvpn-endpoint-3", "b"));
+        let inventory = Inventory::new(Duration::from_secs(300));
+        let tagged = async |uid: &str| {
+            inventory
+                .tagged(&cloud, REGION, "clientvpn.io/uid", uid)
+                .await
+                .expect("ok")
+                .into_iter()
+                .map(|e| e.id)
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(tagged("a").await, ["cvpn-endpoint-1", "cvpn-endpoint-2"]);
+        tokio::time::advance(Duration::from_secs(3600)).await;
+        cloud.insert(endpoint("cvpn-endpoint-4", "c"));
+        assert!(tagged("c").await.is_empty(), "the older listing is used");
+        assert_eq!(listings(&cloud), 1);
+        inventory.invalidate(REGION).await;
+        assert_eq!(tagged("c").await, ["cvpn-endpoint-4"]);
+        assert_eq!(listings(&cloud), 1, "invalidate forces a new listing");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_changed_listing_is_announced_and_an_unchanged_one_is_not() {
+        let cloud = FakeCloud::default();
+        cloud.insert(endpoint("cvpn-endpoint-1", "a"));
+        let inventory = Inventory::new(Duration::from_secs(1));
+        let mut changes = Box::pin(inventory.changes());
+        let list = async || {
+            tokio::time::advance(Duration::from_secs(1)).await;
+            inventory
+                .endpoint(&cloud, REGION, "cvpn-endpoint-1")
+                .await
+                .expect("ok");
+        };
+        list().await;
+        list().await;
+        assert!(
+            futures::poll!(changes.next()).is_pending(),
+            "first and unchanged listings are quiet"
+        );
+        cloud.edit_endpoint("cvpn-endpoint-1", |e| e.status_code = "available".into());
+        list().await;
+        assert_eq!(
+            futures::poll!(changes.next()),
+            std::task::Poll::Ready(Some(()))
+        );
+    }
+}

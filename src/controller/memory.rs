@@ -1,0 +1,295 @@
+//! What reconcile remembers about each object between runs, so that a settled object is checked
+//! against the region inventory without AWS calls of its own, and its children are described
+//! again only when something changed or the audit interval has passed.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use tokio::time::Instant;
+
+use super::plan::Children;
+use crate::cloud::ObservedEndpoint;
+
+/// What the operator last knew about one object's endpoint.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Remembered {
+    /// The endpoint the object owns.
+    pub endpoint_id: String,
+    /// The object's generation at the time.
+    pub generation: Option<i64>,
+    /// The endpoint as AWS showed it when the object last settled; `None` right after the
+    /// operator created it (describe it next time).
+    pub endpoint: Option<ObservedEndpoint>,
+    /// When AWS showed it so (the describe call, or the listing it came from).
+    pub endpoint_seen_at: Instant,
+    /// The children as last described (known empty right after creation).
+    pub children: Children,
+    /// When the children were last described.
+    pub children_seen_at: Instant,
+}
+
+/// Where the next observation takes the endpoint from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EndpointSource {
+    /// The region inventory (no call of its own): the object is settled and unchanged.
+    Inventory,
+    /// A `DescribeClientVpnEndpoints` for this endpoint: the operator just changed it, the spec
+    /// changed, or something is in progress.
+    Describe,
+}
+
+/// The inventory is enough only for an object that settled on this endpoint at this generation.
+pub fn endpoint_source(
+    remembered: Option<&Remembered>,
+    endpoint_id: &str,
+    generation: Option<i64>,
+    object_settled: bool,
+) -> EndpointSource {
+    let known = remembered.is_some_and(|r| {
+        r.endpoint.is_some() && r.endpoint_id == endpoint_id && r.generation == generation
+    });
+    if known && object_settled {
+        EndpointSource::Inventory
+    } else {
+        EndpointSource::Describe
+    }
+}
+
+/// The newer of a listing's record and the remembered one: a listing taken before the
+/// operator's last look (e.g. just before it changed the endpoint) is out of date.
+pub fn newest(
+    remembered: Option<&Remembered>,
+    listed: Option<ObservedEndpoint>,
+    listed_at: Instant,
+) -> Option<(ObservedEndpoint, Instant)> {
+    let known = remembered.and_then(|r| Some((r.endpoint.clone()?, r.endpoint_seen_at)));
+    match known {
+        Some((endpoint, seen_at)) if seen_at >= listed_at => Some((endpoint, seen_at)),
+        _ => listed.map(|e| (e, listed_at)),
+    }
+}
+
+/// The remembered children, if they can stand for a new description: same endpoint, unchanged
+/// in AWS (or just created by the operator), same generation, and not due for an audit.
+/// An `audit_interval` of zero never audits.
+pub fn reusable_children(
+    remembered: Option<&Remembered>,
+    live: &ObservedEndpoint,
+    generation: Option<i64>,
+    audit_interval: Duration,
+    now: Instant,
+) -> Option<Children> {
+    let r = remembered?;
+    let unchanged = r.endpoint.as_ref().is_none_or(|seen| seen == live);
+    let audit_due = !audit_interval.is_zero()
+        && now.saturating_duration_since(r.children_seen_at) >= audit_interval;
+    (r.endpoint_id == live.id && r.generation == generation && unchanged && !audit_due)
+        .then(|| r.children.clone())
+}
+
+/// Per-object memory, keyed by UID.
+#[derive(Debug, Default)]
+pub struct Memory {
+    entries: Mutex<HashMap<String, Remembered>>,
+}
+
+impl Memory {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Remembered>> {
+        self.entries.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    pub fn get(&self, uid: &str) -> Option<Remembered> {
+        self.lock().get(uid).cloned()
+    }
+
+    /// The operator just created `endpoint_id`: it has no children yet.
+    pub fn created(&self, uid: &str, endpoint_id: &str, generation: Option<i64>) {
+        let entry = Remembered {
+            endpoint_id: endpoint_id.to_string(),
+            generation,
+            endpoint: None,
+            endpoint_seen_at: Instant::now(),
+            children: Children::default(),
+            children_seen_at: Instant::now(),
+        };
+        self.lock().insert(uid.to_string(), entry);
+    }
+
+    /// The object settled: AWS matches the spec and nothing is in progress.
+    pub fn settled(&self, uid: &str, entry: Remembered) {
+        self.lock().insert(uid.to_string(), entry);
+    }
+
+    /// The operator changed the endpoint or something is in progress: describe it next time.
+    pub fn forget(&self, uid: &str) {
+        self.lock().remove(uid);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const HOUR: Duration = Duration::from_secs(3600);
+
+    fn endpoint(status: &str) -> ObservedEndpoint {
+        ObservedEndpoint {
+            id: "cvpn-endpoint-1".into(),
+            status_code: status.into(),
+            ..Default::default()
+        }
+    }
+
+    fn settled_entry(now: Instant) -> Remembered {
+        Remembered {
+            endpoint_id: "cvpn-endpoint-1".into(),
+            generation: Some(2),
+            endpoint: Some(endpoint("available")),
+            endpoint_seen_at: now,
+            children: Children::default(),
+            children_seen_at: now,
+        }
+    }
+
+    #[test]
+    fn only_a_settled_object_at_the_remembered_generation_reads_the_inventory() {
+        let now = Instant::now();
+        let entry = settled_entry(now);
+        let just_created = Remembered {
+            endpoint: None,
+            ..entry.clone()
+        };
+        let cases = [
+            (
+                Some(&entry),
+                "cvpn-endpoint-1",
+                Some(2),
+                true,
+                EndpointSource::Inventory,
+            ),
+            (
+                None,
+                "cvpn-endpoint-1",
+                Some(2),
+                true,
+                EndpointSource::Describe,
+            ),
+            (
+                Some(&entry),
+                "cvpn-endpoint-1",
+                Some(3),
+                true,
+                EndpointSource::Describe,
+            ),
+            (
+                Some(&entry),
+                "cvpn-endpoint-9",
+                Some(2),
+                true,
+                EndpointSource::Describe,
+            ),
+            (
+                Some(&entry),
+                "cvpn-endpoint-1",
+                Some(2),
+                false,
+                EndpointSource::Describe,
+            ),
+            (
+                Some(&just_created),
+                "cvpn-endpoint-1",
+                Some(2),
+                true,
+                EndpointSource::Describe,
+            ),
+        ];
+        for (remembered, id, generation, settled, want) in cases {
+            assert_eq!(
+                endpoint_source(remembered, id, generation, settled),
+                want,
+                "{remembered:?} {id} {generation:?} {settled}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_listing_older_than_the_last_look_does_not_count() {
+        let now = Instant::now();
+        let entry = settled_entry(now);
+        let listed = Some(endpoint("pending-associate"));
+        let pick =
+            |listed_at| newest(Some(&entry), listed.clone(), listed_at).map(|(e, _)| e.status_code);
+        assert_eq!(
+            pick(now - HOUR).as_deref(),
+            Some("available"),
+            "older listing"
+        );
+        assert_eq!(
+            pick(now + HOUR).as_deref(),
+            Some("pending-associate"),
+            "newer listing"
+        );
+        assert_eq!(newest(None, None, now), None);
+        assert_eq!(
+            newest(Some(&entry), None, now + HOUR),
+            None,
+            "gone from a newer listing"
+        );
+    }
+
+    #[test]
+    fn children_are_described_again_when_the_endpoint_changed_the_spec_changed_or_an_audit_is_due()
+    {
+        let now = Instant::now();
+        let entry = settled_entry(now);
+        let reuse = |r: Option<&Remembered>, live: &ObservedEndpoint, generation, audit, at| {
+            reusable_children(r, live, generation, audit, at).is_some()
+        };
+        let live = endpoint("available");
+        assert!(reuse(Some(&entry), &live, Some(2), 24 * HOUR, now + HOUR));
+        assert!(!reuse(None, &live, Some(2), 24 * HOUR, now));
+        assert!(
+            !reuse(
+                Some(&entry),
+                &endpoint("pending-associate"),
+                Some(2),
+                24 * HOUR,
+                now
+            ),
+            "AWS state changed"
+        );
+        assert!(
+            !reuse(Some(&entry), &live, Some(3), 24 * HOUR, now),
+            "spec changed"
+        );
+        assert!(
+            !reuse(Some(&entry), &live, Some(2), 24 * HOUR, now + 24 * HOUR),
+            "audit due"
+        );
+        assert!(
+            reuse(
+                Some(&entry),
+                &live,
+                Some(2),
+                Duration::ZERO,
+                now + 1000 * HOUR
+            ),
+            "zero never audits"
+        );
+        let just_created = Remembered {
+            endpoint: None,
+            ..entry
+        };
+        assert!(
+            reuse(
+                Some(&just_created),
+                &endpoint("pending-associate"),
+                Some(2),
+                HOUR,
+                now
+            ),
+            "a new endpoint has no children yet"
+        );
+    }
+}
