@@ -18,7 +18,14 @@ struct Snapshot {
     endpoints: HashMap<String, ObservedEndpoint>,
 }
 
-type Slot = Arc<tokio::sync::Mutex<Option<Arc<Snapshot>>>>;
+/// A region's latest listing, and the last failed attempt (shared with everyone who waited for it).
+#[derive(Debug, Default)]
+struct Listing {
+    snapshot: Option<Arc<Snapshot>>,
+    failure: Option<(Instant, CloudError)>,
+}
+
+type Slot = Arc<tokio::sync::Mutex<Listing>>;
 
 /// The latest listing of each region, refreshed on demand once it is older than `max_age`.
 /// Callers that need a listing at the same time wait for one call instead of each making one.
@@ -83,7 +90,7 @@ impl Inventory {
 
     /// Drop the region's listing so that the next lookup lists again.
     pub async fn invalidate(&self, region: &str) {
-        *self.slot(region).lock().await = None;
+        self.slot(region).lock().await.snapshot = None;
     }
 
     /// Yields once after each listing that differs from the region's previous one (an endpoint
@@ -108,31 +115,39 @@ impl Inventory {
         freshness: Freshness,
     ) -> Result<Arc<Snapshot>, CloudError> {
         let slot = self.slot(region);
+        let arrived = Instant::now();
         let mut current = slot.lock().await;
         let usable = current
+            .snapshot
             .as_ref()
             .filter(|s| freshness == Freshness::Any || s.taken_at.elapsed() < self.max_age);
         if let Some(snapshot) = usable {
             return Ok(snapshot.clone());
         }
+        // Whoever waited while a listing failed gets that failure instead of trying again.
+        if let Some((_, err)) = current.failure.as_ref().filter(|(at, _)| *at >= arrived) {
+            return Err(err.clone());
+        }
         let taken_at = Instant::now();
-        let endpoints = cloud
-            .list_endpoints(region)
-            .await?
-            .into_iter()
-            .map(|e| (e.id.clone(), e))
-            .collect();
+        let endpoints = match cloud.list_endpoints(region).await {
+            Ok(listed) => listed.into_iter().map(|e| (e.id.clone(), e)).collect(),
+            Err(err) => {
+                current.failure = Some((Instant::now(), err.clone()));
+                return Err(err);
+            }
+        };
         let next = Arc::new(Snapshot {
             taken_at,
             endpoints,
         });
         if current
+            .snapshot
             .as_ref()
             .is_some_and(|previous| previous.endpoints != next.endpoints)
         {
             self.changes.send_modify(|n| *n = n.wrapping_add(1));
         }
-        *current = Some(next.clone());
+        current.snapshot = Some(next.clone());
         Ok(next)
     }
 }
@@ -199,6 +214,30 @@ mod tests {
             assert!(found.expect("ok").0.is_some());
         }
         assert_eq!(listings(&cloud), 1);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn lookups_waiting_for_a_failed_listing_share_its_error() {
+        let cloud = FakeCloud::default();
+        cloud.fail_next("DescribeClientVpnEndpoints", "RequestLimitExceeded", 503);
+        let inventory = Inventory::new(Duration::from_secs(300));
+        let lookups = (0..5).map(|_| inventory.endpoint(&cloud, REGION, "cvpn-endpoint-1"));
+        for found in futures::future::join_all(lookups).await {
+            assert_eq!(found.expect_err("throttled").code, "RequestLimitExceeded");
+        }
+        assert_eq!(
+            listings(&cloud),
+            1,
+            "one failed call, not one per waiting object"
+        );
+        tokio::time::advance(Duration::from_millis(1)).await;
+        assert!(
+            inventory
+                .endpoint(&cloud, REGION, "cvpn-endpoint-1")
+                .await
+                .is_ok(),
+            "a later lookup tries again"
+        );
     }
 
     #[tokio::test(start_paused = true)]
