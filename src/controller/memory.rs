@@ -39,17 +39,19 @@ pub enum EndpointSource {
     Describe,
 }
 
-/// The inventory is enough only for an object that settled on this endpoint at this generation.
+/// The inventory is enough only for an object whose status shows it settled on this endpoint
+/// (`settled_on`), and that the operator remembers settled on it at this generation — or, right
+/// after a restart, remembers nothing about.
 pub fn endpoint_source(
     remembered: Option<&Remembered>,
     endpoint_id: &str,
     generation: Option<i64>,
-    object_settled: bool,
+    settled_on: Option<&str>,
 ) -> EndpointSource {
-    let known = remembered.is_some_and(|r| {
+    let known = remembered.is_none_or(|r| {
         r.endpoint.is_some() && r.endpoint_id == endpoint_id && r.generation == generation
     });
-    if known && object_settled {
+    if known && settled_on == Some(endpoint_id) {
         EndpointSource::Inventory
     } else {
         EndpointSource::Describe
@@ -153,7 +155,7 @@ mod tests {
     }
 
     #[test]
-    fn only_a_settled_object_at_the_remembered_generation_reads_the_inventory() {
+    fn only_an_object_settled_on_the_endpoint_reads_the_inventory() {
         let now = Instant::now();
         let entry = settled_entry(now);
         let just_created = Remembered {
@@ -165,42 +167,49 @@ mod tests {
                 Some(&entry),
                 "cvpn-endpoint-1",
                 Some(2),
-                true,
+                Some("cvpn-endpoint-1"),
                 EndpointSource::Inventory,
             ),
             (
                 None,
                 "cvpn-endpoint-1",
                 Some(2),
-                true,
+                Some("cvpn-endpoint-1"),
+                EndpointSource::Inventory,
+            ),
+            (
+                None,
+                "cvpn-endpoint-1",
+                Some(2),
+                None,
                 EndpointSource::Describe,
             ),
             (
                 Some(&entry),
                 "cvpn-endpoint-1",
                 Some(3),
-                true,
+                Some("cvpn-endpoint-1"),
                 EndpointSource::Describe,
             ),
             (
                 Some(&entry),
                 "cvpn-endpoint-9",
                 Some(2),
-                true,
+                Some("cvpn-endpoint-1"),
                 EndpointSource::Describe,
             ),
             (
                 Some(&entry),
                 "cvpn-endpoint-1",
                 Some(2),
-                false,
+                None,
                 EndpointSource::Describe,
             ),
             (
                 Some(&just_created),
                 "cvpn-endpoint-1",
                 Some(2),
-                true,
+                Some("cvpn-endpoint-1"),
                 EndpointSource::Describe,
             ),
         ];
@@ -208,7 +217,7 @@ mod tests {
             assert_eq!(
                 endpoint_source(remembered, id, generation, settled),
                 want,
-                "{remembered:?} {id} {generation:?} {settled}"
+                "{remembered:?} {id} {generation:?} {settled:?}"
             );
         }
     }

@@ -163,7 +163,11 @@ async fn observe(
     let mut endpoint_seen_at = tokio::time::Instant::now();
     let by_id = match &lookup_id {
         Some(id) => {
-            let source = endpoint_source(remembered.as_ref(), id, generation, settled(obj));
+            let settled_on = settled(obj)
+                .then_some(status.client_vpn_endpoint_id.as_deref())
+                .flatten()
+                .filter(|_| status.creation_time.is_some());
+            let source = endpoint_source(remembered.as_ref(), id, generation, settled_on);
             let known = match source {
                 EndpointSource::Inventory => {
                     let (listed, listed_at) = ctx

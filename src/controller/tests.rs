@@ -772,3 +772,18 @@ async fn a_spec_change_describes_the_endpoint_and_its_children() {
         [&OBSERVE[..], &["Modify[description]"]].concat()
     );
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_restarted_operator_reads_settled_endpoints_from_the_listing_and_describes_their_children_once()
+ {
+    let h = settled_harness().await;
+    let restarted = h.restarted();
+    restarted.reconcile().await.expect("first look");
+    assert_eq!(
+        restarted.cloud.take_calls(),
+        [&["List"], &OBSERVE[1..]].concat(),
+        "nothing remembered: the endpoint from the region listing, its children described"
+    );
+    restarted.reconcile().await.expect("steady");
+    assert!(restarted.cloud.take_calls().is_empty());
+}
