@@ -16,9 +16,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use futures::StreamExt;
-use kube::Client;
+use kube::{Client, ResourceExt};
 use kube::api::{Api, ListParams};
-use kube::runtime::{Controller, controller, watcher};
+use kube::runtime::{Controller, WatchStreamExt, controller, reflector, watcher};
 use tracing::{debug, info, warn};
 
 use crate::api::ClientVpnEndpoint;
@@ -128,7 +128,15 @@ pub async fn run(
     // A region listing that changed is checked against every object at once (no AWS calls:
     // they read the fresh listing), so drift is found within one resync interval.
     let inventory_changed = ctx.inventory.changes();
-    Controller::new(api, watcher::Config::default().any_semantic())
+    // Managed fields are never read here and are the largest part of each cached object: drop
+    // them before they reach the cache.
+    let (reader, writer) = reflector::store();
+    let objects = watcher(api, watcher::Config::default().any_semantic())
+        .default_backoff()
+        .modify(|obj| obj.managed_fields_mut().clear())
+        .reflect(writer)
+        .applied_objects();
+    Controller::for_stream(objects, reader)
         .with_config(controller::Config::default().concurrency(concurrency))
         .reconcile_all_on(inventory_changed)
         .graceful_shutdown_on(shutdown)
