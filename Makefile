@@ -28,3 +28,12 @@ crds:
 ## What CI runs.
 ci:
 	bash .ci/run
+
+## Scale benchmark (not a test; ~10 min plus the release build): the operator with 1, 100, 1000
+## and 5000 objects on the local control plane and the emulator; writes bench/RESULTS.md.
+## Fewer sizes: make bench SIZES=1,100
+.PHONY: bench
+SIZES ?= 1,100,1000,5000
+bench:
+	CARGO_TARGET_DIR="$${CARGO_TARGET_DIR:-$${XDG_CACHE_HOME:-$$HOME/.cache}/clientvpn-operator/target}" \
+		cargo bench --bench scale -- --sizes $(SIZES)

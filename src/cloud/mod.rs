@@ -54,7 +54,7 @@ pub struct CreatedEndpoint {
 }
 
 /// An endpoint as `DescribeClientVpnEndpoints` reports it.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
 pub struct ObservedEndpoint {
     pub id: String,
     pub status_code: String,
@@ -71,7 +71,7 @@ pub struct ObservedEndpoint {
 
 /// The modifiable settings of an endpoint, normalized so that spec and AWS compare equal when
 /// they agree (defaults filled in, lists sorted where order does not matter).
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
 pub struct EndpointSettings {
     pub server_certificate_arn: String,
     pub connection_log: ConnectionLog,
@@ -94,7 +94,7 @@ pub struct EndpointSettings {
 }
 
 /// Connection logging (`ConnectionLogOptions`).
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
 pub struct ConnectionLog {
     pub enabled: bool,
     pub log_group: Option<String>,
@@ -103,21 +103,21 @@ pub struct ConnectionLog {
 }
 
 /// Client-connect handler (`ClientConnectOptions`).
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
 pub struct ClientConnect {
     pub enabled: bool,
     pub lambda_function_arn: Option<String>,
 }
 
 /// Login banner (`ClientLoginBannerOptions`).
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
 pub struct LoginBanner {
     pub enabled: bool,
     pub text: Option<String>,
 }
 
 /// Settings fixed at creation.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
 pub struct FixedSettings {
     pub client_cidr_block: Option<String>,
     /// `udp` or `tcp`.
@@ -130,7 +130,7 @@ pub struct FixedSettings {
 }
 
 /// One authentication option as AWS reports it.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
 pub struct AuthenticationFact {
     /// e.g. `certificate-authentication`.
     pub type_: String,

@@ -3,6 +3,7 @@
 //! again only when something changed or the audit interval has passed.
 
 use std::collections::HashMap;
+use std::hash::{Hash, Hasher};
 use std::sync::Mutex;
 use std::time::Duration;
 
@@ -18,11 +19,11 @@ pub struct Remembered {
     pub endpoint_id: String,
     /// The object's generation at the time.
     pub generation: Option<i64>,
-    /// The endpoint as AWS showed it when the object last settled; `None` right after the
-    /// operator created it (describe it next time).
-    pub endpoint: Option<ObservedEndpoint>,
-    /// When AWS showed it so (the describe call, or the listing it came from).
-    pub endpoint_seen_at: Instant,
+    /// Fingerprint of the endpoint as AWS showed it when the object last settled; `None` right
+    /// after the operator created it (describe it next time).
+    pub endpoint: Option<u64>,
+    /// When the operator last described the endpoint itself (`None`: only seen in listings).
+    pub endpoint_described_at: Option<Instant>,
     /// The children as last described (known empty right after creation).
     pub children: Children,
     /// When the children were last described.
@@ -58,18 +59,19 @@ pub fn endpoint_source(
     }
 }
 
-/// The newer of a listing's record and the remembered one: a listing taken before the
-/// operator's last look (e.g. just before it changed the endpoint) is out of date.
-pub fn newest(
-    remembered: Option<&Remembered>,
-    listed: Option<ObservedEndpoint>,
-    listed_at: Instant,
-) -> Option<(ObservedEndpoint, Instant)> {
-    let known = remembered.and_then(|r| Some((r.endpoint.clone()?, r.endpoint_seen_at)));
-    match known {
-        Some((endpoint, seen_at)) if seen_at >= listed_at => Some((endpoint, seen_at)),
-        _ => listed.map(|e| (e, listed_at)),
-    }
+/// A listing taken before the operator's last look at the endpoint (e.g. just before it changed
+/// it) is out of date for that endpoint: describe it instead.
+pub fn listing_is_current(remembered: Option<&Remembered>, listed_at: Instant) -> bool {
+    remembered
+        .and_then(|r| r.endpoint_described_at)
+        .is_none_or(|described_at| described_at < listed_at)
+}
+
+/// A fingerprint of everything observed about an endpoint (memory keeps this, not the record).
+pub fn fingerprint(endpoint: &ObservedEndpoint) -> u64 {
+    let mut hasher = std::hash::DefaultHasher::new();
+    endpoint.hash(&mut hasher);
+    hasher.finish()
 }
 
 /// The remembered children, if they can stand for a new description: same endpoint, unchanged
@@ -83,7 +85,7 @@ pub fn reusable_children(
     now: Instant,
 ) -> Option<Children> {
     let r = remembered?;
-    let unchanged = r.endpoint.as_ref().is_none_or(|seen| seen == live);
+    let unchanged = r.endpoint.is_none_or(|seen| seen == fingerprint(live));
     let audit_due = !audit_interval.is_zero()
         && now.saturating_duration_since(r.children_seen_at) >= audit_interval;
     (r.endpoint_id == live.id && r.generation == generation && unchanged && !audit_due)
@@ -111,7 +113,7 @@ impl Memory {
             endpoint_id: endpoint_id.to_string(),
             generation,
             endpoint: None,
-            endpoint_seen_at: Instant::now(),
+            endpoint_described_at: Some(Instant::now()),
             children: Children::default(),
             children_seen_at: Instant::now(),
         };
@@ -147,8 +149,8 @@ mod tests {
         Remembered {
             endpoint_id: "cvpn-endpoint-1".into(),
             generation: Some(2),
-            endpoint: Some(endpoint("available")),
-            endpoint_seen_at: now,
+            endpoint: Some(fingerprint(&endpoint("available"))),
+            endpoint_described_at: Some(now),
             children: Children::default(),
             children_seen_at: now,
         }
@@ -223,28 +225,21 @@ mod tests {
     }
 
     #[test]
-    fn a_listing_older_than_the_last_look_does_not_count() {
+    fn a_listing_older_than_the_last_look_is_not_current() {
         let now = Instant::now();
         let entry = settled_entry(now);
-        let listed = Some(endpoint("pending-associate"));
-        let pick =
-            |listed_at| newest(Some(&entry), listed.clone(), listed_at).map(|(e, _)| e.status_code);
-        assert_eq!(
-            pick(now - HOUR).as_deref(),
-            Some("available"),
-            "older listing"
+        assert!(!listing_is_current(Some(&entry), now - HOUR));
+        assert!(
+            !listing_is_current(Some(&entry), now),
+            "taken at the same moment: describe"
         );
-        assert_eq!(
-            pick(now + HOUR).as_deref(),
-            Some("pending-associate"),
-            "newer listing"
-        );
-        assert_eq!(newest(None, None, now), None);
-        assert_eq!(
-            newest(Some(&entry), None, now + HOUR),
-            None,
-            "gone from a newer listing"
-        );
+        assert!(listing_is_current(Some(&entry), now + HOUR));
+        assert!(listing_is_current(None, now), "nothing remembered");
+        let only_listed = Remembered {
+            endpoint_described_at: None,
+            ..entry
+        };
+        assert!(listing_is_current(Some(&only_listed), now - HOUR));
     }
 
     #[test]

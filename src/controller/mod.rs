@@ -16,9 +16,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use futures::StreamExt;
-use kube::{Client, ResourceExt};
 use kube::api::{Api, ListParams};
 use kube::runtime::{Controller, WatchStreamExt, controller, reflector, watcher};
+use kube::{Client, ResourceExt};
 use tracing::{debug, info, warn};
 
 use crate::api::ClientVpnEndpoint;

@@ -15,7 +15,9 @@ use super::backoff::Attempt;
 use super::cluster::Notice;
 use super::diff::disruptive_fields;
 use super::lifecycle::describe_steps;
-use super::memory::{EndpointSource, Remembered, endpoint_source, newest, reusable_children};
+use super::memory::{
+    EndpointSource, Remembered, endpoint_source, fingerprint, listing_is_current, reusable_children,
+};
 use super::plan::{Children, Desired, Observation, Outcome, Plan, Step, plan};
 use super::status::{EndpointFacts, Health, compute_status};
 use super::{Context, Error};
@@ -121,11 +123,11 @@ fn settled(obj: &ClientVpnEndpoint) -> bool {
     })
 }
 
-/// An observation, when AWS showed the endpoint so, and when its children were described
-/// (`None`: taken from memory).
+/// An observation, and when the endpoint and its children were described (`None`: the endpoint
+/// came from the region listing, the children from memory).
 struct Observed {
     observation: Observation,
-    endpoint_seen_at: tokio::time::Instant,
+    endpoint_described_at: Option<tokio::time::Instant>,
     children_described_at: Option<tokio::time::Instant>,
 }
 
@@ -160,7 +162,7 @@ async fn observe(
         .or_else(|| remembered.as_ref().map(|r| r.endpoint_id.clone()));
     let lookup_id = recorded_id.clone().or_else(|| adopt_id.clone());
     let generation = obj.metadata.generation;
-    let mut endpoint_seen_at = tokio::time::Instant::now();
+    let mut endpoint_described_at = None;
     let by_id = match &lookup_id {
         Some(id) => {
             let settled_on = settled(obj)
@@ -174,17 +176,18 @@ async fn observe(
                         .inventory
                         .endpoint(ctx.cloud.as_ref(), region, id)
                         .await?;
-                    newest(remembered.as_ref(), listed, listed_at)
+                    listed.filter(|_| listing_is_current(remembered.as_ref(), listed_at))
                 }
                 EndpointSource::Describe => None,
             };
             match known {
-                Some((endpoint, seen_at)) => {
-                    endpoint_seen_at = seen_at;
-                    Some(endpoint)
+                Some(endpoint) => Some(endpoint),
+                // Not listed (deleted, or newer than the listing), listed before the last look,
+                // or not settled: ask AWS.
+                None => {
+                    endpoint_described_at = Some(tokio::time::Instant::now());
+                    ctx.cloud.describe_endpoint(region, id).await?
                 }
-                // Not listed (deleted, or newer than the listing), or not settled: ask AWS.
-                None => ctx.cloud.describe_endpoint(region, id).await?,
             }
         }
         None => None,
@@ -243,7 +246,7 @@ async fn observe(
     }
     Ok(Observed {
         observation,
-        endpoint_seen_at,
+        endpoint_described_at,
         children_described_at,
     })
 }
@@ -262,17 +265,20 @@ fn remember(
         ctx.memory.forget(uid);
         return;
     }
+    let previous = ctx.memory.get(uid);
     let children_seen_at = observed
         .children_described_at
-        .or_else(|| ctx.memory.get(uid).map(|r| r.children_seen_at))
+        .or_else(|| previous.as_ref().map(|r| r.children_seen_at))
         .unwrap_or_else(tokio::time::Instant::now);
     ctx.memory.settled(
         uid,
         Remembered {
             endpoint_id: endpoint.id.clone(),
             generation: obj.metadata.generation,
-            endpoint: Some(endpoint.clone()),
-            endpoint_seen_at: observed.endpoint_seen_at,
+            endpoint: Some(fingerprint(endpoint)),
+            endpoint_described_at: observed
+                .endpoint_described_at
+                .or_else(|| previous.as_ref().and_then(|r| r.endpoint_described_at)),
             children: observed.observation.children.clone(),
             children_seen_at,
         },

@@ -113,9 +113,10 @@ async fn create_writes_id_dns_and_status_code_then_describe_refreshes() {
     );
 
     h.reconcile().await.expect("again");
-    assert!(
-        h.cloud.take_calls().is_empty(),
-        "settled: known from the last look until the next region listing"
+    assert_eq!(
+        h.cloud.take_calls(),
+        ["Describe"],
+        "the region listing predates the endpoint: it is described"
     );
     assert!(
         h.cluster.take_reasons().is_empty(),
@@ -319,6 +320,8 @@ async fn endpoint_deleted_out_of_band_is_recreated_with_a_new_token() {
     let h = Harness::new(ClientVpnEndpoint::test().finalized());
     h.reconcile().await.expect("create");
     h.reconcile().await.expect("observe");
+    next_resync().await;
+    h.reconcile().await.expect("in the region listing");
     let first = id_of(&h);
     h.cloud
         .delete_endpoint("us-east-1", &first)
@@ -748,6 +751,15 @@ async fn drift_is_found_in_the_next_listing_and_then_the_endpoint_is_described_u
         "right after a change the endpoint is described directly"
     );
     h.reconcile().await.expect("settled again");
+    assert_eq!(
+        h.cloud.take_calls(),
+        ["Describe"],
+        "the listing is older than the last look: described, not trusted"
+    );
+    next_resync().await;
+    h.reconcile().await.expect("listed again");
+    assert_eq!(h.cloud.take_calls(), ["List"]);
+    h.reconcile().await.expect("steady");
     assert!(h.cloud.take_calls().is_empty());
 }
 

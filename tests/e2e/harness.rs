@@ -463,7 +463,8 @@ pub fn operator_aws_env(emulator: &str) -> Vec<(String, String)> {
     .collect()
 }
 
-async fn kube_client(kubeconfig: &Path) -> kube::Client {
+/// A Kubernetes client from a kubeconfig file (its current context).
+pub async fn kube_client(kubeconfig: &Path) -> kube::Client {
     let kubeconfig = Kubeconfig::read_from(kubeconfig).expect("read kubeconfig");
     let config = kube::Config::from_custom_kubeconfig(kubeconfig, &KubeConfigOptions::default())
         .await
@@ -484,7 +485,7 @@ pub async fn wait_until(what: &str, mut check: impl FnMut() -> bool) {
 }
 
 /// A minimal HTTP/1.1 JSON call to the emulator's control API.
-fn emulator_http(addr: &str, method: &str, path: &str, body: Option<Value>) -> Value {
+pub fn emulator_http(addr: &str, method: &str, path: &str, body: Option<Value>) -> Value {
     let body = body.map(|b| b.to_string()).unwrap_or_default();
     let mut stream = TcpStream::connect(addr).expect("connect to emulator");
     write!(

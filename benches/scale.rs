@@ -1,0 +1,387 @@
+//! Scale benchmark (not a test): the operator on the local control plane with the emulator, for
+//! fleets of N ClientVpnEndpoints. See bench/README.md for what is measured and how.
+//!
+//! ```sh
+//! cargo bench --bench scale -- --sizes 1,100,1000,5000
+//! ```
+
+#[path = "../tests/e2e/harness.rs"]
+#[allow(dead_code)]
+mod harness;
+
+#[path = "scale/fleet.rs"]
+mod fleet;
+#[path = "scale/operator.rs"]
+mod operator;
+#[path = "scale/prom.rs"]
+mod prom;
+#[path = "scale/report.rs"]
+mod report;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use clap::Parser;
+use clientvpn_operator::api::ClientVpnEndpoint;
+use kube::api::{Api, PostParams};
+
+use fleet::{Floor, IdWatch};
+use harness::{Cluster, emulator_http};
+use operator::Operator;
+use report::{Calls, Fill, Run, SizeResult, Steady};
+
+/// Scale benchmark of clientvpn-operator against the local control plane and the emulator.
+#[derive(Parser, Debug)]
+struct Args {
+    /// Fleet sizes to measure, comma-separated.
+    #[arg(long, value_delimiter = ',', default_value = "1,100,1000,5000")]
+    sizes: Vec<usize>,
+    /// Sequential apply → ID samples (and floor samples) per size.
+    #[arg(long, default_value_t = 20)]
+    samples: usize,
+    /// Scaled resync interval for the steady-state phase, in seconds.
+    #[arg(long, default_value_t = 20)]
+    resync_secs: u64,
+    /// Length of the steady-state window, in scaled resync intervals.
+    #[arg(long, default_value_t = 3)]
+    windows: u32,
+    /// Concurrent creates while filling the fleet.
+    #[arg(long, default_value_t = 32)]
+    apply_concurrency: usize,
+    /// Give up waiting for all N IDs after this many seconds.
+    #[arg(long, default_value_t = 900)]
+    fill_timeout_secs: u64,
+    /// Where to write the markdown results (relative to the repository root).
+    #[arg(long, default_value = "bench/RESULTS.md")]
+    output: PathBuf,
+    /// Passed by `cargo bench`; ignored.
+    #[arg(long, hide = true)]
+    bench: bool,
+}
+
+/// How long one probe may take to get its ID.
+const PROBE_TIMEOUT: Duration = Duration::from_secs(120);
+/// After the last ID, the operator's default poll interval (10 s) plus a margin: its look at
+/// each new endpoint one poll interval after creating it belongs to filling.
+pub const POLL_GRACE: Duration = Duration::from_secs(12);
+/// Longest wait for the operator to go idle after filling.
+const IDLE_TIMEOUT: Duration = Duration::from_secs(180);
+/// kube-apiserver resources whose requests the report counts.
+const KUBE_RESOURCES: &[&str] = &["clientvpnendpoints", "events", "configmaps"];
+
+fn repo() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn main() {
+    let args = Args::parse();
+    use_release_emulator();
+    let started = Instant::now();
+    eprintln!("[bench] starting the control plane and the emulator");
+    let cluster = harness::cluster();
+    let runtime = tokio::runtime::Runtime::new().expect("tokio runtime");
+    let text = runtime.block_on(bench(&args, &cluster));
+    let output = repo().join(&args.output);
+    if let Some(dir) = output.parent() {
+        std::fs::create_dir_all(dir).expect("results directory");
+    }
+    std::fs::write(&output, &text).expect("write results");
+    println!("{text}");
+    eprintln!(
+        "[bench] wrote {} after {:.0} s",
+        output.display(),
+        started.elapsed().as_secs_f64()
+    );
+}
+
+/// Make the harness start the release emulator (built next to the operator binary) unless
+/// `CLIENTVPN_EMULATOR_BIN` says otherwise: a debug emulator would dominate at 5,000 endpoints.
+fn use_release_emulator() {
+    if std::env::var_os("CLIENTVPN_EMULATOR_BIN").is_some() {
+        return;
+    }
+    let status = Command::new(env!("CARGO"))
+        .args(["build", "--release", "-q", "-p", "clientvpn-emulator"])
+        .args(["--bin", "clientvpn-emulator"])
+        .current_dir(repo())
+        .status()
+        .expect("run cargo");
+    assert!(status.success(), "building the release emulator failed");
+    let bin =
+        Path::new(env!("CARGO_BIN_EXE_clientvpn-operator")).with_file_name("clientvpn-emulator");
+    // SAFETY: called from `main` before any other thread exists.
+    unsafe { std::env::set_var("CLIENTVPN_EMULATOR_BIN", bin) };
+}
+
+/// What the phases of one size share.
+struct Bench<'a> {
+    args: &'a Args,
+    cluster: &'a Cluster,
+    client: kube::Client,
+    floor: Floor,
+}
+
+async fn bench(args: &Args, cluster: &Cluster) -> String {
+    let client = harness::kube_client(&cluster.kubeconfig).await;
+    fleet::create_namespace(&client, "bench-floor").await;
+    let floor = Floor::new(&client, "bench-floor", &cluster.emulator).await;
+    let bench = Bench {
+        args,
+        cluster,
+        client,
+        floor,
+    };
+    let mut results = Vec::new();
+    for &n in &args.sizes {
+        results.push(bench.size(n).await);
+    }
+    report::render(&run_info(args), &results)
+}
+
+impl Bench<'_> {
+    fn emulator(&self, method: &str, path: &str) -> serde_json::Value {
+        emulator_http(&self.cluster.emulator, method, path, None)
+    }
+
+    fn calls(&self) -> Calls {
+        serde_json::from_value(self.emulator("GET", "/_emulator/calls")).expect("call counters")
+    }
+
+    /// Wait until the emulator's call counters stay unchanged for `quiet`; how long that took
+    /// (until the quiet period began), or `None` after `timeout`.
+    async fn wait_idle(&self, quiet: Duration, timeout: Duration) -> Option<Duration> {
+        let started = Instant::now();
+        let total = || self.calls().values().sum::<u64>();
+        let (mut last, mut since) = (total(), Instant::now());
+        while started.elapsed() < timeout {
+            tokio::time::sleep(Duration::from_millis(250)).await;
+            let now = total();
+            if now != last {
+                (last, since) = (now, Instant::now());
+            } else if since.elapsed() >= quiet {
+                return Some(since - started);
+            }
+        }
+        None
+    }
+
+    /// kube-apiserver requests so far for [`KUBE_RESOURCES`], by verb, resource, subresource.
+    fn kube_requests(&self) -> BTreeMap<String, f64> {
+        let out = Command::new(self.cluster.bin_dir.join("kubectl"))
+            .arg("--kubeconfig")
+            .arg(&self.cluster.kubeconfig)
+            .args(["get", "--raw", "/metrics"])
+            .output()
+            .expect("kubectl get --raw /metrics");
+        assert!(out.status.success(), "kube-apiserver /metrics");
+        prom::sum_by(
+            &String::from_utf8_lossy(&out.stdout),
+            "apiserver_request_total",
+            ("resource", KUBE_RESOURCES),
+            &["verb", "resource", "subresource"],
+        )
+    }
+
+    /// One operator process with the scaled resync: fill, steady state, then latency.
+    async fn size(&self, n: usize) -> SizeResult {
+        let namespace = format!("bench-{n}");
+        eprintln!("[bench] N={n}: namespace {namespace}");
+        self.emulator("POST", "/_emulator/reset");
+        fleet::create_namespace(&self.client, &namespace).await;
+        let api: Api<ClientVpnEndpoint> = Api::namespaced(self.client.clone(), &namespace);
+        let mut ids = IdWatch::start(api.clone()).await;
+        let log = self
+            .cluster
+            .dir
+            .join(format!("logs/bench-operator-{n}.log"));
+        let op = Operator::start(self.cluster, &namespace, &self.resync_flag(), &log).await;
+
+        let fill = self.fill(n, &api, &mut ids, &op).await;
+        eprintln!(
+            "[bench] N={n}: all IDs after {:?}, idle {:?} after that",
+            fill.all_ids, fill.idle_after
+        );
+        let steady = match fill.all_ids {
+            Some(_) => Some(self.steady(n, &op).await),
+            None => None,
+        };
+        let (latency, floor) = self.latency(&api, &mut ids, n).await;
+        eprintln!(
+            "[bench] N={n}: latency p50 {:?}, floor p50 {:?}; operator log {}",
+            report::percentile(&latency, 50.0),
+            report::percentile(&floor, 50.0),
+            op.log().display()
+        );
+        SizeResult {
+            n,
+            fill,
+            latency_missing: self.args.samples - latency.len(),
+            latency,
+            floor,
+            peak_kib: op.memory().peak_kib,
+            steady,
+        }
+    }
+
+    fn resync_flag(&self) -> String {
+        format!("{}s", self.args.resync_secs)
+    }
+
+    /// Apply `n` objects at once, wait until all have an ID, then until the operator is idle.
+    async fn fill(
+        &self,
+        n: usize,
+        api: &Api<ClientVpnEndpoint>,
+        ids: &mut IdWatch,
+        op: &Operator,
+    ) -> Fill {
+        let names: Vec<String> = (0..n).map(|i| format!("ep-{i:05}")).collect();
+        let deadline = Duration::from_secs(self.args.fill_timeout_secs);
+        let kube_before = self.kube_requests();
+        let started = Instant::now();
+        fleet::create_all(api, &names, self.args.apply_concurrency).await;
+        let applied = started.elapsed();
+        let mut with_id = ids.count();
+        while with_id < n && started.elapsed() < deadline {
+            let step = Duration::from_secs(10).min(deadline.saturating_sub(started.elapsed()));
+            with_id = ids.wait_count(n, step).await;
+            eprintln!(
+                "[bench] N={n}: {with_id} with ID after {:.0} s",
+                started.elapsed().as_secs_f64()
+            );
+        }
+        let all_ids = (with_id >= n).then(|| started.elapsed());
+        let idle_after = match all_ids {
+            Some(_) => {
+                tokio::time::sleep(POLL_GRACE).await;
+                let idle = self.wait_idle(quiet(self.args), IDLE_TIMEOUT).await;
+                idle.map(|d| d + POLL_GRACE)
+            }
+            None => None,
+        };
+        let metrics = op.metrics();
+        let reconcile_count =
+            prom::sum(&metrics, "controller_runtime_reconcile_time_seconds_count");
+        let reconcile_time = prom::sum(&metrics, "controller_runtime_reconcile_time_seconds_sum");
+        Fill {
+            applied,
+            all_ids,
+            with_id,
+            idle_after,
+            calls: self.calls(),
+            kube_requests: prom::delta(&kube_before, &self.kube_requests()),
+            reconciles: prom::sum(&metrics, "controller_runtime_reconcile_total"),
+            reconcile_errors: prom::sum(&metrics, "controller_runtime_reconcile_errors_total"),
+            mean_reconcile: Duration::from_secs_f64(reconcile_time / reconcile_count.max(1.0)),
+        }
+    }
+
+    /// AWS calls, kube-apiserver requests, CPU time and reconciles over `windows` scaled resync
+    /// intervals of the idle operator.
+    async fn steady(&self, n: usize, op: &Operator) -> Steady {
+        let resync = Duration::from_secs(self.args.resync_secs);
+        self.emulator("POST", "/_emulator/calls/reset");
+        let kube_before = self.kube_requests();
+        let (ticks, reconciles, started) = (op.cpu_ticks(), op.reconciles(), Instant::now());
+        tokio::time::sleep(resync * self.args.windows).await;
+        let calls = self.calls();
+        let window = started.elapsed();
+        let cpu_ticks = op.cpu_ticks() - ticks;
+        let reconciles = op.reconciles() - reconciles;
+        let memory = op.memory();
+        Steady {
+            objects: n,
+            window,
+            calls,
+            kube_requests: prom::delta(&kube_before, &self.kube_requests()),
+            cpu_ticks,
+            reconciles,
+            memory,
+        }
+    }
+
+    /// Sequential samples: a floor sample, then one probe object applied into the fleet and
+    /// timed until the watch sees its ID.
+    async fn latency(
+        &self,
+        api: &Api<ClientVpnEndpoint>,
+        ids: &mut IdWatch,
+        n: usize,
+    ) -> (Vec<Duration>, Vec<Duration>) {
+        let (mut latency, mut floor) = (Vec::new(), Vec::new());
+        for i in 0..self.args.samples {
+            floor.push(self.floor.sample(&format!("floor-{n}-{i}")).await);
+            let probe = format!("probe-{i:03}");
+            let started = Instant::now();
+            api.create(&PostParams::default(), &fleet::manifest(&probe))
+                .await
+                .expect("create probe");
+            if let Some(seen) = ids.wait_for(&probe, PROBE_TIMEOUT).await {
+                latency.push(seen - started);
+            }
+        }
+        (latency, floor)
+    }
+}
+
+/// AWS counters unchanged this long mean the operator is idle: a quarter of the scaled resync
+/// (at least 2 s), since the once-per-resync work keeps recurring.
+fn quiet(args: &Args) -> Duration {
+    Duration::from_secs(args.resync_secs / 4).max(Duration::from_secs(2))
+}
+
+/// Date, commit, machine and command for the report.
+fn run_info(args: &Args) -> Run {
+    let command_out = |program: &str, args: &[&str]| {
+        Command::new(program)
+            .args(args)
+            .current_dir(repo())
+            .output()
+            .ok()
+            .filter(|o| o.status.success())
+            .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+            .unwrap_or_default()
+    };
+    let mut commit = command_out("git", &["rev-parse", "--short", "HEAD"]);
+    if !command_out("git", &["--no-optional-locks", "status", "--porcelain"]).is_empty() {
+        commit.push_str(" (with uncommitted changes in the work tree)");
+    }
+    let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
+    let model = cpuinfo
+        .lines()
+        .find_map(|l| l.strip_prefix("model name"))
+        .map(|l| l.trim_start_matches([' ', '\t', ':']).to_string())
+        .unwrap_or_else(|| "unknown CPU".into());
+    let meminfo = std::fs::read_to_string("/proc/meminfo").unwrap_or_default();
+    let ram_kib: f64 = meminfo
+        .lines()
+        .find_map(|l| l.strip_prefix("MemTotal:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap_or(0.0);
+    let nproc = std::thread::available_parallelism().map_or(0, |n| n.get());
+    let passed: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| a != "--bench")
+        .collect();
+    Run {
+        date: k8s_openapi::jiff::Timestamp::now()
+            .strftime("%Y-%m-%d %H:%M UTC")
+            .to_string(),
+        commit,
+        machine: format!(
+            "nproc {nproc}, {model}, {:.1} GiB RAM, {}",
+            ram_kib / 1024.0 / 1024.0,
+            command_out("uname", &["-sr"])
+        ),
+        command: format!("cargo bench --bench scale -- {}", passed.join(" ")),
+        samples: args.samples,
+        resync: Duration::from_secs(args.resync_secs),
+        windows: args.windows,
+        quiet: quiet(args),
+        apply_concurrency: args.apply_concurrency,
+        operator: operator::command_line("bench-<N>", &format!("{}s", args.resync_secs)),
+        clk_tck: command_out("getconf", &["CLK_TCK"]).parse().unwrap_or(100),
+    }
+}

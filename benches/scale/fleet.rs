@@ -1,0 +1,234 @@
+//! The objects: the benchmark manifest, applying many at once, a watch that records when each
+//! object first shows `status.clientVpnEndpointId`, and the floor (EC2 create + status patch
+//! without the operator).
+
+use std::collections::HashMap;
+use std::collections::hash_map::Entry;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use aws_config::{BehaviorVersion, Region};
+use aws_sdk_ec2::config::Credentials;
+use aws_sdk_ec2::types::{
+    CertificateAuthenticationRequest, ClientVpnAuthenticationRequest, ClientVpnAuthenticationType,
+    ConnectionLogOptions, ResourceType, Tag, TagSpecification,
+};
+use clientvpn_operator::api::ClientVpnEndpoint;
+use futures::{StreamExt, TryStreamExt};
+use k8s_openapi::api::core::v1::Namespace;
+use kube::api::{Api, Patch, PatchParams, PostParams};
+use kube::runtime::{WatchStreamExt, watcher};
+use serde_json::json;
+use tokio::sync::watch;
+
+use crate::harness::REGION;
+
+const CLIENT_CIDR: &str = "10.100.0.0/22";
+
+fn certificate(name: &str) -> String {
+    format!("arn:aws:acm:{REGION}:123456789012:certificate/{name}")
+}
+
+/// The smallest endpoint: certificate authentication, no connection logging, no target
+/// networks (it settles in `pending-associate`).
+pub fn manifest(name: &str) -> ClientVpnEndpoint {
+    serde_json::from_value(json!({
+        "apiVersion": "clientvpn.io/v1alpha1",
+        "kind": "ClientVpnEndpoint",
+        "metadata": {"name": name},
+        "spec": {
+            "clientCidrBlock": CLIENT_CIDR,
+            "serverCertificateArn": certificate("bench"),
+            "authenticationOptions": [{
+                "type": "certificate-authentication",
+                "mutualAuthentication": {"clientRootCertificateChainArn": certificate("bench-root")}
+            }],
+            "connectionLogOptions": {"enabled": false}
+        }
+    }))
+    .expect("valid ClientVpnEndpoint")
+}
+
+/// Create a namespace.
+pub async fn create_namespace(client: &kube::Client, name: &str) {
+    let namespace: Namespace =
+        serde_json::from_value(json!({"metadata": {"name": name}})).expect("namespace");
+    Api::<Namespace>::all(client.clone())
+        .create(&PostParams::default(), &namespace)
+        .await
+        .unwrap_or_else(|e| panic!("create namespace {name}: {e}"));
+}
+
+/// Create every named object, `concurrency` requests at a time.
+pub async fn create_all(api: &Api<ClientVpnEndpoint>, names: &[String], concurrency: usize) {
+    futures::stream::iter(names)
+        .map(|name| async move {
+            api.create(&PostParams::default(), &manifest(name))
+                .await
+                .map_err(|e| format!("create {name}: {e}"))
+        })
+        .buffer_unordered(concurrency)
+        .try_for_each(|_| async { Ok(()) })
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+}
+
+/// A watch on one namespace recording when each object is first seen with an endpoint ID.
+pub struct IdWatch {
+    seen: Arc<Mutex<HashMap<String, Instant>>>,
+    count: watch::Receiver<usize>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl IdWatch {
+    /// Start watching; returns once the initial list is done.
+    pub async fn start(api: Api<ClientVpnEndpoint>) -> Self {
+        let seen: Arc<Mutex<HashMap<String, Instant>>> = Arc::default();
+        let (count_tx, count) = watch::channel(0);
+        let (synced_tx, synced) = tokio::sync::oneshot::channel();
+        let record = seen.clone();
+        let task = tokio::spawn(async move {
+            let mut synced_tx = Some(synced_tx);
+            let mut events = watcher(api, watcher::Config::default())
+                .default_backoff()
+                .boxed();
+            while let Some(event) = events.next().await {
+                let obj = match event {
+                    Ok(watcher::Event::Apply(obj) | watcher::Event::InitApply(obj)) => obj,
+                    Ok(watcher::Event::InitDone) => {
+                        if let Some(tx) = synced_tx.take() {
+                            let _ = tx.send(());
+                        }
+                        continue;
+                    }
+                    Ok(_) => continue,
+                    Err(e) => {
+                        eprintln!("watch error (retrying): {e}");
+                        continue;
+                    }
+                };
+                let has_id = obj
+                    .status
+                    .as_ref()
+                    .is_some_and(|s| s.client_vpn_endpoint_id.is_some());
+                let Some(name) = obj.metadata.name.filter(|_| has_id) else {
+                    continue;
+                };
+                let mut seen = record.lock().expect("lock");
+                if let Entry::Vacant(entry) = seen.entry(name) {
+                    entry.insert(Instant::now());
+                    let _ = count_tx.send(seen.len());
+                }
+            }
+        });
+        synced.await.expect("the watch lists the namespace");
+        Self { seen, count, task }
+    }
+
+    /// How many objects have shown an endpoint ID.
+    pub fn count(&self) -> usize {
+        *self.count.borrow()
+    }
+
+    /// Wait until at least `target` objects have an ID, or `timeout`; returns the count.
+    pub async fn wait_count(&mut self, target: usize, timeout: Duration) -> usize {
+        let _ = tokio::time::timeout(timeout, self.count.wait_for(|n| *n >= target)).await;
+        self.count()
+    }
+
+    /// When `name` was first seen with an ID, waiting up to `timeout` for it.
+    pub async fn wait_for(&mut self, name: &str, timeout: Duration) -> Option<Instant> {
+        let seen = self.seen.clone();
+        let lookup = move || seen.lock().expect("lock").get(name).copied();
+        let _ = tokio::time::timeout(timeout, self.count.wait_for(|_| lookup().is_some())).await;
+        lookup()
+    }
+}
+
+impl Drop for IdWatch {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+/// The floor: what creating an endpoint and recording its ID costs without the operator, i.e.
+/// one `CreateClientVpnEndpoint` with aws-sdk-ec2 (its own account in the emulator) and one
+/// status patch on an object no operator watches.
+pub struct Floor {
+    ec2: aws_sdk_ec2::Client,
+    api: Api<ClientVpnEndpoint>,
+}
+
+/// Name of the object the floor patches.
+const FLOOR_OBJECT: &str = "floor";
+
+impl Floor {
+    /// Create the (unwatched) object in `namespace` and an EC2 client for the emulator.
+    pub async fn new(client: &kube::Client, namespace: &str, emulator: &str) -> Self {
+        let api = Api::namespaced(client.clone(), namespace);
+        api.create(&PostParams::default(), &manifest(FLOOR_OBJECT))
+            .await
+            .expect("create the floor object");
+        let sdk = aws_config::defaults(BehaviorVersion::latest())
+            .region(Region::new(REGION))
+            .credentials_provider(Credentials::new(
+                "AKIDBENCHFLOOR",
+                "bench-secret",
+                None,
+                None,
+                "static",
+            ))
+            .endpoint_url(format!("http://{emulator}"))
+            .load()
+            .await;
+        Self {
+            ec2: aws_sdk_ec2::Client::new(&sdk),
+            api,
+        }
+    }
+
+    /// Time one create (same parameters and tags as the operator sends) + one status patch.
+    pub async fn sample(&self, token: &str) -> Duration {
+        let tag = |k: &str, v: &str| Tag::builder().key(k).value(v).build();
+        let started = Instant::now();
+        let created = self
+            .ec2
+            .create_client_vpn_endpoint()
+            .client_cidr_block(CLIENT_CIDR)
+            .server_certificate_arn(certificate("bench"))
+            .authentication_options(
+                ClientVpnAuthenticationRequest::builder()
+                    .r#type(ClientVpnAuthenticationType::CertificateAuthentication)
+                    .mutual_authentication(
+                        CertificateAuthenticationRequest::builder()
+                            .client_root_certificate_chain_arn(certificate("bench-root"))
+                            .build(),
+                    )
+                    .build(),
+            )
+            .connection_log_options(ConnectionLogOptions::builder().enabled(false).build())
+            .client_token(token)
+            .tag_specifications(
+                TagSpecification::builder()
+                    .resource_type(ResourceType::ClientVpnEndpoint)
+                    .tags(tag("clientvpn.io/uid", token))
+                    .tags(tag("clientvpn.io/namespace", "bench-floor"))
+                    .tags(tag("clientvpn.io/name", FLOOR_OBJECT))
+                    .tags(tag("clientvpn.io/cluster", "bench"))
+                    .build(),
+            )
+            .send()
+            .await
+            .expect("floor CreateClientVpnEndpoint");
+        let id = created.client_vpn_endpoint_id().expect("endpoint id");
+        self.api
+            .patch_status(
+                FLOOR_OBJECT,
+                &PatchParams::default(),
+                &Patch::Merge(json!({"status": {"clientVpnEndpointId": id}})),
+            )
+            .await
+            .expect("floor status patch");
+        started.elapsed()
+    }
+}
