@@ -141,14 +141,16 @@ enum Scope {
 }
 
 /// Find the object's endpoint (status ID, else adoption annotation, else the ID the operator
-/// just created, else UID tag), its children, and the client-configuration ConfigMap.
+/// just created, else UID tag), its children, and the client-configuration ConfigMap. `None`
+/// when the object is settled and the operator's own last look is newer than the region
+/// listing (never for [`Scope::Fresh`]).
 async fn observe(
     obj: &ClientVpnEndpoint,
     ctx: &Context,
     region: &str,
     uid: &str,
     scope: Scope,
-) -> Result<Observed, Error> {
+) -> Result<Option<Observed>, Error> {
     let status = obj.status.clone().unwrap_or_default();
     let remembered = match scope {
         Scope::Steady => ctx.memory.get(uid),
@@ -165,7 +167,7 @@ async fn observe(
     let mut endpoint_described_at = None;
     let by_id = match &lookup_id {
         Some(id) => {
-            let settled_on = settled(obj)
+            let settled_on = (scope == Scope::Steady && settled(obj))
                 .then_some(status.client_vpn_endpoint_id.as_deref())
                 .flatten()
                 .filter(|_| status.creation_time.is_some());
@@ -176,14 +178,18 @@ async fn observe(
                         .inventory
                         .endpoint(ctx.cloud.as_ref(), region, id)
                         .await?;
-                    listed.filter(|_| listing_is_current(remembered.as_ref(), listed_at))
+                    if !listing_is_current(remembered.as_ref(), listed_at) {
+                        // The operator's own last look is newer: nothing to learn until the
+                        // next listing.
+                        return Ok(None);
+                    }
+                    listed
                 }
                 EndpointSource::Describe => None,
             };
             match known {
                 Some(endpoint) => Some(endpoint),
-                // Not listed (deleted, or newer than the listing), listed before the last look,
-                // or not settled: ask AWS.
+                // Not listed (deleted, or newer than the listing), or not settled: ask AWS.
                 None => {
                     endpoint_described_at = Some(tokio::time::Instant::now());
                     ctx.cloud.describe_endpoint(region, id).await?
@@ -244,11 +250,11 @@ async fn observe(
             .await
             .map_err(Error::ReadConfigMap)?;
     }
-    Ok(Observed {
+    Ok(Some(Observed {
         observation,
         endpoint_described_at,
         children_described_at,
-    })
+    }))
 }
 
 /// Remember a settled object so its next check reads the inventory; forget a busy one so its
@@ -287,7 +293,9 @@ fn remember(
 
 async fn apply(obj: &ClientVpnEndpoint, ctx: &Context, uid: &str) -> Result<Action, Error> {
     let region = region(obj, ctx)?;
-    let observed = observe(obj, ctx, &region, uid, Scope::Steady).await?;
+    let Some(observed) = observe(obj, ctx, &region, uid, Scope::Steady).await? else {
+        return Ok(Action::requeue(ctx.settings.resync_interval));
+    };
     let observation = &observed.observation;
     let Plan { steps, outcome } = plan(&desired(obj, uid, &ctx.settings.cluster_name), observation);
     if let Some(Step::Create { client_token }) = steps.first() {
@@ -475,7 +483,8 @@ async fn cleanup(obj: &ClientVpnEndpoint, ctx: &Context, uid: &str) -> Result<Ac
             let region = region(obj, ctx)?;
             observe(obj, ctx, &region, uid, Scope::Fresh)
                 .await?
-                .observation
+                .map(|observed| observed.observation)
+                .unwrap_or_default()
         }
     };
     let Plan { steps, outcome } =
