@@ -219,6 +219,15 @@ impl FakeCloud {
         });
     }
 
+    /// AWS stops listing a deleted endpoint (Describe then reports it not found).
+    pub fn remove_endpoint(&self, id: &str) {
+        self.state
+            .lock()
+            .expect("lock")
+            .endpoints
+            .retain(|(_, e)| e.id != id);
+    }
+
     /// AWS finishes deleting: `deleting` endpoints become `deleted`.
     pub fn finish_deletions(&self) {
         for (_, e) in self.state.lock().expect("lock").endpoints.iter_mut() {

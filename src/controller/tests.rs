@@ -797,3 +797,25 @@ async fn a_restarted_operator_reads_settled_endpoints_from_the_listing_and_descr
     restarted.reconcile().await.expect("steady");
     assert!(restarted.cloud.take_calls().is_empty());
 }
+
+#[tokio::test(start_paused = true)]
+async fn an_endpoint_missing_from_the_listing_is_described_before_anything_is_decided() {
+    let h = settled_harness().await;
+    next_resync().await;
+    h.reconcile().await.expect("listed");
+    h.cloud.take_calls();
+    let id = id_of(&h);
+    h.cloud.remove_endpoint(&id);
+    next_resync().await;
+    h.reconcile().await.expect("missing");
+    assert_eq!(
+        h.cloud.take_calls(),
+        ["List", "Describe", "Create"],
+        "absent from the listing: described on its own (not found), then recreated"
+    );
+    assert!(
+        h.cluster
+            .take_reasons()
+            .contains(&"EndpointDeletedOutOfBand".to_string())
+    );
+}
