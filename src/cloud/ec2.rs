@@ -169,18 +169,6 @@ impl ClientVpnApi for Ec2ClientVpn {
         }
     }
 
-    async fn find_endpoints_by_tag(
-        &self,
-        region: &str,
-        key: &str,
-        value: &str,
-    ) -> Result<Vec<ObservedEndpoint>, CloudError> {
-        // AWS has no tag filter for this call: list every endpoint and filter here.
-        let mut endpoints = self.list_endpoints(region).await?;
-        endpoints.retain(|e| e.tags.get(key).is_some_and(|v| v == value));
-        Ok(endpoints)
-    }
-
     async fn delete_endpoint(&self, region: &str, id: &str) -> Result<Option<String>, CloudError> {
         const OP: &str = "DeleteClientVpnEndpoint";
         let out = self

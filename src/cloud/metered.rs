@@ -70,20 +70,6 @@ impl<C: ClientVpnApi> ClientVpnApi for Metered<C> {
         .await
     }
 
-    async fn find_endpoints_by_tag(
-        &self,
-        region: &str,
-        key: &str,
-        value: &str,
-    ) -> Result<Vec<ObservedEndpoint>, CloudError> {
-        self.call(
-            "DescribeClientVpnEndpoints",
-            region,
-            self.inner.find_endpoints_by_tag(region, key, value),
-        )
-        .await
-    }
-
     async fn delete_endpoint(&self, region: &str, id: &str) -> Result<Option<String>, CloudError> {
         self.call(
             "DeleteClientVpnEndpoint",

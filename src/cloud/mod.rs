@@ -222,6 +222,11 @@ impl ObservedEndpoint {
         self.status_code == status_code::DELETING || self.status_code == status_code::DELETED
     }
 
+    /// True when the endpoint carries tag `key=value`.
+    pub fn has_tag(&self, key: &str, value: &str) -> bool {
+        self.tags.get(key).is_some_and(|v| v == value)
+    }
+
     /// True once AWS reports the endpoint deleted.
     pub fn is_deleted(&self) -> bool {
         self.status_code == status_code::DELETED
@@ -247,12 +252,17 @@ pub trait ClientVpnApi: Send + Sync {
     ) -> Result<Option<ObservedEndpoint>, CloudError>;
 
     /// Every endpoint in the region carrying tag `key=value` (all pages), including deleted ones.
+    /// AWS has no tag filter for this call: the region is listed and filtered here.
     async fn find_endpoints_by_tag(
         &self,
         region: &str,
         key: &str,
         value: &str,
-    ) -> Result<Vec<ObservedEndpoint>, CloudError>;
+    ) -> Result<Vec<ObservedEndpoint>, CloudError> {
+        let mut endpoints = self.list_endpoints(region).await?;
+        endpoints.retain(|e| e.has_tag(key, value));
+        Ok(endpoints)
+    }
 
     /// `DeleteClientVpnEndpoint`; returns the status code AWS answered (normally `deleting`).
     async fn delete_endpoint(&self, region: &str, id: &str) -> Result<Option<String>, CloudError>;

@@ -172,7 +172,7 @@ pub fn as_created(spec: &ClientVpnEndpointSpec) -> (EndpointSettings, FixedSetti
 }
 
 impl FakeCloud {
-    /// Calls made so far, e.g. `["FindByTag", "Create"]`; clears the record.
+    /// Calls made so far, e.g. `["List", "Create"]`; clears the record.
     pub fn take_calls(&self) -> Vec<String> {
         std::mem::take(&mut self.state.lock().expect("lock").calls)
     }
@@ -375,22 +375,6 @@ impl ClientVpnApi for FakeCloud {
             .map(|(_, e)| e)
             .find(|e| e.id == id)
             .cloned())
-    }
-
-    async fn find_endpoints_by_tag(
-        &self,
-        _region: &str,
-        key: &str,
-        value: &str,
-    ) -> Result<Vec<ObservedEndpoint>, CloudError> {
-        let state = self.enter("DescribeClientVpnEndpoints", "FindByTag")?;
-        Ok(state
-            .endpoints
-            .iter()
-            .map(|(_, e)| e)
-            .filter(|e| e.tags.get(key).map(String::as_str) == Some(value))
-            .cloned()
-            .collect())
     }
 
     async fn delete_endpoint(&self, _region: &str, id: &str) -> Result<Option<String>, CloudError> {

@@ -81,7 +81,7 @@ impl Inventory {
         let mut found: Vec<ObservedEndpoint> = snapshot
             .endpoints
             .values()
-            .filter(|e| e.tags.get(key).is_some_and(|v| v == value))
+            .filter(|e| e.has_tag(key, value))
             .cloned()
             .collect();
         found.sort_by(|a, b| a.id.cmp(&b.id));

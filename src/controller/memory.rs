@@ -60,7 +60,7 @@ pub fn endpoint_source(
 }
 
 /// A listing taken before the operator's last look at the endpoint (e.g. just before it changed
-/// it) is out of date for that endpoint: describe it instead.
+/// it) is out of date for that endpoint: the operator knows more already.
 pub fn listing_is_current(remembered: Option<&Remembered>, listed_at: Instant) -> bool {
     remembered
         .and_then(|r| r.endpoint_described_at)

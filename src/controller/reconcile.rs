@@ -164,10 +164,11 @@ async fn observe(
         .or_else(|| remembered.as_ref().map(|r| r.endpoint_id.clone()));
     let lookup_id = recorded_id.clone().or_else(|| adopt_id.clone());
     let generation = obj.metadata.generation;
+    let object_settled = settled(obj);
     let mut endpoint_described_at = None;
     let by_id = match &lookup_id {
         Some(id) => {
-            let settled_on = (scope == Scope::Steady && settled(obj))
+            let settled_on = (scope == Scope::Steady && object_settled)
                 .then_some(status.client_vpn_endpoint_id.as_deref())
                 .flatten()
                 .filter(|_| status.creation_time.is_some());
@@ -217,7 +218,7 @@ async fn observe(
         by_tag,
         adopt_id,
         applied_tag_keys: status.applied_tag_keys.clone(),
-        settled: settled(obj),
+        settled: object_settled,
         ..Default::default()
     };
     let mut children_described_at = None;
