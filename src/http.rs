@@ -18,6 +18,7 @@ use axum::routing::get;
 use tokio::net::TcpListener;
 
 use crate::metrics::{self, Metrics};
+use crate::runtime::StartupError;
 
 /// Readiness, shared between the code that knows and the `/readyz` handler.
 #[derive(Debug)]
@@ -97,7 +98,7 @@ async fn scrape(State(metrics): State<Arc<Metrics>>) -> impl IntoResponse {
 /// until `shutdown` resolves.
 pub async fn bind(
     listeners: Vec<(SocketAddr, Router)>,
-) -> Result<Vec<(SocketAddr, Server)>, String> {
+) -> Result<Vec<(SocketAddr, Server)>, StartupError> {
     let mut merged: Vec<(SocketAddr, Router)> = Vec::new();
     for (addr, router) in listeners {
         match merged
@@ -110,12 +111,9 @@ pub async fn bind(
     }
     let mut servers = Vec::new();
     for (addr, router) in merged {
-        let listener = TcpListener::bind(addr)
-            .await
-            .map_err(|e| format!("cannot listen on {addr}: {e}"))?;
-        let bound = listener
-            .local_addr()
-            .map_err(|e| format!("cannot read the address bound for {addr}: {e}"))?;
+        let listen_failed = |source| StartupError::Listen { addr, source };
+        let listener = TcpListener::bind(addr).await.map_err(listen_failed)?;
+        let bound = listener.local_addr().map_err(listen_failed)?;
         servers.push((bound, Server { listener, router }));
     }
     Ok(servers)

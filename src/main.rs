@@ -18,13 +18,13 @@ use aws_config::{BehaviorVersion, Region};
 use clap::{Args, Parser, Subcommand};
 use clientvpn_operator::api::ClientVpnEndpoint;
 use clientvpn_operator::cloud::{Ec2ClientVpn, Metered, Pacer, PacingConfig};
-use clientvpn_operator::controller::{self, Context, KubeCluster, Settings};
+use clientvpn_operator::endpoint::{self, Context, Settings};
 use clientvpn_operator::http::{self, Health};
-use clientvpn_operator::leader::{self, Leadership, LeaseConfig};
+use clientvpn_operator::runtime::leader::{self, Leadership, LeaseConfig};
+use clientvpn_operator::runtime::{KubeCluster, StartupError, check_access};
 use clientvpn_operator::metrics::Metrics;
 use clientvpn_operator::telemetry::{self, LogFormat};
 use futures::future::{BoxFuture, FutureExt, Shared};
-use kube::api::{Api, ListParams};
 use tracing::{error, info};
 
 /// Kubernetes operator for AWS EC2 Client VPN endpoints.
@@ -177,8 +177,8 @@ async fn main() -> std::process::ExitCode {
             telemetry::init(args.log_format);
             match run(*args).await {
                 Ok(()) => std::process::ExitCode::SUCCESS,
-                Err(message) => {
-                    error!("{message}");
+                Err(err) => {
+                    error!("{}", error_chain(&err));
                     std::process::ExitCode::FAILURE
                 }
             }
@@ -189,7 +189,19 @@ async fn main() -> std::process::ExitCode {
 /// A cloneable "stop now" future.
 type Signal = Shared<BoxFuture<'static, ()>>;
 
-async fn run(args: RunArgs) -> Result<(), String> {
+/// The error and its causes, for the one log line before exiting.
+fn error_chain(err: &dyn std::error::Error) -> String {
+    let mut text = err.to_string();
+    let mut source = err.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}
+
+async fn run(args: RunArgs) -> Result<(), StartupError> {
     let shutdown: Signal = shutdown_signal().boxed().shared();
     let metrics = Arc::new(Metrics::new());
     let health = Arc::new(Health::new());
@@ -221,7 +233,7 @@ async fn operate(
     shutdown: Signal,
     metrics: Arc<Metrics>,
     health: Arc<Health>,
-) -> Result<(), String> {
+) -> Result<(), StartupError> {
     let mut loader = aws_config::defaults(BehaviorVersion::latest());
     if let Some(region) = &args.region {
         loader = loader.region(Region::new(region.clone()));
@@ -235,8 +247,8 @@ async fn operate(
 
     let client = kube::Client::try_default()
         .await
-        .map_err(|e| format!("cannot build a Kubernetes client: {e}"))?;
-    check_access(&client, &args.namespace).await?;
+        .map_err(StartupError::Client)?;
+    check_access::<ClientVpnEndpoint>(&client, &args.namespace).await?;
     health.set_ready();
 
     let mut leadership = if args.leader_election {
@@ -250,9 +262,11 @@ async fn operate(
             identity: leader::identity(args.instance.as_deref()),
             duration: args.lease_duration,
         };
-        let mut leadership = Leadership::start(client.clone(), config).await?;
+        let mut leadership = Leadership::start(client.clone(), config)
+            .await
+            .map_err(StartupError::Leadership)?;
         tokio::select! {
-            acquired = leadership.acquired() => acquired?,
+            acquired = leadership.acquired() => acquired.map_err(StartupError::Leadership)?,
             _ = shutdown.clone() => {
                 health.set_not_ready("shutting down");
                 leadership.release().await;
@@ -287,9 +301,9 @@ async fn operate(
                 })),
             )),
             Arc::new(KubeCluster::new(client.clone(), args.instance)),
+            metrics.clone(),
             settings,
-        )
-        .with_metrics(metrics.clone()),
+        ),
     );
 
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
@@ -310,16 +324,14 @@ async fn operate(
     tokio::select! {
         _ = &mut controllers => {
             metrics.set_leader(false);
-            return Err("the controller stopped unexpectedly".into());
+            return Err(StartupError::ControllerStopped);
         }
         reason = lost => {
             // Stop at once, without waiting for in-flight reconciles: the new leader may
             // already be acting.
             metrics.set_leader(false);
             health.set_not_ready("leadership lost");
-            return Err(format!(
-                "leadership lost ({reason}); exiting so that only the leader reconciles"
-            ));
+            return Err(StartupError::LeadershipLost(reason.to_string()));
         }
         _ = shutdown.clone() => {}
     }
@@ -342,11 +354,11 @@ async fn run_controllers(
     stop: Signal,
 ) {
     if namespaces.is_empty() {
-        controller::run(client, None, concurrency, ctx, stop).await;
+        endpoint::run(client, None, concurrency, ctx, stop).await;
         return;
     }
     let runs = namespaces.into_iter().map(|namespace| {
-        controller::run(
+        endpoint::run(
             client.clone(),
             Some(namespace),
             concurrency,
@@ -355,30 +367,6 @@ async fn run_controllers(
         )
     });
     futures::future::join_all(runs).await;
-}
-
-/// Fail fast, with a hint, unless ClientVpnEndpoints can be listed where the operator watches.
-async fn check_access(client: &kube::Client, namespaces: &[String]) -> Result<(), String> {
-    if namespaces.is_empty() {
-        return controller::check_crd_installed(client).await;
-    }
-    for namespace in namespaces {
-        let api: Api<ClientVpnEndpoint> = Api::namespaced(client.clone(), namespace);
-        match api.list(&ListParams::default().limit(1)).await {
-            Ok(_) => {}
-            Err(kube::Error::Api(status)) if status.is_not_found() => {
-                return Err("the ClientVpnEndpoint CRD is not installed: kubectl apply -f crds/clientvpn.io_clientvpnendpoints.yaml".into());
-            }
-            Err(kube::Error::Api(status)) if status.is_forbidden() => {
-                return Err(format!(
-                    "not allowed to list ClientVpnEndpoints in namespace {namespace:?}: grant the operator's RBAC there ({})",
-                    status.message
-                ));
-            }
-            Err(err) => return Err(format!("cannot reach the Kubernetes API: {err}")),
-        }
-    }
-    Ok(())
 }
 
 /// A [`Signal`] that resolves once `true` is sent (or the sender is gone).

@@ -1,58 +1,59 @@
-//! Status computation: endpoint facts and health → `ClientVpnEndpointStatus`. Pure.
+//! Status: endpoint facts and health → `ClientVpnEndpointStatus` (pure), and its write, only
+//! when it differs from what the object has.
 
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{Condition, Time};
+use k8s_openapi::jiff::Timestamp;
 
-use super::plan::Children;
+use super::plan::{Children, Health};
+use super::{Context, Error, Target};
 use crate::api::{
-    AuthorizationRuleStatus, ClientVpnEndpointStatus, EndpointStatus, RouteStatus,
-    TargetNetworkStatus, condition,
+    AuthorizationRuleStatus, ClientVpnEndpoint, ClientVpnEndpointStatus, EndpointStatus,
+    RouteStatus, TargetNetworkStatus, condition,
 };
-use crate::cloud::{CreatedEndpoint, ObservedEndpoint, status_code};
+use crate::cloud::{ChildState, CreatedEndpoint, ObservedEndpoint, status_code};
+use crate::runtime::write_status;
 
-/// How the object is doing, in kstatus terms.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Health {
-    /// AWS matches the spec and the endpoint is usable.
-    Ready {
-        reason: &'static str,
-        message: String,
-    },
-    /// Not usable yet, but nothing for the operator to do (e.g. no target network associated).
-    NotReady {
-        reason: &'static str,
-        message: String,
-    },
-    /// The operator or AWS is working towards the spec.
-    Reconciling {
-        reason: &'static str,
-        message: String,
-    },
-    /// Progress needs a spec change or help.
-    Stalled { reason: String, message: String },
+/// Write the status for these facts and health when it differs from the object's; true when
+/// something was written.
+pub async fn write(
+    ctx: &Context,
+    obj: &ClientVpnEndpoint,
+    target: &Target,
+    facts: EndpointFacts,
+    health: &Health,
+) -> Result<bool, Error> {
+    let previous = obj.status.clone().unwrap_or_default();
+    let now = Time(Timestamp::now());
+    let next = compute_status(&previous, facts, health, obj.metadata.generation, &now);
+    write_status(ctx.cluster(), &target.handle, &previous, &next)
+        .await
+        .map_err(Error::PatchStatus)
 }
 
-impl Health {
-    /// Health implied by AWS's status code of a live endpoint.
-    pub fn of_code(code: &str) -> Self {
-        match code {
-            status_code::AVAILABLE => Self::Ready {
-                reason: "Available",
-                message: "the endpoint is available".into(),
-            },
-            status_code::PENDING_ASSOCIATE => Self::NotReady {
-                reason: "PendingAssociate",
-                message: "AWS reports pending-associate: associate a target network to make the endpoint available".into(),
-            },
-            status_code::PENDING => Self::Reconciling {
-                reason: "Pending",
-                message: "AWS reports pending: the transit gateway attachment is in progress".into(),
-            },
-            other => Self::Reconciling {
-                reason: "AwsTransition",
-                message: format!("AWS reports status {other}"),
-            },
-        }
-    }
+/// Keep the facts, change the health.
+pub async fn write_health(
+    ctx: &Context,
+    obj: &ClientVpnEndpoint,
+    target: &Target,
+    health: &Health,
+) -> Result<bool, Error> {
+    write(ctx, obj, target, EndpointFacts::of(obj), health).await
+}
+
+/// Deletion in progress: AWS status `deleting` and what is being waited for.
+pub async fn write_deleting(
+    ctx: &Context,
+    obj: &ClientVpnEndpoint,
+    target: &Target,
+    message: String,
+) -> Result<bool, Error> {
+    let mut facts = EndpointFacts::of(obj);
+    facts.status_code = Some(status_code::DELETING.into());
+    let health = Health::Reconciling {
+        reason: "Deleting",
+        message,
+    };
+    write(ctx, obj, target, facts, &health).await
 }
 
 /// Facts about the endpoint to record in status.
@@ -90,11 +91,11 @@ impl EndpointFacts {
             target_networks: children
                 .networks
                 .iter()
-                .filter(|n| n.status_code != "disassociated")
+                .filter(|n| n.is_live())
                 .map(|n| TargetNetworkStatus {
                     subnet_id: n.subnet_id.clone(),
                     association_id: n.association_id.clone(),
-                    status: n.status_code.clone(),
+                    status: n.state.as_str().to_string(),
                 })
                 .collect(),
             authorization_rules: children
@@ -103,17 +104,17 @@ impl EndpointFacts {
                 .map(|r| AuthorizationRuleStatus {
                     target_network_cidr: r.key.target_network_cidr.clone(),
                     access_group_id: r.key.access_group_id.clone(),
-                    status: r.status_code.clone(),
+                    status: r.state.as_str().to_string(),
                 })
                 .collect(),
             routes: children
                 .routes
                 .iter()
-                .filter(|r| r.origin == "add-route")
+                .filter(|r| r.is_managed())
                 .map(|r| RouteStatus {
                     destination_cidr_block: r.key.destination_cidr_block.clone(),
                     target_vpc_subnet_id: r.key.target_subnet_id.clone(),
-                    status: r.status_code.clone(),
+                    status: r.state.as_str().to_string(),
                 })
                 .collect(),
             applied_tag_keys,
@@ -132,8 +133,9 @@ impl EndpointFacts {
         }
     }
 
-    /// Keep what status already says (no new facts this pass).
-    pub fn from_status(status: &ClientVpnEndpointStatus) -> Self {
+    /// Keep what the object's status already says (no new facts this pass).
+    pub fn of(obj: &ClientVpnEndpoint) -> Self {
+        let status = obj.status.clone().unwrap_or_default();
         let aws = status.status.clone().unwrap_or_default();
         Self {
             id: status.client_vpn_endpoint_id.clone(),

@@ -1,36 +1,35 @@
-//! The controller: wiring, context, and reconcile (observe → plan → act).
+//! The `ClientVpnEndpoint` controller. One reconcile reads as
+//! gate → observe → plan → act → status (see `reconcile.rs`); `plan/` holds every decision and is
+//! pure; `observe`, `act` and `status` do the I/O; `report` words the events.
 
 mod act;
-mod backoff;
-mod cluster;
-mod diff;
 mod error;
 mod inventory;
-mod lifecycle;
 mod memory;
+mod observe;
 pub mod plan;
 mod reconcile;
+mod report;
 pub mod status;
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use futures::StreamExt;
-use kube::api::{Api, ListParams};
+use kube::api::Api;
 use kube::runtime::{Controller, WatchStreamExt, controller, reflector, watcher};
 use kube::{Client, ResourceExt};
-use tracing::{debug, info, warn};
+use tracing::info;
 
 use crate::api::ClientVpnEndpoint;
 use crate::cloud::ClientVpnApi;
 use crate::metrics::Metrics;
+use crate::runtime::{Backoffs, Cluster, ObjectHandle, Runtime, log_result};
 
-pub use backoff::{Attempt, Backoffs};
-pub use cluster::{Cluster, KubeCluster, Notice};
 pub use error::Error;
 pub use inventory::Inventory;
 pub use memory::Memory;
-pub use reconcile::{creation_tags, error_policy, reconcile};
+pub use reconcile::{error_policy, reconcile};
 
 /// Operator settings that reconcile reads.
 #[derive(Clone, Debug)]
@@ -56,22 +55,21 @@ pub struct Settings {
 /// Longest wait between retries of a retryable error.
 pub const MAX_RETRY: Duration = Duration::from_secs(300);
 
-/// Everything reconcile needs: AWS, Kubernetes, settings, per-object backoff and memory, the
-/// region inventory, and metrics.
+/// Everything reconcile needs: the shared runtime (Kubernetes writes, backoff, metrics), AWS,
+/// the region inventory, per-object memory and the settings. Built once at start-up.
 pub struct Context {
+    pub runtime: Runtime,
     pub cloud: Arc<dyn ClientVpnApi>,
-    pub cluster: Arc<dyn Cluster>,
-    pub backoffs: Backoffs,
     pub inventory: Inventory,
     pub memory: Memory,
     pub settings: Settings,
-    pub metrics: Arc<Metrics>,
 }
 
 impl Context {
     pub fn new(
         cloud: Arc<dyn ClientVpnApi>,
         cluster: Arc<dyn Cluster>,
+        metrics: Arc<Metrics>,
         settings: Settings,
     ) -> Self {
         let backoffs = Backoffs::new(
@@ -80,32 +78,56 @@ impl Context {
             settings.stalled_retry_interval,
         );
         Self {
+            runtime: Runtime {
+                cluster,
+                backoffs,
+                metrics,
+            },
             cloud,
-            cluster,
-            backoffs,
             inventory: Inventory::new(settings.resync_interval),
             memory: Memory::default(),
             settings,
-            metrics: Arc::new(Metrics::new()),
         }
     }
 
-    /// Record reconciles and managed endpoints in these metrics (shared with `/metrics`).
-    pub fn with_metrics(mut self, metrics: Arc<Metrics>) -> Self {
-        self.metrics = metrics;
-        self
+    fn cluster(&self) -> &dyn Cluster {
+        self.runtime.cluster.as_ref()
     }
 }
 
-/// Fail fast, with a hint, when the CRD is not installed.
-pub async fn check_crd_installed(client: &Client) -> Result<(), String> {
-    let api: Api<ClientVpnEndpoint> = Api::all(client.clone());
-    match api.list(&ListParams::default().limit(1)).await {
-        Ok(_) => Ok(()),
-        Err(kube::Error::Api(status)) if status.is_not_found() => Err(
-            "the ClientVpnEndpoint CRD is not installed: kubectl apply -f crds/clientvpn.io_clientvpnendpoints.yaml".into(),
-        ),
-        Err(err) => Err(format!("cannot reach the Kubernetes API: {err}")),
+/// What every step of one reconcile needs to know about its object.
+#[derive(Clone, Debug)]
+pub struct Target {
+    /// Kind, namespace, name, UID, resourceVersion and finalizers.
+    pub handle: ObjectHandle,
+    /// The object's UID (key of backoff, memory and metrics state).
+    pub uid: String,
+    /// `metadata.generation` of the object being reconciled.
+    pub generation: Option<i64>,
+    /// Fixed by status once an endpoint exists, else the spec's, else the operator's default.
+    pub region: Option<String>,
+}
+
+impl Target {
+    /// The target of `obj`; `None` without a UID (the API server always sets one).
+    pub fn of(obj: &ClientVpnEndpoint, default_region: Option<&str>) -> Option<Self> {
+        let region = obj
+            .status
+            .as_ref()
+            .and_then(|s| s.region.clone())
+            .or_else(|| obj.spec.region.clone())
+            .or_else(|| default_region.map(str::to_string));
+        Some(Self {
+            uid: obj.uid()?,
+            generation: obj.metadata.generation,
+            handle: ObjectHandle::of(obj),
+            region,
+        })
+    }
+
+    /// The region, or the error that says how to set one.
+    pub fn region(&self) -> Result<&str, Error> {
+        self.region.as_deref().ok_or(Error::MissingRegion)
     }
 }
 
@@ -141,20 +163,12 @@ pub async fn run(
         .reconcile_all_on(inventory_changed)
         .graceful_shutdown_on(shutdown)
         .run(reconcile, error_policy, ctx)
-        .for_each(|result| async move {
-            match result {
-                Ok((object, action)) => debug!(object = %object, ?action, "reconciled"),
-                Err(controller::Error::ReconcilerFailed(err, object)) => {
-                    warn!(object = %object, category = err.category(), error = %err.report(), "reconcile failed")
-                }
-                Err(err) => warn!(error = %err, "controller error"),
-            }
-        })
+        .for_each(|result| async move { log_result(result) })
         .await;
     info!("controller stopped");
 }
 
 #[cfg(test)]
-pub(crate) mod fixtures;
+mod fixtures;
 #[cfg(test)]
 mod tests;

@@ -1,6 +1,7 @@
 //! Errors of one reconcile, each named for the step that failed.
 
 use crate::cloud::{CloudError, ErrorKind};
+use crate::runtime::ReconcileError;
 
 /// A failed reconcile step.
 #[derive(Debug, thiserror::Error)]
@@ -51,9 +52,11 @@ impl Error {
             | Self::WriteConfigMap(_) => ErrorKind::Retryable,
         }
     }
+}
 
+impl ReconcileError for Error {
     /// Bounded label for metrics and the Warning event's reason.
-    pub fn category(&self) -> &'static str {
+    fn category(&self) -> &'static str {
         match self {
             Self::Aws(err) => err.kind.category(),
             Self::MissingRegion => "MissingRegion",
@@ -67,7 +70,7 @@ impl Error {
     }
 
     /// The whole chain of causes, once, for events and conditions; with AWS's request ID.
-    pub fn report(&self) -> String {
+    fn report(&self) -> String {
         let mut text = self.to_string();
         let mut source = std::error::Error::source(self);
         while let Some(cause) = source {

@@ -1,0 +1,130 @@
+//! Planning for an endpoint that exists: in-place updates, drift, tags, children, the client
+//! configuration, and the health that follows. Pure.
+
+use super::children::{TokenScope, failed, reconcile_children, transitional};
+use super::describe::describe_steps;
+use super::model::{Desired, Health, Observation, Step};
+use super::settings::{security_groups_to_apply, settings_to_modify, tag_changes};
+use crate::cloud::{ObservedEndpoint, status_code};
+
+/// Steps that bring a live endpoint to the spec, in execution order, and the resulting health.
+pub fn plan_live(
+    desired: &Desired,
+    observed: &Observation,
+    endpoint: &ObservedEndpoint,
+) -> (Vec<Step>, Health) {
+    if endpoint.status_code == status_code::PENDING {
+        return (Vec::new(), Health::of_code(&endpoint.status_code));
+    }
+    let wanted = &desired.endpoint.settings;
+    let mut steps = Vec::new();
+
+    let change = settings_to_modify(wanted, &endpoint.settings);
+    if !change.is_empty() {
+        steps.push(Step::Modify(change));
+    }
+    if let Some((vpc_id, security_group_ids)) = security_groups_to_apply(wanted, &endpoint.settings)
+    {
+        steps.push(Step::ApplySecurityGroups {
+            vpc_id,
+            security_group_ids,
+        });
+    }
+    let tags = tag_changes(
+        &desired.wanted_tags,
+        &observed.applied_tag_keys,
+        &endpoint.tags,
+    );
+    if !tags.set.is_empty() {
+        steps.push(Step::CreateTags(tags.set));
+    }
+    if !tags.remove.is_empty() {
+        steps.push(Step::DeleteTags(tags.remove));
+    }
+    let settings_steps = steps.len();
+
+    let scope = TokenScope {
+        uid: desired.uid.clone(),
+        endpoint_id: endpoint.id.clone(),
+        generation: desired.generation.unwrap_or(0),
+    };
+    let children = reconcile_children(&desired.children, &observed.children, &scope);
+    steps.extend(children.steps);
+
+    if let Some(config_map_name) = &desired.config_map_name {
+        let fingerprint = config_fingerprint(endpoint);
+        if observed.config_map_fingerprint.as_deref() != Some(fingerprint.as_str()) {
+            steps.push(Step::ExportClientConfiguration {
+                config_map_name: config_map_name.clone(),
+                fingerprint,
+            });
+        }
+    }
+
+    let health = health(observed, endpoint, &steps, settings_steps, children.blocked);
+    (steps, health)
+}
+
+fn health(
+    observed: &Observation,
+    endpoint: &ObservedEndpoint,
+    steps: &[Step],
+    settings_steps: usize,
+    blocked: usize,
+) -> Health {
+    if steps.iter().any(Step::mutates_aws) {
+        let what = describe_steps(steps);
+        return if observed.settled && settings_steps > 0 {
+            Health::Reconciling {
+                reason: "DriftCorrected",
+                message: format!("AWS drifted from the spec; correcting: {what}"),
+            }
+        } else {
+            Health::Reconciling {
+                reason: "Updating",
+                message: format!("applying the spec: {what}"),
+            }
+        };
+    }
+    let waiting = transitional(&observed.children);
+    if !waiting.is_empty() {
+        return Health::Reconciling {
+            reason: "WaitingForAws",
+            message: format!("waiting for AWS: {}", waiting.join(", ")),
+        };
+    }
+    let failures = failed(&observed.children);
+    if !failures.is_empty() {
+        return Health::Stalled {
+            reason: "ChildFailed".into(),
+            message: format!("AWS reports failures: {}", failures.join("; ")),
+        };
+    }
+    if blocked > 0 {
+        return Health::Reconciling {
+            reason: "WaitingForAssociation",
+            message: format!(
+                "{blocked} rule(s) or route(s) wait for their target network to be associated"
+            ),
+        };
+    }
+    Health::of_code(&endpoint.status_code)
+}
+
+/// What the exported client configuration depends on.
+pub fn config_fingerprint(endpoint: &ObservedEndpoint) -> String {
+    let port = endpoint.settings.vpn_port.to_string();
+    format!(
+        "{:016x}",
+        super::children::fnv1a(&[
+            endpoint.dns_name.as_deref().unwrap_or_default(),
+            &port,
+            &endpoint.fixed.transport_protocol,
+            &endpoint.settings.server_certificate_arn,
+        ])
+    )
+}
+
+#[cfg(test)]
+#[path = "live_tests.rs"]
+mod tests;

@@ -1,0 +1,183 @@
+//! Table tests of planning for a live endpoint: children in order, and the health that follows.
+
+use super::super::desired::desired;
+use super::super::model::{Children, Desired, Observation, Step};
+use super::super::test_support::{names, aws_endpoint, network, route, rule};
+use super::*;
+use crate::api::{AuthorizationRuleSpec, ClientVpnEndpoint, RouteSpec, TargetNetworkSpec};
+
+pub const A: &str = "subnet-0000000000000000a";
+pub const B: &str = "subnet-0000000000000000b";
+
+/// Wanted: subnet A, rule 10.0.0.0/16 for all, route 0.0.0.0/0 via A.
+fn wanted(with_children: bool) -> Desired {
+    let mut spec = ClientVpnEndpoint::test().spec;
+    if with_children {
+        spec.target_networks = vec![TargetNetworkSpec {
+            subnet_id: A.into(),
+        }];
+        spec.authorization_rules = vec![AuthorizationRuleSpec {
+            target_network_cidr: "10.0.0.0/16".into(),
+            access_group_id: None,
+            authorize_all_groups: Some(true),
+            description: None,
+        }];
+        spec.routes = vec![RouteSpec {
+            destination_cidr_block: "0.0.0.0/0".into(),
+            target_vpc_subnet_id: A.into(),
+            description: None,
+        }];
+    }
+    let mut obj = ClientVpnEndpoint::test();
+    obj.spec = spec;
+    obj.metadata.generation = Some(3);
+    let mut wanted = desired(&obj, "uid", "test-cluster");
+    wanted.wanted_tags = Default::default();
+    wanted
+}
+
+fn endpoint(code: &str) -> ObservedEndpoint {
+    aws_endpoint("cvpn-endpoint-1", code, Default::default())
+}
+
+#[test]
+fn children_table() {
+    // (name, spec lists children, endpoint status, AWS children, steps, health reason)
+    type Row<'a> = (&'a str, bool, &'a str, Children, &'a [&'a str], &'a str);
+    let rows: Vec<Row> = vec![
+        (
+            "nothing yet: associate first, rules and routes wait",
+            true,
+            "pending-associate",
+            Children::default(),
+            &["associate subnet-0000000000000000a"],
+            "Updating",
+        ),
+        (
+            "associating: wait, no second associate",
+            true,
+            "pending-associate",
+            Children {
+                networks: vec![network(A, "associating")],
+                ..Default::default()
+            },
+            &[],
+            "WaitingForAws",
+        ),
+        (
+            "associated: authorize and add the route",
+            true,
+            "available",
+            Children {
+                networks: vec![network(A, "associated")],
+                ..Default::default()
+            },
+            &["authorize 10.0.0.0/16", "route+ 0.0.0.0/0"],
+            "Updating",
+        ),
+        (
+            "everything active: ready",
+            true,
+            "available",
+            Children {
+                networks: vec![network(A, "associated")],
+                rules: vec![rule("10.0.0.0/16", "active")],
+                routes: vec![
+                    route("10.1.0.0/16", A, "associate", "active"),
+                    route("0.0.0.0/0", A, "add-route", "active"),
+                ],
+            },
+            &[],
+            "Available",
+        ),
+        (
+            "associate routes are never touched",
+            false,
+            "available",
+            Children {
+                networks: vec![network(A, "associated")],
+                rules: vec![],
+                routes: vec![route("10.1.0.0/16", A, "associate", "active")],
+            },
+            &["disassociate cvpn-assoc-subnet-0000000000000000a"],
+            "Updating",
+        ),
+        (
+            "removed from spec: routes first",
+            false,
+            "available",
+            Children {
+                networks: vec![network(A, "associated")],
+                rules: vec![rule("10.0.0.0/16", "active")],
+                routes: vec![route("0.0.0.0/0", A, "add-route", "active")],
+            },
+            &["route- 0.0.0.0/0"],
+            "Updating",
+        ),
+        (
+            "route deleting: rules wait",
+            false,
+            "available",
+            Children {
+                networks: vec![network(A, "associated")],
+                rules: vec![rule("10.0.0.0/16", "active")],
+                routes: vec![route("0.0.0.0/0", A, "add-route", "deleting")],
+            },
+            &[],
+            "WaitingForAws",
+        ),
+        (
+            "routes gone: revoke rules",
+            false,
+            "available",
+            Children {
+                networks: vec![network(A, "associated")],
+                rules: vec![rule("10.0.0.0/16", "active")],
+                routes: vec![],
+            },
+            &["revoke 10.0.0.0/16"],
+            "Updating",
+        ),
+        (
+            "another subnet wanted: associate it, keep A until replaced",
+            true,
+            "available",
+            Children {
+                networks: vec![network(B, "associated")],
+                rules: vec![rule("10.0.0.0/16", "active")],
+                routes: vec![],
+            },
+            &[
+                "disassociate cvpn-assoc-subnet-0000000000000000b",
+                "associate subnet-0000000000000000a",
+            ],
+            "Updating",
+        ),
+        (
+            "failed association: stalled with AWS's message",
+            true,
+            "pending-associate",
+            Children {
+                networks: vec![network(A, "association-failed")],
+                ..Default::default()
+            },
+            &[],
+            "ChildFailed",
+        ),
+    ];
+    for (name, with_children, code, children, want, reason) in rows {
+        let observed = Observation {
+            children,
+            ..Default::default()
+        };
+        let (steps, health) = plan_live(&wanted(with_children), &observed, &endpoint(code));
+        assert_eq!(names(&steps), want, "{name}");
+        let got = match &health {
+            Health::Ready { reason, .. }
+            | Health::NotReady { reason, .. }
+            | Health::Reconciling { reason, .. } => reason.to_string(),
+            Health::Stalled { reason, .. } => reason.clone(),
+        };
+        assert_eq!(got, reason, "{name}");
+    }
+}

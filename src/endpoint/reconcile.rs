@@ -1,0 +1,251 @@
+//! One reconcile: gate → observe → plan → act → status.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use kube::ResourceExt;
+use kube::runtime::controller::Action;
+use tracing::{instrument, warn};
+
+use super::act::execute_all;
+use super::observe::{Scope, observe, remember};
+use super::plan::{Health, Observation, Outcome, Plan, desired, plan};
+use super::status::{EndpointFacts, write, write_deleting, write_health};
+use super::{Context, Error, Settings, Target, report};
+use crate::api::{ClientVpnEndpoint, DeletionPolicy, FINALIZER};
+use crate::cloud::{ErrorKind, ObservedEndpoint, status_code};
+use crate::metrics::ReconcileResult;
+use crate::runtime::{Attempt, ReconcileError, add_finalizer, remove_finalizer};
+
+/// Reconcile one object. Failures are reported on the object (status + Warning event) and
+/// returned so the controller logs them; the backoff gate keeps retries slow.
+#[instrument(skip_all, fields(object = %format!("{}/{}", obj.namespace().unwrap_or_default(), obj.name_any())))]
+pub async fn reconcile(obj: Arc<ClientVpnEndpoint>, ctx: Arc<Context>) -> Result<Action, Error> {
+    let target = Target::of(&obj, ctx.settings.default_region.as_deref())
+        .ok_or(Error::MissingMetadata("metadata.uid"))?;
+    let attempt = Attempt {
+        generation: obj.metadata.generation,
+        deleting: obj.metadata.deletion_timestamp.is_some(),
+    };
+    let runtime = &ctx.runtime;
+    if let Some(wait) = runtime.backoffs.wait(&target.uid, attempt, Instant::now()) {
+        return Ok(Action::requeue(wait));
+    }
+    let started = Instant::now();
+    let result = reconcile_once(&obj, &ctx, &target, attempt.deleting).await;
+    match &result {
+        Ok(_) => {
+            runtime.backoffs.clear(&target.uid);
+            runtime
+                .metrics
+                .reconcile_finished(ReconcileResult::Success, started.elapsed());
+        }
+        Err(err) => {
+            runtime
+                .backoffs
+                .failed(&target.uid, attempt, err.kind(), Instant::now());
+            runtime
+                .metrics
+                .reconcile_finished(ReconcileResult::Error, started.elapsed());
+            runtime.metrics.reconcile_error(err.category());
+            report_failure(&obj, &ctx, &target, err).await;
+        }
+    }
+    result
+}
+
+/// Requeue after a failed reconcile: whatever the backoff gate recorded, rounded up to 100 ms.
+pub fn error_policy(obj: Arc<ClientVpnEndpoint>, _err: &Error, ctx: Arc<Context>) -> Action {
+    let wait = obj
+        .uid()
+        .and_then(|uid| ctx.runtime.backoffs.remaining(&uid, Instant::now()))
+        .unwrap_or(ctx.settings.poll_interval);
+    let tenths = wait.as_millis().div_ceil(100).max(1);
+    Action::requeue(Duration::from_millis(
+        u64::try_from(tenths * 100).unwrap_or(u64::MAX),
+    ))
+}
+
+async fn reconcile_once(
+    obj: &ClientVpnEndpoint,
+    ctx: &Context,
+    target: &Target,
+    deleting: bool,
+) -> Result<Action, Error> {
+    let has_finalizer = obj.finalizers().iter().any(|f| f == FINALIZER);
+    match (deleting, has_finalizer) {
+        (true, false) => Ok(Action::await_change()),
+        (true, true) => cleanup(obj, ctx, target).await,
+        (false, false) => {
+            // Go on in the same run: the finalizer is stored before anything exists in AWS.
+            add_finalizer(ctx.cluster(), &target.handle, FINALIZER)
+                .await
+                .map_err(Error::AddFinalizer)?;
+            apply(obj, ctx, target).await
+        }
+        (false, true) => apply(obj, ctx, target).await,
+    }
+}
+
+async fn apply(obj: &ClientVpnEndpoint, ctx: &Context, target: &Target) -> Result<Action, Error> {
+    let Some(observed) = observe(obj, ctx, target, Scope::Steady).await? else {
+        return Ok(Action::requeue(ctx.settings.resync_interval));
+    };
+    let observation = &observed.observation;
+    let wanted = desired(obj, &target.uid, &ctx.settings.cluster_name);
+    let Plan { steps, outcome } = plan(&wanted, observation);
+    let poll = Action::requeue(ctx.settings.poll_interval);
+    match outcome {
+        Outcome::Creating { recreate_of } => {
+            if let Some(old) = &recreate_of {
+                report::recreating(ctx, target, old).await;
+            }
+            let Some(created) = execute_all(ctx, target, "", &steps).await? else {
+                return Ok(poll);
+            };
+            let health = Health::Reconciling {
+                reason: "Created",
+                message: format!("created AWS endpoint {}", created.id),
+            };
+            let region = target.region()?;
+            let mut facts = EndpointFacts::created(&created, region);
+            facts.applied_tag_keys = obj.spec.tags.keys().cloned().collect();
+            write(ctx, obj, target, facts, &health).await?;
+            report::created(ctx, target, &created.id, region).await;
+            Ok(poll)
+        }
+        Outcome::Observed {
+            endpoint,
+            adopted,
+            health,
+        } => {
+            if adopted {
+                report::adopted(ctx, target, &endpoint.id).await;
+            }
+            report::announce(ctx, target, &steps, &health).await;
+            if !steps.is_empty() {
+                ctx.memory.forget(&target.uid);
+            }
+            execute_all(ctx, target, &endpoint.id, &steps).await?;
+            ctx.runtime
+                .metrics
+                .endpoint_observed(&target.uid, Some(&endpoint.status_code));
+            let applied_keys = obj.spec.tags.keys().cloned().collect();
+            let facts = EndpointFacts::observed(
+                &endpoint,
+                target.region()?,
+                &observation.children,
+                applied_keys,
+            );
+            write(ctx, obj, target, facts, &health).await?;
+            let busy = !steps.is_empty() || matches!(health, Health::Reconciling { .. });
+            remember(ctx, target, obj.metadata.generation, &endpoint, &observed, busy);
+            Ok(if busy {
+                poll
+            } else {
+                Action::requeue(requeue_for(&endpoint, &ctx.settings))
+            })
+        }
+        Outcome::AwaitingVisibility { endpoint_id } => {
+            let health = Health::Reconciling {
+                reason: "AwaitingVisibility",
+                message: format!("AWS does not list endpoint {endpoint_id} yet"),
+            };
+            write_health(ctx, obj, target, &health).await?;
+            Ok(poll)
+        }
+        Outcome::Stalled { reason, message } => {
+            let health = Health::Stalled {
+                reason: reason.to_string(),
+                message: message.clone(),
+            };
+            if write_health(ctx, obj, target, &health).await? {
+                report::stalled(ctx, target, reason, message).await;
+            }
+            Ok(Action::requeue(ctx.settings.resync_interval))
+        }
+        Outcome::Deleting { .. } | Outcome::TearingDown { .. } | Outcome::Released { .. } => {
+            Ok(poll)
+        }
+    }
+}
+
+async fn cleanup(obj: &ClientVpnEndpoint, ctx: &Context, target: &Target) -> Result<Action, Error> {
+    let observation = match obj.spec.deletion_policy {
+        DeletionPolicy::Retain => Observation::default(),
+        DeletionPolicy::Delete => observe(obj, ctx, target, Scope::Fresh)
+            .await?
+            .map(|observed| observed.observation)
+            .unwrap_or_default(),
+    };
+    let wanted = desired(obj, &target.uid, &ctx.settings.cluster_name);
+    let Plan { steps, outcome } = plan(&wanted, &observation);
+    if !steps.is_empty() {
+        let endpoint_id = match &outcome {
+            Outcome::TearingDown { endpoint_id, .. } => endpoint_id.as_str(),
+            _ => "",
+        };
+        execute_all(ctx, target, endpoint_id, &steps).await?;
+        report::deleting(ctx, target, &steps).await;
+    }
+    let poll = Action::requeue(ctx.settings.poll_interval);
+    match outcome {
+        Outcome::Released { retained } => {
+            let recorded = obj
+                .status
+                .as_ref()
+                .and_then(|s| s.client_vpn_endpoint_id.as_deref());
+            report::released(ctx, target, retained, recorded).await;
+            remove_finalizer(ctx.cluster(), &target.handle, FINALIZER)
+                .await
+                .map_err(Error::RemoveFinalizer)?;
+            ctx.runtime.metrics.endpoint_forgotten(&target.uid);
+            ctx.memory.forget(&target.uid);
+            Ok(Action::await_change())
+        }
+        Outcome::Deleting { endpoint_ids } => {
+            let message = format!("waiting for AWS to delete {}", endpoint_ids.join(", "));
+            write_deleting(ctx, obj, target, message).await?;
+            Ok(poll)
+        }
+        Outcome::TearingDown {
+            endpoint_id,
+            waiting_for,
+        } => {
+            let message = format!("before deleting {endpoint_id}: {waiting_for}");
+            write_deleting(ctx, obj, target, message).await?;
+            Ok(poll)
+        }
+        _ => Ok(poll),
+    }
+}
+
+/// How soon to look again at a settled endpoint: soon while AWS is mid-transition.
+fn requeue_for(endpoint: &ObservedEndpoint, settings: &Settings) -> Duration {
+    match endpoint.status_code.as_str() {
+        status_code::PENDING | status_code::DELETING => settings.poll_interval,
+        _ => settings.resync_interval,
+    }
+}
+
+/// Put a failure on the object: conditions (Stalled for terminal errors) and a Warning event.
+async fn report_failure(obj: &ClientVpnEndpoint, ctx: &Context, target: &Target, err: &Error) {
+    let message = err.report();
+    warn!(category = err.category(), error = %message, "reconcile failed");
+    let health = match err.kind() {
+        ErrorKind::Terminal => Health::Stalled {
+            reason: err.category().to_string(),
+            message: message.clone(),
+        },
+        ErrorKind::Retryable | ErrorKind::NotFound => Health::Reconciling {
+            reason: err.category(),
+            message: message.clone(),
+        },
+    };
+    if !matches!(err, Error::PatchStatus(_))
+        && let Err(patch_err) = write_health(ctx, obj, target, &health).await
+    {
+        warn!(error = %patch_err.report(), "recording the failure in status failed");
+    }
+    report::failed(ctx, target, err.category(), message).await;
+}
