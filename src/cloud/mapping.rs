@@ -424,7 +424,6 @@ pub fn route(route: &ec2::ClientVpnRoute) -> Route {
 
 #[cfg(test)]
 mod tests {
-    use std::collections::BTreeMap;
 
     use aws_config::{BehaviorVersion, Region};
     use aws_sdk_ec2::operation::modify_client_vpn_endpoint::ModifyClientVpnEndpointInput;
@@ -863,7 +862,7 @@ mod tests {
                     "sg-0123456789abcdef1".into(),
                     "sg-0123456789abcdef2".into()
                 ],
-                self_service_portal: true,
+                self_service_portal: Some(true),
                 client_connect: ClientConnect {
                     enabled: true,
                     lambda_function_arn: Some(
@@ -919,6 +918,7 @@ mod tests {
                 vpn_port: 443,
                 session_timeout_hours: 24,
                 disconnect_on_session_timeout: true,
+                self_service_portal: Some(false),
                 ..Default::default()
             }
         );
@@ -950,7 +950,7 @@ mod tests {
         );
         assert_eq!(observed.settings.description, "");
         assert_eq!(observed.settings.vpc_id, None);
-        assert!(!observed.settings.self_service_portal);
+        assert_eq!(observed.settings.self_service_portal, Some(false));
         assert_eq!(observed.settings.login_banner, LoginBanner::default());
     }
 
@@ -1000,7 +1000,7 @@ mod tests {
                 association_id: "cvpn-assoc-0123456789abcdef0".into(),
                 subnet_id: "subnet-0123456789abcdef1".into(),
                 vpc_id: Some("vpc-0123456789abcdef0".into()),
-                status_code: "associating".into(),
+                state: AssociationState::Associating,
                 status_message: Some("working".into()),
                 security_group_ids: vec![
                     "sg-0123456789abcdef1".into(),
@@ -1045,7 +1045,7 @@ mod tests {
                 "groupId {group:?}, accessAll {access_all:?}"
             );
             assert_eq!(got.description, None, "empty description is none");
-            assert_eq!(got.status_code, "active");
+            assert_eq!(got.state, RuleState::Active);
             assert_eq!(got.status_message, None);
         }
     }
@@ -1074,9 +1074,9 @@ mod tests {
                     destination_cidr_block: "10.1.0.0/16".into(),
                     target_subnet_id: "subnet-0123456789abcdef1".into(),
                 },
-                origin: "associate".into(),
+                origin: RouteOrigin::Associate,
                 description: Some("Default Route".into()),
-                status_code: "creating".into(),
+                state: RouteState::Creating,
                 status_message: None,
             }
         );

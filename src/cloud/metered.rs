@@ -286,7 +286,7 @@ impl<C: ClientVpnApi> ClientVpnApi for Metered<C> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::controller::fixtures::FakeCloud;
+    use crate::endpoint::FakeCloud;
 
     #[tokio::test]
     async fn every_call_is_counted_by_operation_and_outcome() {

@@ -157,7 +157,7 @@ mod tests {
     use futures::StreamExt;
 
     use super::*;
-    use crate::controller::fixtures::FakeCloud;
+    use crate::endpoint::FakeCloud;
 
     const REGION: &str = "eu-west-1";
 

@@ -169,6 +169,10 @@ pub async fn run(
 }
 
 #[cfg(test)]
+mod fake_cloud;
+#[cfg(test)]
+pub(crate) use fake_cloud::FakeCloud;
+#[cfg(test)]
 mod fixtures;
 #[cfg(test)]
 mod tests;

@@ -301,11 +301,11 @@ async fn retryable_error_backs_off_exponentially() {
     );
 
     // A second failure of the same attempt doubles the delay.
-    let attempt = super::Attempt {
+    let attempt = crate::runtime::Attempt {
         generation: Some(1),
         deleting: false,
     };
-    let second = h.ctx.backoffs.failed(
+    let second = h.ctx.runtime.backoffs.failed(
         UID,
         attempt,
         ErrorKind::Retryable,

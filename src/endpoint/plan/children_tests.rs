@@ -1,6 +1,5 @@
 //! Table tests of the ordered children reconciler: teardown order and tokens.
 
-use super::super::model::Step;
 use super::super::test_support::{names, network, route, rule};
 use super::*;
 

@@ -1,7 +1,7 @@
 //! Table tests of planning for a live endpoint: children in order, and the health that follows.
 
 use super::super::desired::desired;
-use super::super::model::{Children, Desired, Observation, Step};
+use super::super::model::{Children, Desired, Observation};
 use super::super::test_support::{names, aws_endpoint, network, route, rule};
 use super::*;
 use crate::api::{AuthorizationRuleSpec, ClientVpnEndpoint, RouteSpec, TargetNetworkSpec};

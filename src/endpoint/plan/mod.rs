@@ -17,7 +17,7 @@ pub use describe::describe_steps;
 pub use desired::{desired, endpoint as desired_endpoint, ownership_tags};
 pub use live::config_fingerprint;
 pub use model::*;
-pub use settings::disruptive_fields;
+pub use settings::{changed_fields, disruptive_fields};
 
 use crate::api::{DeletionPolicy, tags};
 use crate::cloud::ObservedEndpoint;
@@ -189,6 +189,6 @@ pub fn recreate_token(uid: &str, replaced_id: &str) -> String {
 }
 
 #[cfg(test)]
-mod test_support;
+pub(crate) mod test_support;
 #[cfg(test)]
 mod tests;
