@@ -13,6 +13,9 @@
 
 #[path = "../support/argocd_health.rs"]
 mod argocd_health;
+#[allow(dead_code)]
+#[path = "../support/yaml.rs"]
+mod yaml;
 // This binary uses only part of the shared harness.
 #[allow(dead_code)]
 #[path = "../e2e/harness.rs"]
@@ -28,7 +31,6 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use harness::{Cluster, Env, WAIT, cluster, example, operator_aws_env, wait_until};
-use serde::Deserialize;
 use serde_json::{Value, json};
 
 /// Lease duration for the fail-over tests (short, to keep them quick).
@@ -76,12 +78,6 @@ fn helm(c: &Cluster, args: &[&str]) -> String {
     checked(out, &format!("helm {args:?}"))
 }
 
-fn documents(text: &str) -> Vec<Value> {
-    serde_yaml::Deserializer::from_str(text)
-        .map(|doc| Value::deserialize(doc).expect("valid YAML"))
-        .filter(|doc| !doc.is_null())
-        .collect()
-}
 
 /// A chart release in its own namespace.
 struct Release {
@@ -104,7 +100,7 @@ impl Release {
         ];
         args.extend(values);
         let notes = helm(c, &args);
-        let objects = documents(&helm(c, &["get", "manifest", name, "-n", namespace]));
+        let objects = yaml::documents(&helm(c, &["get", "manifest", name, "-n", namespace]));
         (
             Self {
                 name: name.into(),
@@ -170,9 +166,10 @@ impl Release {
                 "--duration=2h",
             ],
         );
-        let admin_config: Value =
-            serde_yaml::from_str(&std::fs::read_to_string(&c.kubeconfig).expect("kubeconfig"))
-                .expect("kubeconfig YAML");
+        let admin_config: Value = yaml::parse(
+            &std::fs::read_to_string(&c.kubeconfig).expect("kubeconfig"),
+            "kubeconfig",
+        );
         let cluster_entry = admin_config["clusters"][0]["cluster"].clone();
         let config = json!({
             "apiVersion": "v1",
@@ -183,7 +180,7 @@ impl Release {
             "current-context": "sa",
         });
         let path = c.dir.join(format!("kubeconfig-{}-{}", self.namespace, sa));
-        std::fs::write(&path, serde_yaml::to_string(&config).expect("yaml")).expect("write");
+        std::fs::write(&path, yaml::to_string(&config)).expect("write");
         path
     }
 
