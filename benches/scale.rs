@@ -5,9 +5,13 @@
 //! cargo bench --bench scale -- --sizes 1,100,1000,5000
 //! ```
 
-#[path = "../tests/e2e/harness.rs"]
+// The benchmark uses part of the shared launchers of the tests.
 #[allow(dead_code)]
-mod harness;
+#[path = "../tests/support/control_plane.rs"]
+mod control_plane;
+#[allow(dead_code)]
+#[path = "../tests/support/emulator.rs"]
+mod emulator;
 
 #[path = "scale/fleet.rs"]
 mod fleet;
@@ -27,8 +31,9 @@ use clap::Parser;
 use clientvpn_operator::api::ClientVpnEndpoint;
 use kube::api::{Api, PostParams};
 
+use control_plane::ControlPlane;
+use emulator::{E2E_DELAYS, Emulator, TEST_ENDPOINT_QUOTA};
 use fleet::{Floor, IdWatch};
-use harness::{Cluster, emulator_http};
 use operator::Operator;
 use report::{Calls, Fill, Run, SizeResult, Steady};
 
@@ -77,12 +82,20 @@ fn repo() -> &'static Path {
 
 fn main() {
     let args = Args::parse();
-    use_release_emulator();
+    let binary = release_emulator();
     let started = Instant::now();
     eprintln!("[bench] starting the control plane and the emulator");
-    let cluster = harness::cluster();
+    let cp = ControlPlane::start_temp("clientvpn-bench");
+    cp.install_crds();
+    // The fleet is thousands of endpoints in one region: far above AWS's default quota of 5.
+    let emulator = Emulator::launch()
+        .binary(binary)
+        .flags(E2E_DELAYS)
+        .endpoint_quota(Some(TEST_ENDPOINT_QUOTA))
+        .log(cp.logs().join("emulator.log"))
+        .start();
     let runtime = tokio::runtime::Runtime::new().expect("tokio runtime");
-    let text = runtime.block_on(bench(&args, &cluster));
+    let text = runtime.block_on(bench(&args, &cp, &emulator));
     let output = repo().join(&args.output);
     if let Some(dir) = output.parent() {
         std::fs::create_dir_all(dir).expect("results directory");
@@ -96,11 +109,11 @@ fn main() {
     );
 }
 
-/// Make the harness start the release emulator (built next to the operator binary) unless
-/// `CLIENTVPN_EMULATOR_BIN` says otherwise: a debug emulator would dominate at 5,000 endpoints.
-fn use_release_emulator() {
+/// The release emulator (built next to the operator binary) unless `CLIENTVPN_EMULATOR_BIN`
+/// says otherwise: a debug emulator would dominate at 5,000 endpoints.
+fn release_emulator() -> PathBuf {
     if std::env::var_os("CLIENTVPN_EMULATOR_BIN").is_some() {
-        return;
+        return emulator::emulator_bin().to_path_buf();
     }
     let status = Command::new(env!("CARGO"))
         .args(["build", "--release", "-q", "-p", "clientvpn-emulator"])
@@ -109,27 +122,26 @@ fn use_release_emulator() {
         .status()
         .expect("run cargo");
     assert!(status.success(), "building the release emulator failed");
-    let bin =
-        Path::new(env!("CARGO_BIN_EXE_clientvpn-operator")).with_file_name("clientvpn-emulator");
-    // SAFETY: called from `main` before any other thread exists.
-    unsafe { std::env::set_var("CLIENTVPN_EMULATOR_BIN", bin) };
+    Path::new(env!("CARGO_BIN_EXE_clientvpn-operator")).with_file_name("clientvpn-emulator")
 }
 
 /// What the phases of one size share.
 struct Bench<'a> {
     args: &'a Args,
-    cluster: &'a Cluster,
+    cp: &'a ControlPlane,
+    emulator: &'a Emulator,
     client: kube::Client,
     floor: Floor,
 }
 
-async fn bench(args: &Args, cluster: &Cluster) -> String {
-    let client = harness::kube_client(&cluster.kubeconfig).await;
-    fleet::create_namespace(&client, "bench-floor").await;
-    let floor = Floor::new(&client, "bench-floor", &cluster.emulator).await;
+async fn bench(args: &Args, cp: &ControlPlane, emulator: &Emulator) -> String {
+    let client = cp.client().await;
+    fleet::create_namespace(&client, fleet::FLOOR_NAMESPACE).await;
+    let floor = Floor::new(&client, &emulator.url()).await;
     let bench = Bench {
         args,
-        cluster,
+        cp,
+        emulator,
         client,
         floor,
     };
@@ -142,7 +154,7 @@ async fn bench(args: &Args, cluster: &Cluster) -> String {
 
 impl Bench<'_> {
     fn emulator(&self, method: &str, path: &str) -> serde_json::Value {
-        emulator_http(&self.cluster.emulator, method, path, None)
+        self.emulator.control(method, path, None)
     }
 
     fn calls(&self) -> Calls {
@@ -169,9 +181,9 @@ impl Bench<'_> {
 
     /// kube-apiserver requests so far for [`KUBE_RESOURCES`], by verb, resource, subresource.
     fn kube_requests(&self) -> BTreeMap<String, f64> {
-        let out = Command::new(self.cluster.bin_dir.join("kubectl"))
-            .arg("--kubeconfig")
-            .arg(&self.cluster.kubeconfig)
+        let out = self
+            .cp
+            .kubectl()
             .args(["get", "--raw", "/metrics"])
             .output()
             .expect("kubectl get --raw /metrics");
@@ -192,11 +204,15 @@ impl Bench<'_> {
         fleet::create_namespace(&self.client, &namespace).await;
         let api: Api<ClientVpnEndpoint> = Api::namespaced(self.client.clone(), &namespace);
         let mut ids = IdWatch::start(api.clone()).await;
-        let log = self
-            .cluster
-            .dir
-            .join(format!("logs/bench-operator-{n}.log"));
-        let op = Operator::start(self.cluster, &namespace, &self.resync_flag(), &log).await;
+        let log = self.cp.logs().join(format!("bench-operator-{n}.log"));
+        let op = Operator::start(
+            &self.cp.kubeconfig,
+            self.emulator.addr(),
+            &namespace,
+            &self.resync_flag(),
+            &log,
+        )
+        .await;
 
         let fill = self.fill(n, &api, &mut ids, &op).await;
         eprintln!(
@@ -209,9 +225,10 @@ impl Bench<'_> {
         };
         let (latency, floor) = self.latency(&api, &mut ids, n).await;
         eprintln!(
-            "[bench] N={n}: latency p50 {:?}, floor p50 {:?}; operator log {}",
+            "[bench] N={n}: latency p50 {:?}, floor p50 {:?} (ratio {:.2}); operator log {}",
             report::percentile(&latency, 50.0),
             report::percentile(&floor, 50.0),
+            report::ratio(&latency, &floor),
             op.log().display()
         );
         SizeResult {
@@ -302,8 +319,8 @@ impl Bench<'_> {
         }
     }
 
-    /// Sequential samples: a floor sample, then one probe object applied into the fleet and
-    /// timed until the watch sees its ID.
+    /// Sequential samples: a floor sample (the bare-client apply → ID), then one probe object
+    /// applied into the fleet and timed until the watch sees its ID.
     async fn latency(
         &self,
         api: &Api<ClientVpnEndpoint>,

@@ -8,7 +8,7 @@ cd "$REPO"
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/clientvpn-operator/target}"
 
 echo "==> control plane binaries and helm (hack/build-k8s.sh)"
-# helm is needed by tests/packaging.rs and tests/e2e_install (the chart); the last stdout line
+# helm is needed by tests/packaging/ and tests/e2e_install (the chart); the last stdout line
 # is the bin dir, which those tests read from CLIENTVPN_K8S_BIN_DIR.
 CLIENTVPN_K8S_BIN_DIR="$(CLIENTVPN_BUILD_HELM=1 hack/build-k8s.sh | tail -n 1)"
 export CLIENTVPN_K8S_BIN_DIR

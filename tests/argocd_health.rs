@@ -3,6 +3,10 @@
 
 #[path = "support/argocd_health.rs"]
 mod argocd_health;
+// Only `parse` is needed here.
+#[allow(dead_code)]
+#[path = "support/yaml.rs"]
+mod yaml;
 
 use argocd_health::{check_dir, health, script};
 use serde::Deserialize;
@@ -26,17 +30,20 @@ struct Expected {
     message: String,
 }
 
+fn cases() -> Cases {
+    let text =
+        std::fs::read_to_string(check_dir().join("health_test.yaml")).expect("health_test.yaml");
+    yaml::parse(&text, "health_test.yaml")
+}
+
 fn fixture(path: &str) -> Value {
     let text = std::fs::read_to_string(check_dir().join(path)).expect("fixture");
-    serde_yaml::from_str(&text).expect("fixture is YAML")
+    yaml::parse(&text, path)
 }
 
 #[test]
 fn every_health_test_case_gives_the_expected_status_and_message() {
-    let cases: Cases = serde_yaml::from_str(
-        &std::fs::read_to_string(check_dir().join("health_test.yaml")).expect("health_test.yaml"),
-    )
-    .expect("health_test.yaml parses");
+    let cases = cases();
     let script = script();
     let mut failures = Vec::new();
     for case in &cases.tests {
@@ -54,10 +61,7 @@ fn every_health_test_case_gives_the_expected_status_and_message() {
 
 #[test]
 fn every_fixture_is_used_and_the_statuses_cover_healthy_progressing_and_degraded() {
-    let cases: Cases = serde_yaml::from_str(
-        &std::fs::read_to_string(check_dir().join("health_test.yaml")).expect("health_test.yaml"),
-    )
-    .expect("health_test.yaml parses");
+    let cases = cases();
     let used: std::collections::BTreeSet<String> =
         cases.tests.iter().map(|c| c.input_path.clone()).collect();
     let on_disk: std::collections::BTreeSet<String> =

@@ -1,27 +1,27 @@
 //! The objects: the benchmark manifest, applying many at once, a watch that records when each
-//! object first shows `status.clientVpnEndpointId`, and the floor (EC2 create + status patch
-//! without the operator).
+//! object first shows `status.clientVpnEndpointId`, and the floor (apply → ID by a bare client:
+//! watch event, finalizer patch, EC2 create, status patch; no operator).
 
 use std::collections::HashMap;
 use std::collections::hash_map::Entry;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use aws_config::{BehaviorVersion, Region};
-use aws_sdk_ec2::config::Credentials;
 use aws_sdk_ec2::types::{
     CertificateAuthenticationRequest, ClientVpnAuthenticationRequest, ClientVpnAuthenticationType,
     ConnectionLogOptions, ResourceType, Tag, TagSpecification,
 };
-use clientvpn_operator::api::ClientVpnEndpoint;
+use clientvpn_operator::api::{ClientVpnEndpoint, FINALIZER};
+use futures::stream::BoxStream;
 use futures::{StreamExt, TryStreamExt};
 use k8s_openapi::api::core::v1::Namespace;
+use kube::ResourceExt;
 use kube::api::{Api, Patch, PatchParams, PostParams};
 use kube::runtime::{WatchStreamExt, watcher};
 use serde_json::json;
 use tokio::sync::watch;
 
-use crate::harness::REGION;
+use crate::emulator::{self, REGION};
 
 const CLIENT_CIDR: &str = "10.100.0.0/22";
 
@@ -151,46 +151,70 @@ impl Drop for IdWatch {
     }
 }
 
-/// The floor: what creating an endpoint and recording its ID costs without the operator, i.e.
-/// one `CreateClientVpnEndpoint` with aws-sdk-ec2 (its own account in the emulator) and one
-/// status patch on an object no operator watches.
+/// Namespace of the floor's objects; the operator under test never watches it.
+pub const FLOOR_NAMESPACE: &str = "bench-floor";
+
+/// The floor: apply → endpoint ID without the operator, done by a bare client in the order the
+/// operator must follow: the object is created, its watch event arrives, the finalizer is
+/// written (before any AWS call, so an endpoint is never created for an object that could
+/// vanish without cleanup), one `CreateClientVpnEndpoint` with aws-sdk-ec2 (its own account in
+/// the emulator), and one status patch.
 pub struct Floor {
     ec2: aws_sdk_ec2::Client,
     api: Api<ClientVpnEndpoint>,
+    /// A long-lived watch on [`FLOOR_NAMESPACE`], as a controller keeps one.
+    events: tokio::sync::Mutex<
+        BoxStream<'static, Result<watcher::Event<ClientVpnEndpoint>, watcher::Error>>,
+    >,
 }
 
-/// Name of the object the floor patches.
-const FLOOR_OBJECT: &str = "floor";
-
 impl Floor {
-    /// Create the (unwatched) object in `namespace` and an EC2 client for the emulator.
-    pub async fn new(client: &kube::Client, namespace: &str, emulator: &str) -> Self {
-        let api = Api::namespaced(client.clone(), namespace);
-        api.create(&PostParams::default(), &manifest(FLOOR_OBJECT))
-            .await
-            .expect("create the floor object");
-        let sdk = aws_config::defaults(BehaviorVersion::latest())
-            .region(Region::new(REGION))
-            .credentials_provider(Credentials::new(
-                "AKIDBENCHFLOOR",
-                "bench-secret",
-                None,
-                None,
-                "static",
-            ))
-            .endpoint_url(format!("http://{emulator}"))
-            .load()
-            .await;
+    /// Watch [`FLOOR_NAMESPACE`] (returns once the initial list is done) and make an EC2 client
+    /// for the emulator at `emulator_url`.
+    pub async fn new(client: &kube::Client, emulator_url: &str) -> Self {
+        let api: Api<ClientVpnEndpoint> = Api::namespaced(client.clone(), FLOOR_NAMESPACE);
+        let mut events = watcher(api.clone(), watcher::Config::default())
+            .default_backoff()
+            .boxed();
+        while !matches!(events.next().await, Some(Ok(watcher::Event::InitDone))) {}
+        let sdk = emulator::sdk_config(emulator_url, "AKIDBENCHFLOOR").await;
         Self {
             ec2: aws_sdk_ec2::Client::new(&sdk),
             api,
+            events: tokio::sync::Mutex::new(events),
         }
     }
 
-    /// Time one create (same parameters and tags as the operator sends) + one status patch.
-    pub async fn sample(&self, token: &str) -> Duration {
+    /// Time one apply → ID of a new object `name`: create, watch event, finalizer patch (as the
+    /// operator writes it), create (same parameters, token and tags as the operator sends),
+    /// status patch.
+    pub async fn sample(&self, name: &str) -> Duration {
+        let mut events = self.events.lock().await;
         let tag = |k: &str, v: &str| Tag::builder().key(k).value(v).build();
         let started = Instant::now();
+        self.api
+            .create(&PostParams::default(), &manifest(name))
+            .await
+            .expect("create a floor object");
+        let obj = loop {
+            match events.next().await.expect("the floor watch goes on") {
+                Ok(watcher::Event::Apply(obj) | watcher::Event::InitApply(obj))
+                    if obj.metadata.name.as_deref() == Some(name) =>
+                {
+                    break obj;
+                }
+                Ok(_) => {}
+                Err(e) => eprintln!("floor watch error (retrying): {e}"),
+            }
+        };
+        let finalizer = json!({
+            "metadata": {"resourceVersion": obj.resource_version(), "finalizers": [FINALIZER]}
+        });
+        self.api
+            .patch(name, &PatchParams::default(), &Patch::Merge(finalizer))
+            .await
+            .expect("floor finalizer patch");
+        let uid = obj.uid().expect("a created object has a UID");
         let created = self
             .ec2
             .create_client_vpn_endpoint()
@@ -207,13 +231,13 @@ impl Floor {
                     .build(),
             )
             .connection_log_options(ConnectionLogOptions::builder().enabled(false).build())
-            .client_token(token)
+            .client_token(&uid)
             .tag_specifications(
                 TagSpecification::builder()
                     .resource_type(ResourceType::ClientVpnEndpoint)
-                    .tags(tag("clientvpn.io/uid", token))
-                    .tags(tag("clientvpn.io/namespace", "bench-floor"))
-                    .tags(tag("clientvpn.io/name", FLOOR_OBJECT))
+                    .tags(tag("clientvpn.io/uid", &uid))
+                    .tags(tag("clientvpn.io/namespace", FLOOR_NAMESPACE))
+                    .tags(tag("clientvpn.io/name", name))
                     .tags(tag("clientvpn.io/cluster", "bench"))
                     .build(),
             )
@@ -223,7 +247,7 @@ impl Floor {
         let id = created.client_vpn_endpoint_id().expect("endpoint id");
         self.api
             .patch_status(
-                FLOOR_OBJECT,
+                name,
                 &PatchParams::default(),
                 &Patch::Merge(json!({"status": {"clientVpnEndpointId": id}})),
             )

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::harness::{Cluster, operator_aws_env};
+use crate::emulator;
 use crate::prom;
 
 /// Memory figures from `/proc/<pid>/status`, in KiB.
@@ -28,16 +28,23 @@ pub struct Operator {
 }
 
 impl Operator {
-    /// Start the release binary watching `namespace` with `--resync-interval resync`, logging at
-    /// `warn` to `log`, and wait until `/readyz` answers 200.
-    pub async fn start(cluster: &Cluster, namespace: &str, resync: &str, log: &Path) -> Self {
+    /// Start the release binary with `kubeconfig` and the emulator at `emulator` as EC2, watching
+    /// `namespace` with `--resync-interval resync`, logging at `warn` to `log`, and wait until
+    /// `/readyz` answers 200.
+    pub async fn start(
+        kubeconfig: &Path,
+        emulator: &str,
+        namespace: &str,
+        resync: &str,
+        log: &Path,
+    ) -> Self {
         let metrics_addr = free_address();
         let health_addr = free_address();
         let stderr = std::fs::File::create(log).expect("operator log file");
         let child = Command::new(env!("CARGO_BIN_EXE_clientvpn-operator"))
             .args(args(namespace, resync, &metrics_addr, &health_addr))
-            .env("KUBECONFIG", &cluster.kubeconfig)
-            .envs(operator_aws_env(&cluster.emulator))
+            .env("KUBECONFIG", kubeconfig)
+            .envs(emulator::aws_env(emulator))
             .env("RUST_LOG", "warn")
             .stdout(Stdio::null())
             .stderr(stderr)

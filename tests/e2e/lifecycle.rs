@@ -3,13 +3,11 @@
 
 use std::time::{Duration, Instant};
 
-use aws_config::{BehaviorVersion, Region};
-use aws_sdk_ec2::config::Credentials;
 use clientvpn_operator::cloud::{ClientVpnApi, CreateEndpoint, Ec2ClientVpn, ModifyEndpoint};
 use kube::ResourceExt;
 use serde_json::{Value, json};
 
-use crate::harness::{Env, REGION, wait_until};
+use crate::harness::{Env, REGION, emulator, wait_until};
 use crate::{applied, condition, has_endpoint_id, manifest};
 
 /// In the emulator, these subnets live in the manifest's VPC (vpc-0123456789abcdef0), in two AZs.
@@ -18,18 +16,9 @@ const SUBNET_B: &str = "subnet-0123456789abcdef2";
 
 /// An AWS client of our own, acting "outside the operator" (as a human in the console would).
 async fn aws(env: &Env) -> Ec2ClientVpn {
-    let sdk = aws_config::defaults(BehaviorVersion::latest())
-        .region(Region::new(REGION))
-        .credentials_provider(Credentials::new(
-            "AKIDE2ETEST",
-            "e2e-secret",
-            None,
-            None,
-            "static",
-        ))
-        .endpoint_url(format!("http://{}", env.emulator_address()))
-        .load()
-        .await;
+    // The operator's account (`AKIDE2ETEST`, as `emulator::aws_env` gives the operator).
+    let sdk =
+        emulator::sdk_config(&format!("http://{}", env.emulator_address()), "AKIDE2ETEST").await;
     Ec2ClientVpn::new(sdk)
 }
 
