@@ -28,7 +28,7 @@ if [ -z "$bin" ]; then
 fi
 
 work="$(mktemp -d)"
-"$bin" --listen 127.0.0.1:0 --log warn >"$work/stdout" 2>"$work/stderr" &
+"$bin" --listen 127.0.0.1:0 --log warn --max-endpoints-per-region "$((endpoints + 1))" >"$work/stdout" 2>"$work/stderr" &
 pid=$!
 trap 'kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; rm -rf "$work"' EXIT
 for _ in $(seq 1 200); do

@@ -45,8 +45,8 @@ struct Args {
     #[arg(long, env = "CLIENTVPN_EMULATOR_DELETED_VISIBLE_MS", default_value_t = Timing::default().deleted_visible_ms)]
     deleted_visible_ms: u64,
 
-    /// Endpoints per account and region (ClientVpnEndpointLimitExceeded beyond). AWS's quota is 5;
-    /// the default is generous so operators can be tested at scale.
+    /// Endpoints per account and region (ClientVpnEndpointLimitExceeded beyond), AWS's default
+    /// quota. Raise it for scale tests.
     #[arg(long, env = "CLIENTVPN_EMULATOR_MAX_ENDPOINTS_PER_REGION", default_value_t = Limits::default().endpoints_per_region)]
     max_endpoints_per_region: usize,
 
@@ -57,6 +57,11 @@ struct Args {
     /// Routes added per target network (ClientVpnRouteLimitExceeded beyond).
     #[arg(long, env = "CLIENTVPN_EMULATOR_MAX_ROUTES_PER_ASSOCIATION", default_value_t = Limits::default().routes_per_association)]
     max_routes_per_association: usize,
+
+    /// Operations in progress per endpoint (associate/disassociate, authorize/revoke, create/delete
+    /// route, apply security groups); one more gets ConcurrentMutationLimitExceeded. AWS: 10.
+    #[arg(long, env = "CLIENTVPN_EMULATOR_MAX_CONCURRENT_OPERATIONS_PER_ENDPOINT", default_value_t = Limits::default().concurrent_operations_per_endpoint)]
+    max_concurrent_operations_per_endpoint: usize,
 
     /// Probability (0-1) that a call fails with RequestLimitExceeded (HTTP 503) before it is applied.
     #[arg(
@@ -108,6 +113,7 @@ impl Args {
             max_endpoints_per_region,
             max_rules_per_endpoint,
             max_routes_per_association,
+            max_concurrent_operations_per_endpoint,
             throttle_probability,
             internal_error_probability,
             latency_ms,
@@ -128,6 +134,7 @@ impl Args {
                 endpoints_per_region: max_endpoints_per_region,
                 rules_per_endpoint: max_rules_per_endpoint,
                 routes_per_association: max_routes_per_association,
+                concurrent_operations_per_endpoint: max_concurrent_operations_per_endpoint,
             },
             faults: Faults {
                 throttle_probability,

@@ -275,6 +275,26 @@ impl Endpoint {
         };
     }
 
+    /// Changes still in their transitional state (`associating`, `disassociating`, `authorizing`,
+    /// `revoking`, `creating`, `deleting`): what AWS's per-endpoint concurrency limit counts.
+    pub fn operations_in_progress(&self) -> usize {
+        let associations = self.associations.iter().filter(|a| {
+            matches!(
+                a.status,
+                AssociationState::Associating | AssociationState::Disassociating
+            )
+        });
+        let rules = self
+            .authorization_rules
+            .iter()
+            .filter(|r| r.status != RuleState::Active);
+        let routes = self
+            .routes
+            .iter()
+            .filter(|r| r.status != RouteState::Active);
+        associations.count() + rules.count() + routes.count()
+    }
+
     /// Applies every transition due at `now`. Returns false once the endpoint is gone for good.
     fn advance(&mut self, now: &Now, seq: &mut u64) -> bool {
         let t = now.instant;

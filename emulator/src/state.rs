@@ -85,22 +85,29 @@ impl Timing {
     }
 }
 
-/// Quotas. AWS's endpoint quota is 5 per region; the emulator defaults to 10 000 so operators
-/// can be tested at scale.
+/// Quotas, all defaulting to AWS's values (reference: quotas). Scale tests raise
+/// `endpoints_per_region` explicitly.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Limits {
+    /// Live endpoints per account and region (`ClientVpnEndpointLimitExceeded`); AWS: 5.
     pub endpoints_per_region: usize,
+    /// Authorization rules per endpoint (`ClientVpnAuthorizationRuleLimitExceeded`); AWS: 200.
     pub rules_per_endpoint: usize,
+    /// Added routes per target network (`ClientVpnRouteLimitExceeded`); AWS: 100.
     pub routes_per_association: usize,
+    /// Operations in progress per endpoint (`ConcurrentMutationLimitExceeded`); AWS: 10, not
+    /// adjustable.
+    pub concurrent_operations_per_endpoint: usize,
 }
 
 impl Default for Limits {
     fn default() -> Self {
         Self {
-            endpoints_per_region: 10_000,
+            endpoints_per_region: 5,
             rules_per_endpoint: 200,
             routes_per_association: 100,
+            concurrent_operations_per_endpoint: 10,
         }
     }
 }

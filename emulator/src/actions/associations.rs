@@ -1,6 +1,8 @@
 //! Associate / Disassociate / Describe target networks, and ApplySecurityGroups.
 
-use super::{Ctx, Filter, Page, endpoint, endpoint_mut, filters, idempotent, seq_key};
+use super::{
+    Ctx, Filter, Page, check_concurrency, endpoint, endpoint_mut, filters, idempotent, seq_key,
+};
 use crate::error::Ec2Error;
 use crate::model::{Association, AssociationState, Endpoint, Region};
 use crate::network;
@@ -82,6 +84,7 @@ pub fn associate(ctx: &mut Ctx<'_>, region: &mut Region, p: &Params) -> Result<S
         let association = match target {
             Target::Subnet { id, subnet } => {
                 check_subnet(ep, &id, &subnet, ctx.region_name)?;
+                check_concurrency(ep, &ctx.limits)?;
                 if ep.vpc_id.is_none() {
                     ep.security_group_ids = vec![network::default_security_group(&subnet.vpc_id)];
                     ep.vpc_id = Some(subnet.vpc_id.clone());
@@ -113,6 +116,7 @@ pub fn associate(ctx: &mut Ctx<'_>, region: &mut Region, p: &Params) -> Result<S
                         "The availability zone is already associated with the Client VPN endpoint.",
                     ));
                 }
+                check_concurrency(ep, &ctx.limits)?;
                 let tgw = ep
                     .transit_gateway_configuration
                     .as_ref()
@@ -209,12 +213,21 @@ pub fn disassociate(
     let endpoint_id = p.required("ClientVpnEndpointId")?;
     let association_id = p.required("AssociationId")?;
     let ep = endpoint_mut(region, endpoint_id)?;
+    let status = ep
+        .associations
+        .iter()
+        .find(|a| a.association_id == association_id)
+        .map(|a| a.status)
+        .ok_or_else(|| association_not_found(association_id))?;
+    ctx.proceed()?;
+    if status != AssociationState::Disassociating {
+        check_concurrency(ep, &ctx.limits)?;
+    }
     let association = ep
         .associations
         .iter_mut()
         .find(|a| a.association_id == association_id)
         .ok_or_else(|| association_not_found(association_id))?;
-    ctx.proceed()?;
     if association.status != AssociationState::Disassociating {
         association.status = AssociationState::Disassociating;
         association.due = Some(ctx.due_in(ctx.timing.association()));
@@ -308,6 +321,9 @@ pub fn apply_security_groups(
         )));
     }
     ctx.proceed()?;
+    // Applying security groups is instant here, so it never stays in progress, but it is refused
+    // while the endpoint is at its limit.
+    check_concurrency(ep, &ctx.limits)?;
     ep.vpc_id = Some(vpc_id.to_owned());
     for association in &mut ep.associations {
         association.security_groups = groups.clone();

@@ -159,6 +159,18 @@ pub fn endpoint_mut<'r>(region: &'r mut Region, id: &str) -> Result<&'r mut Endp
     }
 }
 
+/// AWS's limit on changes in progress per endpoint: call right before a mutation starts a new
+/// transition (not for replays or repeats of a change already under way).
+pub fn check_concurrency(ep: &Endpoint, limits: &Limits) -> Result<(), Ec2Error> {
+    if ep.operations_in_progress() >= limits.concurrent_operations_per_endpoint {
+        return Err(Ec2Error::new(
+            "ConcurrentMutationLimitExceeded",
+            "Cannot initiate another change for this endpoint at this time. Please try again later.",
+        ));
+    }
+    Ok(())
+}
+
 /// ClientToken idempotency: a repeated token with identical parameters returns the original
 /// response without running `apply`; with different parameters it is
 /// `IdempotentParameterMismatch`. Call after validation and [`Ctx::proceed`].

@@ -1,6 +1,8 @@
 //! Create / Delete / Describe Client VPN routes.
 
-use super::{Ctx, Filter, Page, endpoint, endpoint_mut, filters, idempotent, seq_key};
+use super::{
+    Ctx, Filter, Page, check_concurrency, endpoint, endpoint_mut, filters, idempotent, seq_key,
+};
 use crate::error::Ec2Error;
 use crate::model::{AssociationState, Region, Route, RouteState};
 use crate::network;
@@ -87,6 +89,7 @@ pub fn create(ctx: &mut Ctx<'_>, region: &mut Region, p: &Params) -> Result<Stri
                 ),
             ));
         }
+        check_concurrency(ep, &ctx.limits)?;
         ep.routes.push(Route {
             destination_cidr: cidr,
             target_subnet: subnet,
@@ -110,25 +113,28 @@ pub fn delete(ctx: &mut Ctx<'_>, region: &mut Region, p: &Params) -> Result<Stri
         .to_string();
     let subnet = p.get("TargetVpcSubnetId").filter(|v| !v.is_empty());
     let ep = endpoint_mut(region, endpoint_id)?;
-    let mut matching: Vec<&mut Route> = ep
+    let matching: Vec<usize> = ep
         .routes
-        .iter_mut()
-        .filter(|r| r.destination_cidr == cidr && subnet.is_none_or(|s| r.target_subnet == s))
+        .iter()
+        .enumerate()
+        .filter(|(_, r)| r.destination_cidr == cidr && subnet.is_none_or(|s| r.target_subnet == s))
+        .map(|(i, _)| i)
         .collect();
-    let route = match matching.as_mut_slice() {
+    let position = match matching.as_slice() {
         [] => {
             return Err(Ec2Error::new(
                 "InvalidClientVpnRouteNotFound",
                 format!("The route {cidr} does not exist on {endpoint_id}."),
             ));
         }
-        [route] => route,
+        [position] => *position,
         [..] => {
             return Err(Ec2Error::invalid(format!(
                 "Several routes to {cidr} exist on {endpoint_id}; specify TargetVpcSubnetId."
             )));
         }
     };
+    let route = &ep.routes[position];
     if route.origin != ADD_ROUTE {
         return Err(Ec2Error::invalid(format!(
             "The route {cidr} via {} was created by a target network association and cannot be deleted; disassociate the target network instead.",
@@ -136,6 +142,10 @@ pub fn delete(ctx: &mut Ctx<'_>, region: &mut Region, p: &Params) -> Result<Stri
         )));
     }
     ctx.proceed()?;
+    if route.status != RouteState::Deleting {
+        check_concurrency(ep, &ctx.limits)?;
+    }
+    let route = &mut ep.routes[position];
     if route.status != RouteState::Deleting {
         route.status = RouteState::Deleting;
         route.due = Some(ctx.due_in(ctx.timing.route()));

@@ -1,6 +1,8 @@
 //! Authorize / Revoke / Describe authorization rules (AuthorizeClientVpnIngress & co).
 
-use super::{Ctx, Filter, Page, endpoint, endpoint_mut, filters, idempotent, seq_key};
+use super::{
+    Ctx, Filter, Page, check_concurrency, endpoint, endpoint_mut, filters, idempotent, seq_key,
+};
 use crate::error::Ec2Error;
 use crate::model::{Region, Rule, RuleState};
 use crate::network;
@@ -71,7 +73,7 @@ pub fn authorize(ctx: &mut Ctx<'_>, region: &mut Region, p: &Params) -> Result<S
     idempotent(ctx, region, p, |ctx, region| {
         let seq = region.next_seq();
         let ep = endpoint_mut(region, endpoint_id)?;
-        let rules = &mut ep.authorization_rules;
+        let rules = &ep.authorization_rules;
         if rules
             .iter()
             .any(|r| r.destination_cidr == cidr && grantee.matches(r))
@@ -92,11 +94,12 @@ pub fn authorize(ctx: &mut Ctx<'_>, region: &mut Region, p: &Params) -> Result<S
                 ),
             ));
         }
+        check_concurrency(ep, &ctx.limits)?;
         let (group_id, access_all) = match grantee {
             Grantee::Group(group) => (group, false),
             Grantee::All => (String::new(), true),
         };
-        rules.push(Rule {
+        ep.authorization_rules.push(Rule {
             destination_cidr: cidr,
             group_id,
             access_all,
@@ -117,10 +120,10 @@ pub fn revoke(ctx: &mut Ctx<'_>, region: &mut Region, p: &Params) -> Result<Stri
         network::parse_cidr("TargetNetworkCidr", p.required("TargetNetworkCidr")?)?.to_string();
     let grantee = Grantee::parse(p, "RevokeAllGroups")?;
     let ep = endpoint_mut(region, endpoint_id)?;
-    let rule = ep
+    let position = ep
         .authorization_rules
-        .iter_mut()
-        .find(|r| r.destination_cidr == cidr && grantee.matches(r))
+        .iter()
+        .position(|r| r.destination_cidr == cidr && grantee.matches(r))
         .ok_or_else(|| {
             Ec2Error::new(
                 "InvalidClientVpnEndpointAuthorizationRuleNotFound",
@@ -128,6 +131,10 @@ pub fn revoke(ctx: &mut Ctx<'_>, region: &mut Region, p: &Params) -> Result<Stri
             )
         })?;
     ctx.proceed()?;
+    if ep.authorization_rules[position].status != RuleState::Revoking {
+        check_concurrency(ep, &ctx.limits)?;
+    }
+    let rule = &mut ep.authorization_rules[position];
     if rule.status != RuleState::Revoking {
         rule.status = RuleState::Revoking;
         rule.due = Some(ctx.due_in(ctx.timing.rule()));

@@ -93,15 +93,24 @@ def emulator():
     return Emulator(url)
 
 
-DEFAULT_LIMITS = {"endpoints_per_region": 10000, "rules_per_endpoint": 200, "routes_per_association": 100}
+# AWS's quotas, which are also the emulator's defaults.
+DEFAULT_LIMITS = {
+    "endpoints_per_region": 5,
+    "rules_per_endpoint": 200,
+    "routes_per_association": 100,
+    "concurrent_operations_per_endpoint": 10,
+}
 
 
 @pytest.fixture(autouse=True)
 def clean(emulator):
-    """Fresh state, counters and faults for every test (reset keeps limits, so restore them)."""
+    """Fresh state, counters and faults for every test (reset keeps limits and timing, so
+    restore them: the timing to what run.sh started the emulator with)."""
+    timing = emulator.get("/_emulator/timing")
     emulator.post("/_emulator/reset")
     emulator.post("/_emulator/limits", DEFAULT_LIMITS)
     yield
+    emulator.post("/_emulator/timing", timing)
 
 
 @pytest.fixture

@@ -319,7 +319,8 @@ def test_filters(ec2, raw_ec2):
     )
 
 
-def test_paginator_and_max_results(ec2, raw_ec2):
+def test_paginator_and_max_results(emulator, ec2, raw_ec2):
+    emulator.post("/_emulator/limits", {"endpoints_per_region": 12})  # more than AWS's 5
     created = sorted(create_endpoint(ec2) for _ in range(12))
     pages = list(ec2.get_paginator("describe_client_vpn_endpoints").paginate(PaginationConfig={"PageSize": 5}))
     assert [len(p["ClientVpnEndpoints"]) for p in pages] == [5, 5, 2]

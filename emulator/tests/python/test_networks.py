@@ -241,6 +241,8 @@ def test_authorization_rules(ec2, raw_ec2):
 
 
 def test_rule_paginator_and_quota(emulator, ec2):
+    # 11 rules in flight at once: more than AWS's 10 concurrent operations per endpoint.
+    emulator.post("/_emulator/limits", {"concurrent_operations_per_endpoint": 20})
     endpoint_id = create_endpoint(ec2)
     for i in range(11):
         ec2.authorize_client_vpn_ingress(
@@ -327,6 +329,8 @@ def test_routes(emulator, ec2, raw_ec2):
         "MissingParameter", 400, raw_ec2.create_client_vpn_route, ClientVpnEndpointId=endpoint_id, TargetVpcSubnetId=SUBNET_A
     )
 
+    # Ten routes in flight plus the one refused for the route quota: past the concurrency limit.
+    emulator.post("/_emulator/limits", {"concurrent_operations_per_endpoint": 20})
     for i in range(10):
         ec2.create_client_vpn_route(
             ClientVpnEndpointId=endpoint_id, DestinationCidrBlock="192.168.%d.0/24" % i, TargetVpcSubnetId=SUBNET_A

@@ -101,6 +101,22 @@ impl Emulator {
         (response.status, json)
     }
 
+    /// A partial limits update (`POST /_emulator/limits`), e.g. to exceed AWS's 5 endpoints.
+    pub async fn set_limits(&self, limits: Value) {
+        let (status, body) = self
+            .control("POST", "/_emulator/limits", Some(limits))
+            .await;
+        assert_eq!(status, 200, "{body}");
+    }
+
+    /// A partial timing update (`POST /_emulator/timing`).
+    pub async fn set_timing(&self, timing: Value) {
+        let (status, body) = self
+            .control("POST", "/_emulator/timing", Some(timing))
+            .await;
+        assert_eq!(status, 200, "{body}");
+    }
+
     pub async fn calls(&self) -> Value {
         self.control("GET", "/_emulator/calls", None).await.1
     }

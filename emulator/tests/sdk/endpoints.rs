@@ -8,6 +8,8 @@ use aws_sdk_ec2::types::{
     TrafficIpAddressType, TransitGatewayConfigurationInputStructure, TransportProtocol,
 };
 
+use serde_json::json;
+
 use crate::common::*;
 
 fn federated_auth() -> ClientVpnAuthenticationRequest {
@@ -707,6 +709,8 @@ async fn describe_unknown_id_is_not_found() {
 #[tokio::test]
 async fn paginator_walks_every_endpoint_once() {
     let emu = Emulator::start().await;
+    // More than AWS's default quota of 5.
+    emu.set_limits(json!({"endpoints_per_region": 12})).await;
     let ec2 = emu.client().await;
     let mut created = Vec::new();
     for _ in 0..12 {

@@ -7,6 +7,7 @@ mod associations;
 mod control;
 mod endpoints;
 mod export;
+mod limits;
 mod protocol;
 mod routes;
 mod rules;

@@ -169,6 +169,9 @@ async fn route_quota_per_association() {
 #[tokio::test]
 async fn routes_filter_and_paginate() {
     let emu = Emulator::start().await;
+    // 11 routes in flight at once: more than AWS's 10 concurrent operations.
+    emu.set_limits(json!({"concurrent_operations_per_endpoint": 20}))
+        .await;
     let ec2 = emu.client().await;
     let id = new_endpoint(&ec2).await;
     associate(&ec2, &id, SUBNET_A).await;

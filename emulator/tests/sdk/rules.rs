@@ -208,6 +208,9 @@ async fn rule_quota_is_enforced() {
 #[tokio::test]
 async fn rules_filter_and_paginate() {
     let emu = Emulator::start().await;
+    // 12 rules in flight at once: more than AWS's 10 concurrent operations.
+    emu.set_limits(json!({"concurrent_operations_per_endpoint": 20}))
+        .await;
     let ec2 = emu.client().await;
     let id = new_endpoint(&ec2).await;
     for i in 0..12 {
