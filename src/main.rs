@@ -20,9 +20,9 @@ use clientvpn_operator::api::ClientVpnEndpoint;
 use clientvpn_operator::cloud::{Ec2ClientVpn, Metered, Pacer, PacingConfig};
 use clientvpn_operator::endpoint::{self, Context, Settings};
 use clientvpn_operator::http::{self, Health};
+use clientvpn_operator::metrics::Metrics;
 use clientvpn_operator::runtime::leader::{self, Leadership, LeaseConfig};
 use clientvpn_operator::runtime::{KubeCluster, StartupError, check_access};
-use clientvpn_operator::metrics::Metrics;
 use clientvpn_operator::telemetry::{self, LogFormat};
 use futures::future::{BoxFuture, FutureExt, Shared};
 use tracing::{error, info};
@@ -288,23 +288,21 @@ async fn operate(
         stalled_retry_interval: args.stalled_retry_interval,
         retry_base: args.retry_base,
     };
-    let ctx = Arc::new(
-        Context::new(
-            Arc::new(Metered::new(
-                Ec2ClientVpn::new(sdk),
-                metrics.clone(),
-                Arc::new(Pacer::new(PacingConfig {
-                    concurrency: args.aws_concurrency,
-                    rate_per_second: args.aws_rate_limit,
-                    burst: args.aws_burst,
-                    ..PacingConfig::default()
-                })),
-            )),
-            Arc::new(KubeCluster::new(client.clone(), args.instance)),
+    let ctx = Arc::new(Context::new(
+        Arc::new(Metered::new(
+            Ec2ClientVpn::new(sdk),
             metrics.clone(),
-            settings,
-        ),
-    );
+            Arc::new(Pacer::new(PacingConfig {
+                concurrency: args.aws_concurrency,
+                rate_per_second: args.aws_rate_limit,
+                burst: args.aws_burst,
+                ..PacingConfig::default()
+            })),
+        )),
+        Arc::new(KubeCluster::new(client.clone(), args.instance)),
+        metrics.clone(),
+        settings,
+    ));
 
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let controllers = run_controllers(

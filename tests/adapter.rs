@@ -22,9 +22,9 @@ use aws_sdk_ec2::config::Credentials;
 use aws_sdk_ec2::config::retry::RetryConfig;
 use clientvpn_operator::api::ClientVpnEndpointSpec;
 use clientvpn_operator::cloud::{
-    AuthenticationFact, ClientConnect, ClientVpnApi, CloudError, ConnectionLog, CreateEndpoint,
-    Ec2ClientVpn, EndpointSettings, ErrorKind, FixedSettings, LoginBanner, ModifyEndpoint,
-    ObservedEndpoint, RouteKey, RuleKey,
+    AssociationState, AuthenticationFact, ClientConnect, ClientVpnApi, CloudError, ConnectionLog,
+    CreateEndpoint, Ec2ClientVpn, EndpointSettings, ErrorKind, FixedSettings, LoginBanner,
+    ModifyEndpoint, ObservedEndpoint, RouteKey, RouteOrigin, RouteState, RuleKey, RuleState,
 };
 use futures::StreamExt;
 use serde_json::{Value, json};
@@ -324,9 +324,10 @@ fn expected_settings(spec: &ClientVpnEndpointSpec) -> EndpointSettings {
         split_tunnel: spec.split_tunnel.unwrap_or(false),
         vpc_id: spec.vpc_id.clone(),
         security_group_ids,
-        self_service_portal: spec
-            .self_service_portal
-            .is_some_and(|p| p == clientvpn_operator::api::SelfServicePortal::Enabled),
+        self_service_portal: Some(
+            spec.self_service_portal
+                .is_some_and(|p| p == clientvpn_operator::api::SelfServicePortal::Enabled),
+        ),
         client_connect: spec
             .client_connect_options
             .as_ref()
@@ -362,11 +363,7 @@ fn create_request(
     for (key, value) in extra_tags {
         tags.insert((*key).into(), (*value).into());
     }
-    CreateEndpoint {
-        spec,
-        client_token: token.into(),
-        tags,
-    }
+    clientvpn_operator::endpoint::plan::desired_endpoint(&spec).create_request(token.into(), tags)
 }
 
 async fn describe(api: &Ec2ClientVpn, id: &str) -> ObservedEndpoint {
@@ -415,7 +412,7 @@ async fn create_is_idempotent_and_describe_reports_every_setting() {
     assert_eq!(api.list_endpoints(REGION).await.expect("list").len(), 1);
 
     let mut changed = request.clone();
-    changed.spec.description = Some("something else".into());
+    changed.settings.description = "something else".into();
     assert_kind(
         api.create_endpoint(REGION, &changed).await,
         ErrorKind::Terminal,
@@ -664,7 +661,7 @@ async fn modify_changes_each_field_and_nothing_else() {
                 self_service_portal: Some(true),
                 ..Default::default()
             },
-            |s| s.self_service_portal = true,
+            |s| s.self_service_portal = Some(true),
         ),
         (
             "client connect on",
@@ -741,7 +738,7 @@ async fn modify_changes_each_field_and_nothing_else() {
                 s.description = String::new();
                 s.split_tunnel = false;
                 s.security_group_ids = vec!["sg-0123456789abcdef3".into()];
-                s.self_service_portal = false;
+                s.self_service_portal = Some(false);
                 s.client_connect = ClientConnect::default();
                 s.login_banner = LoginBanner::default();
                 s.disconnect_on_session_timeout = true;
@@ -907,7 +904,7 @@ async fn networks_rules_routes_export_and_delete_through_the_lifecycle() {
             .expect("describe networks");
         networks
             .iter()
-            .all(|n| n.status_code == "associated")
+            .all(|n| n.state == AssociationState::Associated)
             .then_some(networks)
     })
     .await;
@@ -994,7 +991,7 @@ async fn networks_rules_routes_export_and_delete_through_the_lifecycle() {
             .expect("describe rules");
         rules
             .iter()
-            .all(|r| r.status_code == "active")
+            .all(|r| r.state == RuleState::Active)
             .then_some(rules)
     })
     .await;
@@ -1041,7 +1038,7 @@ async fn networks_rules_routes_export_and_delete_through_the_lifecycle() {
             target_subnet_id: SUBNET.into(),
         }
     );
-    assert_eq!(routes[0].origin, "associate");
+    assert_eq!(routes[0].origin, RouteOrigin::Associate);
     api.create_route(REGION, &id, &default_route, Some("internet"), "route-1")
         .await
         .expect("create route");
@@ -1059,17 +1056,17 @@ async fn networks_rules_routes_export_and_delete_through_the_lifecycle() {
             .await
             .expect("routes")
             .into_iter()
-            .find(|r| r.key == default_route && r.status_code == "active")
+            .find(|r| r.key == default_route && r.state == RouteState::Active)
     })
     .await;
-    assert_eq!(added.origin, "add-route");
+    assert_eq!(added.origin, RouteOrigin::AddRoute);
     assert_eq!(added.description.as_deref(), Some("internet"));
     api.delete_route(REGION, &id, &default_route)
         .await
         .expect("delete route");
     eventually("the added route to go", || async {
         let routes = api.describe_routes(REGION, &id).await.expect("routes");
-        (routes.len() == 1 && routes[0].origin == "associate").then_some(())
+        (routes.len() == 1 && routes[0].origin == RouteOrigin::Associate).then_some(())
     })
     .await;
     assert_kind(

@@ -7,8 +7,8 @@ use aws_sdk_ec2::types as ec2;
 use super::{
     AssociationState, AuthenticationFact, AuthorizationRule, ClientConnect, ConnectionLog,
     CreateEndpoint, DevicePosture, EndpointSettings, FixedSettings, LoginBanner, ModifyEndpoint,
-    ObservedEndpoint, Route, RouteKey, RouteOrigin, RouteState, RuleKey, RuleState,
-    TargetNetwork, TransitGateway,
+    ObservedEndpoint, Route, RouteKey, RouteOrigin, RouteState, RuleKey, RuleState, TargetNetwork,
+    TransitGateway,
 };
 
 /// Fill a `CreateClientVpnEndpoint` request from the normalized endpoint: every setting, the

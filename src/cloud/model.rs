@@ -246,7 +246,6 @@ impl ObservedEndpoint {
     }
 }
 
-
 /// A state AWS reports for a child of an endpoint, with the wire spelling kept for unknown values.
 pub trait ChildState {
     /// The wire value, e.g. `associated`.

@@ -12,11 +12,11 @@ use std::sync::Mutex;
 use async_trait::async_trait;
 
 use super::fixtures::{CLUSTER, UID};
+use super::plan::changed_fields;
 use super::plan::test_support::aws_endpoint;
 use super::plan::{Children, ownership_tags};
 use crate::api::ClientVpnEndpoint;
 use crate::cloud::*;
-use super::plan::changed_fields;
 
 /// An in-memory EC2 Client VPN: idempotent create by token, deletion in two steps.
 #[derive(Default)]
@@ -382,7 +382,9 @@ impl ClientVpnApi for FakeCloud {
             return Err(CloudError::from_service(
                 "AssociateClientVpnTargetNetwork",
                 "IdempotentParameterMismatch",
-                &format!("The client token {client_token} was already used in a request with different parameters"),
+                &format!(
+                    "The client token {client_token} was already used in a request with different parameters"
+                ),
                 Some(400),
                 None,
             ));
@@ -577,4 +579,3 @@ fn endpoint_mut<'a>(state: &'a mut CloudState, id: &str) -> &'a mut ObservedEndp
         .find(|e| e.id == id)
         .expect("endpoint exists")
 }
-

@@ -139,7 +139,14 @@ async fn apply(obj: &ClientVpnEndpoint, ctx: &Context, target: &Target) -> Resul
             );
             write(ctx, obj, target, facts, &health).await?;
             let busy = !steps.is_empty() || matches!(health, Health::Reconciling { .. });
-            remember(ctx, target, obj.metadata.generation, &endpoint, &observed, busy);
+            remember(
+                ctx,
+                target,
+                obj.metadata.generation,
+                &endpoint,
+                &observed,
+                busy,
+            );
             Ok(if busy {
                 poll
             } else {

@@ -10,7 +10,8 @@ async fn publish(ctx: &Context, target: &Target, notice: Notice) {
 
 /// An endpoint found by tag or named by the adoption annotation is now the object's.
 pub async fn adopted(ctx: &Context, target: &Target, endpoint_id: &str) {
-    let note = format!("took over AWS endpoint {endpoint_id} (found by tag or adoption annotation)");
+    let note =
+        format!("took over AWS endpoint {endpoint_id} (found by tag or adoption annotation)");
     publish(ctx, target, Notice::normal("Adopted", "FindEndpoint", note)).await;
 }
 
@@ -49,7 +50,8 @@ pub async fn announce(ctx: &Context, target: &Target, steps: &[Step], health: &H
 
 /// The recorded endpoint was deleted outside the operator and is about to be recreated.
 pub async fn recreating(ctx: &Context, target: &Target, old_id: &str) {
-    let note = format!("AWS endpoint {old_id} was deleted outside the operator; creating a new one");
+    let note =
+        format!("AWS endpoint {old_id} was deleted outside the operator; creating a new one");
     let notice = Notice::warning("EndpointDeletedOutOfBand", "CreateEndpoint", note);
     publish(ctx, target, notice).await;
 }
@@ -57,7 +59,12 @@ pub async fn recreating(ctx: &Context, target: &Target, old_id: &str) {
 /// An endpoint was created.
 pub async fn created(ctx: &Context, target: &Target, endpoint_id: &str, region: &str) {
     let note = format!("created AWS endpoint {endpoint_id} in {region}");
-    publish(ctx, target, Notice::normal("Created", "CreateEndpoint", note)).await;
+    publish(
+        ctx,
+        target,
+        Notice::normal("Created", "CreateEndpoint", note),
+    )
+    .await;
 }
 
 /// Progress needs a spec change or help.
@@ -68,7 +75,12 @@ pub async fn stalled(ctx: &Context, target: &Target, reason: &str, message: Stri
 /// Teardown or deletion steps were taken.
 pub async fn deleting(ctx: &Context, target: &Target, steps: &[Step]) {
     let note = describe_steps(steps);
-    publish(ctx, target, Notice::normal("Deleting", "DeleteEndpoint", note)).await;
+    publish(
+        ctx,
+        target,
+        Notice::normal("Deleting", "DeleteEndpoint", note),
+    )
+    .await;
 }
 
 /// The finalizer is about to go: the endpoint is gone, or retained.

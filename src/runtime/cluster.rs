@@ -274,11 +274,7 @@ impl Cluster for KubeCluster {
             action: notice.action.to_string(),
             secondary: None,
         };
-        if let Err(err) = self
-            .recorder
-            .publish(&event, &obj.object_reference())
-            .await
-        {
+        if let Err(err) = self.recorder.publish(&event, &obj.object_reference()).await {
             warn!(object = %obj.key(), error = %err, "publishing an event failed");
         }
     }

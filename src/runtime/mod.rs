@@ -50,7 +50,9 @@ pub enum StartupError {
     #[error("the {kind} CRD is not installed: kubectl apply -f crds/clientvpn.io_{plural}.yaml")]
     CrdMissing { kind: String, plural: String },
     /// RBAC does not let the operator list a kind where it watches.
-    #[error("not allowed to list {kind} in namespace {namespace:?}: grant the operator's RBAC there ({message})")]
+    #[error(
+        "not allowed to list {kind} in namespace {namespace:?}: grant the operator's RBAC there ({message})"
+    )]
     Forbidden {
         kind: String,
         namespace: String,
@@ -128,7 +130,13 @@ pub trait ReconcileError: std::error::Error {
 
 /// Log one item of a controller's run stream: successes at debug, failures as warnings.
 pub fn log_result<K, E, Q>(
-    result: Result<(kube::runtime::reflector::ObjectRef<K>, kube::runtime::controller::Action), controller::Error<E, Q>>,
+    result: Result<
+        (
+            kube::runtime::reflector::ObjectRef<K>,
+            kube::runtime::controller::Action,
+        ),
+        controller::Error<E, Q>,
+    >,
 ) where
     K: Resource,
     K::DynamicType: Debug + Clone + Eq + std::hash::Hash,

@@ -3,7 +3,8 @@
 
 use std::time::{Duration, Instant};
 
-use clientvpn_operator::cloud::{ClientVpnApi, CreateEndpoint, Ec2ClientVpn, ModifyEndpoint};
+use clientvpn_operator::cloud::{ClientVpnApi, Ec2ClientVpn, ModifyEndpoint};
+use clientvpn_operator::endpoint::plan::desired_endpoint;
 use kube::ResourceExt;
 use serde_json::{Value, json};
 
@@ -175,10 +176,11 @@ async fn an_existing_endpoint_is_adopted_or_refused_when_fixed_fields_differ() {
         serde_json::from_value(serde_json::from_str::<Value>(&text).expect("json")["spec"].clone())
             .expect("spec")
     };
-    let made_by_hand = |token: &str, cidr: &str| CreateEndpoint {
-        spec: spec_json(cidr),
-        client_token: token.into(),
-        tags: [("Name".to_string(), "by hand".to_string())].into(),
+    let made_by_hand = |token: &str, cidr: &str| {
+        desired_endpoint(&spec_json(cidr)).create_request(
+            token.into(),
+            [("Name".to_string(), "by hand".to_string())].into(),
+        )
     };
     let existing = aws
         .create_endpoint(

@@ -12,7 +12,7 @@ async fn plain_manifests_apply_and_the_pod_is_admitted_as_restricted() {
     let _env = Env::start_without_operator("deploy").await;
     let c = cluster();
     let out = kubectl(
-        &c,
+        c,
         &c.cp.kubeconfig,
         &[
             "apply",
@@ -28,7 +28,7 @@ async fn plain_manifests_apply_and_the_pod_is_admitted_as_restricted() {
     // The Deployment's pod template as a Pod in the restricted namespace: the Pod Security
     // admission (enforce=restricted) must accept it. (No scheduler: it stays Pending.)
     let deployment: Value = serde_json::from_str(&admin(
-        &c,
+        c,
         &[
             "get",
             "deployment",
@@ -73,11 +73,11 @@ async fn plain_manifests_apply_and_the_pod_is_admitted_as_restricted() {
 
     // Clean up everything but the CRD (shared by this test binary).
     admin(
-        &c,
+        c,
         &["delete", "namespace", "clientvpn-system", "--wait=false"],
     );
     admin(
-        &c,
+        c,
         &[
             "delete",
             "clusterrole,clusterrolebinding",

@@ -17,7 +17,7 @@ async fn helm_installed_operator_reconciles_under_its_service_account_with_names
     let c = cluster();
     let watched = env.namespace.clone();
     let (release, notes) = Release::install(
-        &c,
+        c,
         "cvpn",
         &format!("{watched}-system"),
         &[
@@ -53,7 +53,7 @@ async fn helm_installed_operator_reconciles_under_its_service_account_with_names
     }
 
     // RBAC as the API server enforces it for the chart's ServiceAccount.
-    let sa = release.service_account_kubeconfig(&c);
+    let sa = release.service_account_kubeconfig(c);
     let lease = format!("leases/{}", release.lease_name());
     let rel = release.namespace.as_str();
     let allowed: [&[&str]; 7] = [
@@ -76,7 +76,7 @@ async fn helm_installed_operator_reconciles_under_its_service_account_with_names
         &["create", "leases.coordination.k8s.io", "-n", rel],
     ];
     for args in allowed {
-        assert!(can_i(&c, &sa, args), "the ServiceAccount may not {args:?}");
+        assert!(can_i(c, &sa, args), "the ServiceAccount may not {args:?}");
     }
     let denied: [&[&str]; 7] = [
         &["list", "clientvpnendpoints.clientvpn.io", "-n", "default"],
@@ -92,18 +92,18 @@ async fn helm_installed_operator_reconciles_under_its_service_account_with_names
         &["create", "configmaps", "-n", rel],
     ];
     for args in denied {
-        assert!(!can_i(&c, &sa, args), "the ServiceAccount may {args:?}");
+        assert!(!can_i(c, &sa, args), "the ServiceAccount may {args:?}");
     }
 
     let emulator: SocketAddr = c.emulator.addr().parse().expect("emulator address");
-    let mut operator = Operator::start(&c, &release, "cvpn-0", &sa, emulator);
+    let mut operator = Operator::start(c, &release, "cvpn-0", &sa, emulator);
     operator.ready().await;
     assert_eq!(
         operator.get(operator.health, "/healthz").map(|a| a.0),
         Some(200)
     );
     wait_until("the operator holds the Lease", || {
-        release.lease_holder(&c).as_deref() == Some("cvpn-0")
+        release.lease_holder(c).as_deref() == Some("cvpn-0")
     })
     .await;
     assert_eq!(operator.metric("clientvpn_operator_leader"), 1.0);
@@ -192,12 +192,12 @@ async fn helm_installed_operator_reconciles_under_its_service_account_with_names
         "SIGTERM exit: {status}\n{}",
         operator.log()
     );
-    assert_ne!(release.lease_holder(&c).as_deref(), Some("cvpn-0"));
+    assert_ne!(release.lease_holder(c).as_deref(), Some("cvpn-0"));
 
-    release.uninstall(&c);
+    release.uninstall(c);
     assert!(
         !kubectl(
-            &c,
+            c,
             &c.cp.kubeconfig,
             &[
                 "get",

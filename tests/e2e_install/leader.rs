@@ -14,7 +14,7 @@ async fn only_the_leader_calls_aws_and_a_standby_takes_over() {
     let c = cluster();
     let lease_duration = format!("{LEASE_SECONDS}s");
     let (release, _) = Release::install(
-        &c,
+        c,
         "ha",
         &format!("{}-system", env.namespace),
         &[
@@ -41,17 +41,17 @@ async fn only_the_leader_calls_aws_and_a_standby_takes_over() {
         c.emulator.url(),
         "extraEnv reaches the container"
     );
-    let sa = release.service_account_kubeconfig(&c);
+    let sa = release.service_account_kubeconfig(c);
     let proxy_a = Proxy::start(c.emulator.addr()).await;
     let proxy_b = Proxy::start(c.emulator.addr()).await;
 
-    let mut a = Operator::start(&c, &release, "ha-a", &sa, proxy_a.addr);
+    let mut a = Operator::start(c, &release, "ha-a", &sa, proxy_a.addr);
     a.ready().await;
     wait_until("replica a holds the Lease", || {
-        release.lease_holder(&c).as_deref() == Some("ha-a")
+        release.lease_holder(c).as_deref() == Some("ha-a")
     })
     .await;
-    let mut b = Operator::start(&c, &release, "ha-b", &sa, proxy_b.addr);
+    let mut b = Operator::start(c, &release, "ha-b", &sa, proxy_b.addr);
     b.ready().await;
     assert_eq!(b.metric("clientvpn_operator_leader"), 0.0, "b is a standby");
     assert_eq!(a.metric("clientvpn_operator_leader"), 1.0);
@@ -86,7 +86,7 @@ async fn only_the_leader_calls_aws_and_a_standby_takes_over() {
     a.kill();
     let killed = Instant::now();
     wait_until("replica b takes the Lease", || {
-        release.lease_holder(&c).as_deref() == Some("ha-b")
+        release.lease_holder(c).as_deref() == Some("ha-b")
     })
     .await;
     let takeover = killed.elapsed();
@@ -118,14 +118,14 @@ async fn only_the_leader_calls_aws_and_a_standby_takes_over() {
 
     // A graceful stop hands over too: SIGTERM, exit 0, the standby takes the released Lease.
     let proxy_c = Proxy::start(c.emulator.addr()).await;
-    let mut c_op = Operator::start(&c, &release, "ha-c", &sa, proxy_c.addr);
+    let mut c_op = Operator::start(c, &release, "ha-c", &sa, proxy_c.addr);
     c_op.ready().await;
     b.signal("-TERM");
     let status = b.exited(Duration::from_secs(20)).await;
     assert!(status.success(), "b after SIGTERM: {status}\n{}", b.log());
     let stopped = Instant::now();
     wait_until("replica c takes the Lease", || {
-        release.lease_holder(&c).as_deref() == Some("ha-c")
+        release.lease_holder(c).as_deref() == Some("ha-c")
     })
     .await;
     assert!(stopped.elapsed() <= Duration::from_secs(LEASE_SECONDS + 3));
@@ -139,7 +139,7 @@ async fn only_the_leader_calls_aws_and_a_standby_takes_over() {
 
     // A leader that sees another holder on its Lease stops at once, with an error.
     admin(
-        &c,
+        c,
         &[
             "patch",
             "lease",
@@ -155,5 +155,5 @@ async fn only_the_leader_calls_aws_and_a_standby_takes_over() {
     assert_eq!(status.code(), Some(1), "{}", c_op.log());
     assert!(c_op.log().contains("leadership lost"), "{}", c_op.log());
 
-    release.uninstall(&c);
+    release.uninstall(c);
 }

@@ -16,7 +16,7 @@ async fn metrics_count_reconciles_aws_calls_and_endpoints() {
     let env = Env::start_without_operator("metrics").await;
     let c = cluster();
     let (release, _) = Release::install(
-        &c,
+        c,
         "m",
         &format!("{}-system", env.namespace),
         &[
@@ -26,9 +26,9 @@ async fn metrics_count_reconciles_aws_calls_and_endpoints() {
             "reconcile.pollInterval=500ms",
         ],
     );
-    let sa = release.service_account_kubeconfig(&c);
+    let sa = release.service_account_kubeconfig(c);
     let emulator: SocketAddr = c.emulator.addr().parse().expect("emulator address");
-    let operator = Operator::start(&c, &release, "m-0", &sa, emulator);
+    let operator = Operator::start(c, &release, "m-0", &sa, emulator);
     operator.ready().await;
     let before = operator.metrics_text();
     assert_eq!(

@@ -179,7 +179,13 @@ pub fn transitional(children: &Children) -> Vec<String> {
         .routes
         .iter()
         .filter(|r| r.is_managed() && r.state.is_transitional())
-        .map(|r| format!("route {} {}", r.key.destination_cidr_block, r.state.as_str()));
+        .map(|r| {
+            format!(
+                "route {} {}",
+                r.key.destination_cidr_block,
+                r.state.as_str()
+            )
+        });
     networks.chain(rules).chain(routes).collect()
 }
 

@@ -6,7 +6,9 @@ use std::collections::BTreeMap;
 use kube::ResourceExt;
 
 use super::model::{Desired, DesiredEndpoint, WantedChildren};
-use crate::api::{self, ClientVpnEndpoint, ClientVpnEndpointSpec, SelfServicePortal, WireValue, tags};
+use crate::api::{
+    self, ClientVpnEndpoint, ClientVpnEndpointSpec, SelfServicePortal, WireValue, tags,
+};
 use crate::cloud::{
     AuthenticationFact, ClientConnect, ConnectionLog, DevicePosture, EndpointSettings,
     FixedSettings, LoginBanner, RouteKey, RuleKey, TransitGateway, TrustProvider,

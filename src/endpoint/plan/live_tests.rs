@@ -2,7 +2,7 @@
 
 use super::super::desired::desired;
 use super::super::model::{Children, Desired, Observation};
-use super::super::test_support::{names, aws_endpoint, network, route, rule};
+use super::super::test_support::{aws_endpoint, names, network, route, rule};
 use super::*;
 use crate::api::{AuthorizationRuleSpec, ClientVpnEndpoint, RouteSpec, TargetNetworkSpec};
 

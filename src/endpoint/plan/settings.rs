@@ -61,7 +61,11 @@ pub fn settings_to_modify(wanted: &EndpointSettings, aws: &EndpointSettings) -> 
 fn fields(change: &ModifyEndpoint) -> [(&'static str, bool, bool); 13] {
     let c = change;
     [
-        ("serverCertificateArn", c.server_certificate_arn.is_some(), true),
+        (
+            "serverCertificateArn",
+            c.server_certificate_arn.is_some(),
+            true,
+        ),
         ("connectionLogOptions", c.connection_log.is_some(), false),
         ("dnsServers", c.dns_servers.is_some(), true),
         ("vpnPort", c.vpn_port.is_some(), true),
@@ -70,14 +74,22 @@ fn fields(change: &ModifyEndpoint) -> [(&'static str, bool, bool); 13] {
         ("vpcId", c.vpc.is_some(), true),
         ("selfServicePortal", c.self_service_portal.is_some(), false),
         ("clientConnectOptions", c.client_connect.is_some(), false),
-        ("sessionTimeoutHours", c.session_timeout_hours.is_some(), true),
+        (
+            "sessionTimeoutHours",
+            c.session_timeout_hours.is_some(),
+            true,
+        ),
         ("clientLoginBannerOptions", c.login_banner.is_some(), false),
         (
             "disconnectOnSessionTimeout",
             c.disconnect_on_session_timeout.is_some(),
             false,
         ),
-        ("clientRouteEnforcementOptions", c.route_enforcement.is_some(), false),
+        (
+            "clientRouteEnforcementOptions",
+            c.route_enforcement.is_some(),
+            false,
+        ),
     ]
 }
 

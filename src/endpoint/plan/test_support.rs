@@ -7,8 +7,7 @@ use std::collections::BTreeMap;
 use super::model::Step;
 use crate::cloud::{
     AssociationState, AuthenticationFact, AuthorizationRule, EndpointSettings, FixedSettings,
-    ObservedEndpoint, Route, RouteKey, RouteOrigin, RouteState, RuleKey, RuleState,
-    TargetNetwork,
+    ObservedEndpoint, Route, RouteKey, RouteOrigin, RouteState, RuleKey, RuleState, TargetNetwork,
 };
 
 /// The fixture object's endpoint (`ClientVpnEndpoint::test()`) as AWS describes it: AWS's
@@ -93,4 +92,3 @@ pub fn names(steps: &[Step]) -> Vec<String> {
         })
         .collect()
 }
-
