@@ -130,6 +130,9 @@ while kill -0 "$owner" 2>/dev/null && kill -0 "$child" 2>/dev/null; do sleep 0.2
                 "100",
                 "--deleted-visible-ms",
                 "800",
+                // AWS's default quota is 5 per region; the listing test needs 1,003.
+                "--max-endpoints-per-region",
+                "10000",
             ])
             .stdout(Stdio::piped())
             .spawn()
