@@ -178,7 +178,7 @@ async fn main() -> std::process::ExitCode {
             match run(*args).await {
                 Ok(()) => std::process::ExitCode::SUCCESS,
                 Err(err) => {
-                    error!("{}", error_chain(&err));
+                    error!("{}", telemetry::error_chain(&err));
                     std::process::ExitCode::FAILURE
                 }
             }
@@ -188,18 +188,6 @@ async fn main() -> std::process::ExitCode {
 
 /// A cloneable "stop now" future.
 type Signal = Shared<BoxFuture<'static, ()>>;
-
-/// The error and its causes, for the one log line before exiting.
-fn error_chain(err: &dyn std::error::Error) -> String {
-    let mut text = err.to_string();
-    let mut source = err.source();
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
-}
 
 async fn run(args: RunArgs) -> Result<(), StartupError> {
     let shutdown: Signal = shutdown_signal().boxed().shared();

@@ -71,13 +71,7 @@ impl ReconcileError for Error {
 
     /// The whole chain of causes, once, for events and conditions; with AWS's request ID.
     fn report(&self) -> String {
-        let mut text = self.to_string();
-        let mut source = std::error::Error::source(self);
-        while let Some(cause) = source {
-            text.push_str(": ");
-            text.push_str(&cause.to_string());
-            source = cause.source();
-        }
+        let mut text = crate::telemetry::error_chain(self);
         if let Self::Aws(CloudError {
             request_id: Some(id),
             ..
