@@ -17,7 +17,7 @@ use std::time::Duration;
 use aws_config::{BehaviorVersion, Region};
 use clap::{Args, Parser, Subcommand};
 use clientvpn_operator::api::ClientVpnEndpoint;
-use clientvpn_operator::cloud::{Ec2ClientVpn, Metered, Pacer, PacingConfig};
+use clientvpn_operator::cloud::{Ec2ClientVpn, Pacer, PacingConfig};
 use clientvpn_operator::controller::{self, Context, KubeCluster, Settings};
 use clientvpn_operator::http::{self, Health};
 use clientvpn_operator::leader::{self, Leadership, LeaseConfig};
@@ -276,15 +276,15 @@ async fn operate(
     };
     let ctx = Arc::new(
         Context::new(
-            Arc::new(Metered::new(
-                Ec2ClientVpn::new(sdk),
-                metrics.clone(),
+            Arc::new(Ec2ClientVpn::new(
+                sdk,
                 Arc::new(Pacer::new(PacingConfig {
                     concurrency: args.aws_concurrency,
                     rate_per_second: args.aws_rate_limit,
                     burst: args.aws_burst,
                     ..PacingConfig::default()
                 })),
+                metrics.clone(),
             )),
             Arc::new(KubeCluster::new(client.clone(), args.instance)),
             settings,

@@ -1,10 +1,12 @@
 //! What the controller needs from EC2, as a trait with kube-free, SDK-free types, and the
-//! aws-sdk-ec2 adapter that implements it.
+//! aws-sdk-ec2 adapter that implements it ([`Ec2ClientVpn`]: the one implementation; pacing,
+//! metrics and logging of every HTTP attempt live in its SDK interceptor, see `attempt`).
 
+mod attempt;
 mod ec2;
 mod error;
 mod mapping;
-mod metered;
+mod operation;
 mod pacing;
 
 use std::collections::BTreeMap;
@@ -14,10 +16,10 @@ use async_trait::async_trait;
 use crate::api::ClientVpnEndpointSpec;
 
 pub use ec2::Ec2ClientVpn;
-pub use error::{CloudError, ErrorKind, classify};
+pub use error::{CloudError, ErrorKind, classify, outcome_of};
 pub use mapping::{create_request, describe_endpoint_fields};
-pub use metered::Metered;
-pub use pacing::{Pacer, PacingConfig};
+pub use operation::Operation;
+pub use pacing::{Admission, PaceKey, Pacer, PacingConfig};
 
 /// AWS's endpoint status codes the operator acts on.
 pub mod status_code {
