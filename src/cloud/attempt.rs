@@ -33,8 +33,8 @@ use aws_sdk_ec2::config::interceptors::{
     BeforeTransmitInterceptorContextRef, FinalizerInterceptorContextRef,
 };
 use aws_sdk_ec2::config::{
-    BehaviorVersion, ConfigBag, HttpClient, Intercept, RuntimeComponents,
-    RuntimeComponentsBuilder, RuntimePlugin, SharedHttpClient,
+    BehaviorVersion, ConfigBag, HttpClient, Intercept, RuntimeComponents, RuntimeComponentsBuilder,
+    RuntimePlugin, SharedHttpClient,
 };
 use aws_sdk_ec2::error::{BoxError, ConnectorError, ErrorMetadata};
 use aws_sdk_ec2::operation::RequestId;

@@ -71,11 +71,7 @@ impl Ec2ClientVpn {
                         key.clone(),
                         self.pacer.clone(),
                     ))
-                    .interceptor(Attempts::new(
-                        key,
-                        self.pacer.clone(),
-                        self.metrics.clone(),
-                    ))
+                    .interceptor(Attempts::new(key, self.pacer.clone(), self.metrics.clone()))
                     .build();
                 Client::from_conf(config)
             })
@@ -357,7 +353,11 @@ impl ClientVpnApi for Ec2ClientVpn {
             .vpc_id(vpc_id)
             .set_security_group_ids(Some(security_group_ids.to_vec()))
             .send();
-        call(Operation::ApplySecurityGroupsToClientVpnTargetNetwork, request).await?;
+        call(
+            Operation::ApplySecurityGroupsToClientVpnTargetNetwork,
+            request,
+        )
+        .await?;
         Ok(())
     }
 

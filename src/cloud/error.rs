@@ -224,7 +224,10 @@ mod tests {
         let rows = [
             (Ok(()), "success"),
             (error("RequestLimitExceeded", 503), "retryable"),
-            (error("InvalidClientVpnEndpointId.NotFound", 400), "not_found"),
+            (
+                error("InvalidClientVpnEndpointId.NotFound", 400),
+                "not_found",
+            ),
             (error("InvalidParameterValue", 400), "terminal"),
             (
                 Err(CloudError::transport("DeleteTags", "Timeout", "t")),

@@ -227,4 +227,3 @@ pub fn route(route: &ec2::ClientVpnRoute) -> Route {
         status_message: text(status.and_then(|s| s.message())),
     }
 }
-

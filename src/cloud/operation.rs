@@ -72,7 +72,11 @@ mod tests {
 
     #[test]
     fn names_are_aws_action_names_and_round_trip() {
-        assert_eq!(Operation::ALL.len(), 17, "the 17 Client VPN calls the operator makes");
+        assert_eq!(
+            Operation::ALL.len(),
+            17,
+            "the 17 Client VPN calls the operator makes"
+        );
         assert_eq!(
             Operation::CreateClientVpnEndpoint.name(),
             "CreateClientVpnEndpoint"

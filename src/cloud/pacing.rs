@@ -244,7 +244,10 @@ mod tests {
         let start = Instant::now();
         assert_eq!(throttled().kind, ErrorKind::Retryable);
         attempt(&pacer, "eu-west-1", Err(throttled())).await;
-        assert_eq!(paused_for(&pacer, "eu-west-1"), Some(Duration::from_secs(1)));
+        assert_eq!(
+            paused_for(&pacer, "eu-west-1"),
+            Some(Duration::from_secs(1))
+        );
         assert_eq!(
             attempt(&pacer, "us-east-1", Ok(())).await,
             start,

@@ -4,8 +4,8 @@ use aws_sdk_ec2::types as ec2;
 
 use super::text;
 use crate::cloud::{
-    AuthenticationFact, ClientConnect, ConnectionLog, EndpointSettings, FixedSettings,
-    LoginBanner, ObservedEndpoint,
+    AuthenticationFact, ClientConnect, ConnectionLog, EndpointSettings, FixedSettings, LoginBanner,
+    ObservedEndpoint,
 };
 
 /// The fields of a described endpoint that the operator reads.
@@ -408,5 +408,4 @@ mod tests {
             }]
         );
     }
-
 }

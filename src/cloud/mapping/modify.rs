@@ -362,5 +362,4 @@ mod tests {
         assert_eq!(input.vpc_id(), Some("vpc-0123456789abcdef0"));
         assert!(input.security_group_ids().is_empty());
     }
-
 }

@@ -250,10 +250,7 @@ fn target_networks_are_read() {
             vpc_id: Some("vpc-0123456789abcdef0".into()),
             status_code: "associating".into(),
             status_message: Some("working".into()),
-            security_group_ids: vec![
-                "sg-0123456789abcdef1".into(),
-                "sg-0123456789abcdef2".into()
-            ],
+            security_group_ids: vec!["sg-0123456789abcdef1".into(), "sg-0123456789abcdef2".into()],
         }
     );
 }
