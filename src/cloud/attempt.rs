@@ -25,18 +25,15 @@
 
 use std::error::Error as StdError;
 use std::sync::Arc;
-use std::time::Instant;
 
 use aws_config::SdkConfig;
 use aws_sdk_ec2::config::http::HttpResponse;
-use aws_sdk_ec2::config::interceptors::{
-    BeforeTransmitInterceptorContextRef, FinalizerInterceptorContextRef,
-};
+use aws_sdk_ec2::config::interceptors::FinalizerInterceptorContextRef;
 use aws_sdk_ec2::config::{
     BehaviorVersion, ConfigBag, HttpClient, Intercept, RuntimeComponents, RuntimeComponentsBuilder,
     RuntimePlugin, SharedHttpClient,
 };
-use aws_sdk_ec2::error::{BoxError, ConnectorError, ErrorMetadata};
+use aws_sdk_ec2::error::{BoxError, ErrorMetadata};
 use aws_sdk_ec2::operation::RequestId;
 use aws_smithy_runtime_api::client::http::{
     HttpConnector, HttpConnectorFuture, HttpConnectorSettings, SharedHttpConnector,
@@ -44,7 +41,6 @@ use aws_smithy_runtime_api::client::http::{
 use aws_smithy_runtime_api::client::interceptors::context::Error as AnyOperationError;
 use aws_smithy_runtime_api::client::orchestrator::{HttpRequest, Metadata, OrchestratorError};
 use aws_smithy_runtime_api::client::retries::RequestAttempts;
-use aws_smithy_types::config_bag::{Storable, StoreReplace};
 
 use super::error::outcome_of;
 use super::{CloudError, Operation, PaceKey, Pacer};
@@ -78,28 +74,9 @@ impl std::fmt::Debug for Attempts {
     }
 }
 
-/// When the current attempt started (in the config bag, for the log line's duration).
-#[derive(Clone, Copy, Debug)]
-struct AttemptStarted(Instant);
-
-impl Storable for AttemptStarted {
-    type Storer = StoreReplace<Self>;
-}
-
 impl Intercept for Attempts {
     fn name(&self) -> &'static str {
         "clientvpn-operator::Attempts"
-    }
-
-    fn read_before_attempt(
-        &self,
-        _context: &BeforeTransmitInterceptorContextRef<'_>,
-        _runtime_components: &RuntimeComponents,
-        cfg: &mut ConfigBag,
-    ) -> Result<(), BoxError> {
-        cfg.interceptor_state()
-            .store_put(AttemptStarted(Instant::now()));
-        Ok(())
     }
 
     fn read_after_attempt(
@@ -137,9 +114,6 @@ impl Intercept for Attempts {
                 .as_ref()
                 .and_then(|e| e.request_id.as_deref())
                 .or_else(|| response.and_then(|r| r.request_id())),
-            elapsed_ms = cfg
-                .load::<AttemptStarted>()
-                .map(|s| s.0.elapsed().as_millis() as u64),
             "EC2 attempt"
         );
         Ok(())
@@ -190,23 +164,23 @@ fn error_metadata(error: &AnyOperationError) -> Option<&ErrorMetadata> {
 /// The SDK's HTTP client, with every attempt admitted by the [`Pacer`] first.
 #[derive(Debug)]
 pub(super) struct PacedHttpClient {
-    /// `None` only in a build without a default HTTPS client; attempts then fail to dispatch,
-    /// as the SDK's own would.
-    inner: Option<SharedHttpClient>,
+    inner: SharedHttpClient,
     key: PaceKey,
     pacer: Arc<Pacer>,
 }
 
 impl PacedHttpClient {
-    /// Wrap the client `sdk` names, or else the SDK's default for its behavior version.
-    pub(super) fn new(sdk: &SdkConfig, key: PaceKey, pacer: Arc<Pacer>) -> Self {
+    /// Wrap the client `sdk` names, or else the SDK's default for its behavior version. `None`
+    /// only in a build without a default HTTPS client (this crate asks for one), where the SDK
+    /// has no client to send with either.
+    pub(super) fn new(sdk: &SdkConfig, key: PaceKey, pacer: Arc<Pacer>) -> Option<Self> {
         let inner = sdk.http_client().or_else(|| {
             let version = sdk.behavior_version().unwrap_or(BehaviorVersion::latest());
             aws_smithy_runtime::client::defaults::default_http_client_plugin_v2(version)?
                 .runtime_components(&RuntimeComponentsBuilder::new("clientvpn-operator"))
                 .http_client()
-        });
-        Self { inner, key, pacer }
+        })?;
+        Some(Self { inner, key, pacer })
     }
 }
 
@@ -217,47 +191,31 @@ impl HttpClient for PacedHttpClient {
         components: &RuntimeComponents,
     ) -> SharedHttpConnector {
         SharedHttpConnector::new(PacedConnector {
-            inner: self
-                .inner
-                .as_ref()
-                .map(|c| c.http_connector(settings, components)),
+            inner: self.inner.http_connector(settings, components),
             key: self.key.clone(),
             pacer: self.pacer.clone(),
         })
     }
 
+    // `validate_final_config` keeps its default: the SDK's HTTP clients check nothing there.
     fn validate_base_client_config(
         &self,
         components: &RuntimeComponentsBuilder,
         cfg: &ConfigBag,
     ) -> Result<(), BoxError> {
-        match &self.inner {
-            Some(inner) => inner.validate_base_client_config(components, cfg),
-            None => Ok(()),
-        }
-    }
-
-    fn validate_final_config(
-        &self,
-        components: &RuntimeComponents,
-        cfg: &ConfigBag,
-    ) -> Result<(), BoxError> {
-        match &self.inner {
-            Some(inner) => inner.validate_final_config(components, cfg),
-            None => Ok(()),
-        }
+        self.inner.validate_base_client_config(components, cfg)
     }
 
     fn connector_metadata(
         &self,
     ) -> Option<aws_smithy_runtime_api::client::connector_metadata::ConnectorMetadata> {
-        self.inner.as_ref().and_then(|c| c.connector_metadata())
+        self.inner.connector_metadata()
     }
 }
 
 #[derive(Debug)]
 struct PacedConnector {
-    inner: Option<SharedHttpConnector>,
+    inner: SharedHttpConnector,
     key: PaceKey,
     pacer: Arc<Pacer>,
 }
@@ -266,12 +224,6 @@ impl HttpConnector for PacedConnector {
     fn call(&self, request: HttpRequest) -> HttpConnectorFuture {
         let (inner, key, pacer) = (self.inner.clone(), self.key.clone(), self.pacer.clone());
         HttpConnectorFuture::new(async move {
-            let Some(inner) = inner else {
-                return Err(ConnectorError::other(
-                    "no HTTP client: build with aws-sdk-ec2's default-https-client".into(),
-                    None,
-                ));
-            };
             let _admitted = pacer.admit(&key).await;
             inner.call(request).await
         })

@@ -57,25 +57,25 @@ impl Ec2ClientVpn {
         let mut clients = self.clients.lock().unwrap_or_else(|p| p.into_inner());
         clients
             .entry(region.to_string())
-            .or_insert_with(|| {
-                let key = PaceKey::region(region);
-                let config = aws_sdk_ec2::config::Builder::from(&self.sdk)
-                    .region(Region::new(region.to_string()))
-                    .timeout_config(
-                        TimeoutConfig::builder()
-                            .operation_timeout(OPERATION_TIMEOUT)
-                            .build(),
-                    )
-                    .http_client(PacedHttpClient::new(
-                        &self.sdk,
-                        key.clone(),
-                        self.pacer.clone(),
-                    ))
-                    .interceptor(Attempts::new(key, self.pacer.clone(), self.metrics.clone()))
-                    .build();
-                Client::from_conf(config)
-            })
+            .or_insert_with(|| self.new_client(region))
             .clone()
+    }
+
+    /// A client for `region` whose every attempt goes through the pacer and the interceptor.
+    fn new_client(&self, region: &str) -> Client {
+        let key = PaceKey::region(region);
+        let timeouts = TimeoutConfig::builder()
+            .operation_timeout(OPERATION_TIMEOUT)
+            .build();
+        let attempts = Attempts::new(key.clone(), self.pacer.clone(), self.metrics.clone());
+        let mut config = aws_sdk_ec2::config::Builder::from(&self.sdk)
+            .region(Region::new(region.to_string()))
+            .timeout_config(timeouts)
+            .interceptor(attempts);
+        if let Some(paced) = PacedHttpClient::new(&self.sdk, key, self.pacer.clone()) {
+            config = config.http_client(paced);
+        }
+        Client::from_conf(config.build())
     }
 }
 

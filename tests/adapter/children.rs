@@ -29,6 +29,15 @@ where
     first
 }
 
+/// Poll the listing `list` until it is empty.
+async fn emptied<T, F, Fut>(what: &str, list: F)
+where
+    F: Fn() -> Fut,
+    Fut: Future<Output = Result<Vec<T>, CloudError>>,
+{
+    settled(what, list, <[T]>::is_empty).await;
+}
+
 #[tokio::test]
 async fn networks_rules_routes_export_and_delete_through_the_lifecycle() {
     let emulator = Emulator::start();
@@ -172,17 +181,13 @@ async fn networks_rules_routes_export_and_delete_through_the_lifecycle() {
         ]
     );
 
-    api.revoke_ingress(REGION, &id, &admins)
-        .await
-        .expect("revoke group");
-    api.revoke_ingress(REGION, &id, &everyone)
-        .await
-        .expect("revoke all groups");
-    settled(
-        "revoked rules to go",
-        || api.describe_authorization_rules(REGION, &id),
-        <[_]>::is_empty,
-    )
+    for (rule, what) in [(&admins, "group"), (&everyone, "all groups")] {
+        let revoked = api.revoke_ingress(REGION, id, rule).await;
+        revoked.unwrap_or_else(|e| panic!("revoke {what}: {e}"));
+    }
+    emptied("revoked rules to go", || {
+        api.describe_authorization_rules(REGION, &id)
+    })
     .await;
     assert_kind(
         api.revoke_ingress(REGION, &id, &admins).await,
@@ -252,11 +257,9 @@ async fn networks_rules_routes_export_and_delete_through_the_lifecycle() {
     api.disassociate_target_network(REGION, &id, &association)
         .await
         .expect("disassociate");
-    settled(
-        "the association to go",
-        || api.describe_target_networks(REGION, &id),
-        <[_]>::is_empty,
-    )
+    emptied("the association to go", || {
+        api.describe_target_networks(REGION, &id)
+    })
     .await;
     assert_eq!(describe(&api, &id).await.status_code, "pending-associate");
     assert!(

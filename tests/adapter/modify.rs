@@ -37,6 +37,13 @@ fn dns_servers() -> Vec<String> {
     vec!["10.0.0.3".into(), "10.0.0.2".into()]
 }
 
+/// A change that sets only what `set` sets.
+fn change(set: fn(&mut ModifyEndpoint)) -> ModifyEndpoint {
+    let mut change = ModifyEndpoint::default();
+    set(&mut change);
+    change
+}
+
 #[tokio::test]
 async fn modify_changes_each_field_and_nothing_else() {
     let emulator = Emulator::start();
@@ -48,70 +55,45 @@ async fn modify_changes_each_field_and_nothing_else() {
 
     /// What the change does to the settings AWS reports.
     type Effect = fn(&mut EndpointSettings);
+    let groups = || vec!["sg-0123456789abcdef2".into(), "sg-0123456789abcdef1".into()];
     let steps: Vec<(&str, ModifyEndpoint, Effect)> = vec![
         (
             "server certificate",
-            ModifyEndpoint {
-                server_certificate_arn: Some(NEXT_CERT.into()),
-                ..Default::default()
-            },
+            change(|c| c.server_certificate_arn = Some(NEXT_CERT.into())),
             |s| s.server_certificate_arn = NEXT_CERT.into(),
         ),
         (
             "connection log on",
-            ModifyEndpoint {
-                connection_log: Some(log_on()),
-                ..Default::default()
-            },
+            change(|c| c.connection_log = Some(log_on())),
             |s| s.connection_log = log_on(),
         ),
         (
             "dns servers",
-            ModifyEndpoint {
-                dns_servers: Some(dns_servers()),
-                ..Default::default()
-            },
+            change(|c| c.dns_servers = Some(dns_servers())),
             |s| s.dns_servers = dns_servers(),
         ),
         (
             "dns servers emptied",
-            ModifyEndpoint {
-                dns_servers: Some(vec![]),
-                ..Default::default()
-            },
+            change(|c| c.dns_servers = Some(vec![])),
             |s| s.dns_servers = vec![],
         ),
-        (
-            "vpn port",
-            ModifyEndpoint {
-                vpn_port: Some(1194),
-                ..Default::default()
-            },
-            |s| s.vpn_port = 1194,
-        ),
+        ("vpn port", change(|c| c.vpn_port = Some(1194)), |s| {
+            s.vpn_port = 1194
+        }),
         (
             "description",
-            ModifyEndpoint {
-                description: Some("changed".into()),
-                ..Default::default()
-            },
+            change(|c| c.description = Some("changed".into())),
             |s| s.description = "changed".into(),
         ),
         (
             "split tunnel",
-            ModifyEndpoint {
-                split_tunnel: Some(true),
-                ..Default::default()
-            },
+            change(|c| c.split_tunnel = Some(true)),
             |s| s.split_tunnel = true,
         ),
         (
             "vpc and security groups",
             ModifyEndpoint {
-                vpc: Some((
-                    VPC.into(),
-                    vec!["sg-0123456789abcdef2".into(), "sg-0123456789abcdef1".into()],
-                )),
+                vpc: Some((VPC.into(), groups())),
                 ..Default::default()
             },
             |s| {
@@ -122,50 +104,32 @@ async fn modify_changes_each_field_and_nothing_else() {
         ),
         (
             "self-service portal on",
-            ModifyEndpoint {
-                self_service_portal: Some(true),
-                ..Default::default()
-            },
+            change(|c| c.self_service_portal = Some(true)),
             |s| s.self_service_portal = true,
         ),
         (
             "client connect on",
-            ModifyEndpoint {
-                client_connect: Some(connect_on()),
-                ..Default::default()
-            },
+            change(|c| c.client_connect = Some(connect_on())),
             |s| s.client_connect = connect_on(),
         ),
         (
             "session timeout",
-            ModifyEndpoint {
-                session_timeout_hours: Some(10),
-                ..Default::default()
-            },
+            change(|c| c.session_timeout_hours = Some(10)),
             |s| s.session_timeout_hours = 10,
         ),
         (
             "login banner on",
-            ModifyEndpoint {
-                login_banner: Some(banner_on()),
-                ..Default::default()
-            },
+            change(|c| c.login_banner = Some(banner_on())),
             |s| s.login_banner = banner_on(),
         ),
         (
             "disconnect on session timeout",
-            ModifyEndpoint {
-                disconnect_on_session_timeout: Some(false),
-                ..Default::default()
-            },
+            change(|c| c.disconnect_on_session_timeout = Some(false)),
             |s| s.disconnect_on_session_timeout = false,
         ),
         (
             "route enforcement",
-            ModifyEndpoint {
-                route_enforcement: Some(true),
-                ..Default::default()
-            },
+            change(|c| c.route_enforcement = Some(true)),
             |s| s.route_enforcement = true,
         ),
         (
@@ -217,15 +181,8 @@ async fn modify_changes_each_field_and_nothing_else() {
 
     // AWS refuses, the adapter classifies.
     assert_kind(
-        api.modify_endpoint(
-            REGION,
-            &id,
-            &ModifyEndpoint {
-                session_timeout_hours: Some(7),
-                ..Default::default()
-            },
-        )
-        .await,
+        api.modify_endpoint(REGION, &id, &change(|c| c.session_timeout_hours = Some(7)))
+            .await,
         ErrorKind::Terminal,
         "InvalidParameterValue",
     );

@@ -8,31 +8,16 @@ use std::time::{Duration, Instant};
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_sdk_ec2::config::Credentials;
 use aws_sdk_ec2::config::retry::RetryConfig;
-use clientvpn_operator::api::{ClientVpnEndpointSpec, SelfServicePortal};
+use clientvpn_operator::api::{ClientVpnEndpointSpec, SelfServicePortal, WireValue};
 use clientvpn_operator::cloud::{
     AuthenticationFact, ClientConnect, ClientVpnApi, CloudError, ConnectionLog, CreateEndpoint,
-    Ec2ClientVpn, EndpointSettings, ErrorKind, LoginBanner, ObservedEndpoint, Pacer, PacingConfig,
+    Ec2ClientVpn, EndpointSettings, ErrorKind, FixedSettings, LoginBanner, ObservedEndpoint, Pacer,
+    PacingConfig,
 };
 use clientvpn_operator::metrics::Metrics;
 use serde_json::{Value, json};
 
 use crate::emulator::Emulator;
-
-pub const REGION: &str = "us-east-1";
-/// A subnet of `vpc-0123456789abcdef0` (10.1.0.0/16) by the emulator's id conventions.
-pub const SUBNET: &str = "subnet-0123456789abcdef1";
-pub const VPC: &str = "vpc-0123456789abcdef0";
-/// The VPC's CIDR, which the automatic route of an association targets.
-pub const VPC_CIDR: &str = "10.1.0.0/16";
-/// The VPC's default security group.
-pub const DEFAULT_SG: &str = "sg-0123456789abcdef0";
-pub const SERVER_CERT: &str = "arn:aws:acm:us-east-1:123456789012:certificate/server";
-pub const ROOT_CERT: &str = "arn:aws:acm:us-east-1:123456789012:certificate/root";
-pub const SAML: &str = "arn:aws:iam::123456789012:saml-provider/idp";
-pub const SAML_PORTAL: &str = "arn:aws:iam::123456789012:saml-provider/portal";
-pub const LAMBDA: &str = "arn:aws:lambda:us-east-1:123456789012:function:AWSClientVPN-check";
-/// Well-formed, never created.
-pub const UNKNOWN_ENDPOINT: &str = "cvpn-endpoint-0fedcba9876543210";
 
 /// Upper bound for any lifecycle transition with the emulator's tiny delays.
 const WAIT: Duration = Duration::from_secs(15);
@@ -110,6 +95,25 @@ async fn sdk_config(url: &str, access_key: &str, retry: RetryConfig) -> SdkConfi
 }
 
 // ---------------------------------------------------------------------------------------------
+// The emulator's resources: IDs follow its conventions, ARNs are accepted as they are
+
+pub const REGION: &str = "us-east-1";
+/// A subnet of `vpc-0123456789abcdef0` (10.1.0.0/16) by the emulator's id conventions.
+pub const SUBNET: &str = "subnet-0123456789abcdef1";
+pub const VPC: &str = "vpc-0123456789abcdef0";
+/// The VPC's CIDR, which the automatic route of an association targets.
+pub const VPC_CIDR: &str = "10.1.0.0/16";
+/// The VPC's default security group.
+pub const DEFAULT_SG: &str = "sg-0123456789abcdef0";
+pub const SERVER_CERT: &str = "arn:aws:acm:us-east-1:123456789012:certificate/server";
+pub const ROOT_CERT: &str = "arn:aws:acm:us-east-1:123456789012:certificate/root";
+pub const SAML: &str = "arn:aws:iam::123456789012:saml-provider/idp";
+pub const SAML_PORTAL: &str = "arn:aws:iam::123456789012:saml-provider/portal";
+pub const LAMBDA: &str = "arn:aws:lambda:us-east-1:123456789012:function:AWSClientVPN-check";
+/// Well-formed, never created.
+pub const UNKNOWN_ENDPOINT: &str = "cvpn-endpoint-0fedcba9876543210";
+
+// ---------------------------------------------------------------------------------------------
 // Specs and what AWS reports for them
 
 fn spec(value: Value) -> ClientVpnEndpointSpec {
@@ -152,27 +156,28 @@ pub fn federated_spec() -> ClientVpnEndpointSpec {
 /// [`federated_spec`] plus every field a VPC-based endpoint can have.
 pub fn full_spec() -> ClientVpnEndpointSpec {
     let mut value = required(&[certificate_authentication(), federated_authentication()]);
+    // Alphabetical, as `kubectl explain` lists them.
     let fields = json!({
-        "region": REGION,
+        "clientConnectOptions": {"enabled": true, "lambdaFunctionArn": LAMBDA},
+        "clientLoginBannerOptions": {"enabled": true, "bannerText": "Authorized use only"},
+        "clientRouteEnforcementOptions": {"enforced": true},
         "connectionLogOptions": {"enabled": true, "cloudwatchLogGroup": "vpn",
                                  "cloudwatchLogStream": "conn",
                                  "includeAuthorizationPolicyContext": true},
-        "dnsServers": ["10.0.0.3", "10.0.0.2"],
         "description": "office VPN",
-        "splitTunnel": true,
-        "transportProtocol": "tcp",
-        "vpnPort": 1194,
-        "vpcId": VPC,
+        "disconnectOnSessionTimeout": false,
+        "dnsServers": ["10.0.0.3", "10.0.0.2"],
+        "endpointIpAddressType": "ipv4",
+        "region": REGION,
         "securityGroupIds": ["sg-0123456789abcdef2", "sg-0123456789abcdef1"],
         "selfServicePortal": "enabled",
-        "clientConnectOptions": {"enabled": true, "lambdaFunctionArn": LAMBDA},
         "sessionTimeoutHours": 12,
-        "clientLoginBannerOptions": {"enabled": true, "bannerText": "Authorized use only"},
-        "disconnectOnSessionTimeout": false,
-        "clientRouteEnforcementOptions": {"enforced": true},
-        "endpointIpAddressType": "ipv4",
+        "splitTunnel": true,
+        "tags": {"team": "net"},
         "trafficIpAddressType": "ipv4",
-        "tags": {"team": "net"}
+        "transportProtocol": "tcp",
+        "vpcId": VPC,
+        "vpnPort": 1194
     });
     for (field, v) in fields.as_object().expect("an object") {
         value[field] = v.clone();
@@ -219,6 +224,30 @@ pub fn expected_settings(spec: &ClientVpnEndpointSpec) -> EndpointSettings {
             .client_route_enforcement_options
             .as_ref()
             .is_some_and(|o| o.enforced),
+    }
+}
+
+/// What Describe should report as `spec`'s fixed settings.
+pub fn expected_fixed(spec: &ClientVpnEndpointSpec) -> FixedSettings {
+    let authentication = spec.authentication_options.iter().map(|option| {
+        let federated = option.federated_authentication.as_ref();
+        let mutual = option.mutual_authentication.as_ref();
+        let reference = (mutual.map(|m| &m.client_root_certificate_chain_arn))
+            .or(option.active_directory.as_ref().map(|d| &d.directory_id))
+            .or(federated.map(|f| &f.saml_provider_arn));
+        AuthenticationFact {
+            type_: option.type_.wire().into(),
+            reference: reference.cloned(),
+            self_service_reference: federated
+                .and_then(|f| f.self_service_saml_provider_arn.clone()),
+        }
+    });
+    FixedSettings {
+        client_cidr_block: spec.client_cidr_block.clone(),
+        transport_protocol: spec.transport_protocol.wire().into(),
+        authentication: authentication.collect(),
+        endpoint_ip_address_type: spec.endpoint_ip_address_type.wire().into(),
+        traffic_ip_address_type: spec.traffic_ip_address_type.wire().into(),
     }
 }
 

@@ -387,17 +387,15 @@ mod tests {
 
     #[test]
     fn a_directory_option_reports_its_directory() {
+        let directory = ec2::DirectoryServiceAuthentication::builder()
+            .directory_id("d-1234567890")
+            .build();
+        let option = ec2::ClientVpnAuthentication::builder()
+            .r#type(ec2::ClientVpnAuthenticationType::DirectoryServiceAuthentication)
+            .active_directory(directory)
+            .build();
         let endpoint = ec2::ClientVpnEndpoint::builder()
-            .authentication_options(
-                ec2::ClientVpnAuthentication::builder()
-                    .r#type(ec2::ClientVpnAuthenticationType::DirectoryServiceAuthentication)
-                    .active_directory(
-                        ec2::DirectoryServiceAuthentication::builder()
-                            .directory_id("d-1234567890")
-                            .build(),
-                    )
-                    .build(),
-            )
+            .authentication_options(option)
             .build();
         assert_eq!(
             describe_endpoint_fields(&endpoint).fixed.authentication,

@@ -4,7 +4,7 @@ use aws_sdk_ec2::operation::modify_client_vpn_endpoint::builders::ModifyClientVp
 use aws_sdk_ec2::types as ec2;
 
 use super::non_empty;
-use crate::cloud::ModifyEndpoint;
+use crate::cloud::{ConnectionLog, ModifyEndpoint};
 
 /// Fill a `ModifyClientVpnEndpoint` request: the endpoint ID and only the fields that change.
 ///
@@ -20,54 +20,64 @@ pub fn modify_request(
         Some((vpc, groups)) => (Some(vpc.clone()), non_empty(groups)),
         None => (None, None),
     };
+    let dns_servers = change.dns_servers.as_deref().map(|servers| {
+        ec2::DnsServersOptionsModifyStructure::builder()
+            .set_custom_dns_servers(non_empty(servers))
+            .enabled(!servers.is_empty())
+            .build()
+    });
+    let portal = change.self_service_portal.map(|enabled| {
+        if enabled {
+            ec2::SelfServicePortal::Enabled
+        } else {
+            ec2::SelfServicePortal::Disabled
+        }
+    });
+    let connect = change.client_connect.as_ref().map(|c| {
+        ec2::ClientConnectOptions::builder()
+            .enabled(c.enabled)
+            .set_lambda_function_arn(c.lambda_function_arn.clone())
+            .build()
+    });
+    let banner = change.login_banner.as_ref().map(|b| {
+        let text = b.text.clone();
+        ec2::ClientLoginBannerOptions::builder()
+            .enabled(b.enabled)
+            .set_banner_text(text)
+            .build()
+    });
+    let route_enforcement = change.route_enforcement.map(|enforced| {
+        ec2::ClientRouteEnforcementOptions::builder()
+            .enforced(enforced)
+            .build()
+    });
     builder
         .client_vpn_endpoint_id(id)
         .set_server_certificate_arn(change.server_certificate_arn.clone())
-        .set_connection_log_options(change.connection_log.as_ref().map(|log| {
-            ec2::ConnectionLogOptions::builder()
-                .enabled(log.enabled)
-                .set_cloudwatch_log_group(log.log_group.clone())
-                .set_cloudwatch_log_stream(log.log_stream.clone())
-                .include_authorization_policy_context(log.include_authorization_policy_context)
-                .build()
-        }))
-        .set_dns_servers(change.dns_servers.as_deref().map(|servers| {
-            ec2::DnsServersOptionsModifyStructure::builder()
-                .set_custom_dns_servers(non_empty(servers))
-                .enabled(!servers.is_empty())
-                .build()
-        }))
+        .set_connection_log_options(change.connection_log.as_ref().map(log_options))
+        .set_dns_servers(dns_servers)
         .set_vpn_port(change.vpn_port)
         .set_description(change.description.clone())
         .set_split_tunnel(change.split_tunnel)
         .set_vpc_id(vpc_id)
         .set_security_group_ids(security_group_ids)
-        .set_self_service_portal(change.self_service_portal.map(|enabled| {
-            if enabled {
-                ec2::SelfServicePortal::Enabled
-            } else {
-                ec2::SelfServicePortal::Disabled
-            }
-        }))
-        .set_client_connect_options(change.client_connect.as_ref().map(|c| {
-            ec2::ClientConnectOptions::builder()
-                .enabled(c.enabled)
-                .set_lambda_function_arn(c.lambda_function_arn.clone())
-                .build()
-        }))
+        .set_self_service_portal(portal)
+        .set_client_connect_options(connect)
         .set_session_timeout_hours(change.session_timeout_hours)
-        .set_client_login_banner_options(change.login_banner.as_ref().map(|b| {
-            ec2::ClientLoginBannerOptions::builder()
-                .enabled(b.enabled)
-                .set_banner_text(b.text.clone())
-                .build()
-        }))
+        .set_client_login_banner_options(banner)
         .set_disconnect_on_session_timeout(change.disconnect_on_session_timeout)
-        .set_client_route_enforcement_options(change.route_enforcement.map(|enforced| {
-            ec2::ClientRouteEnforcementOptions::builder()
-                .enforced(enforced)
-                .build()
-        }))
+        .set_client_route_enforcement_options(route_enforcement)
+}
+
+/// Connection logging as `ModifyClientVpnEndpoint` takes it: every member, the flags always.
+fn log_options(log: &ConnectionLog) -> ec2::ConnectionLogOptions {
+    let switches = ec2::ConnectionLogOptions::builder()
+        .enabled(log.enabled)
+        .include_authorization_policy_context(log.include_authorization_policy_context);
+    switches
+        .set_cloudwatch_log_group(log.log_group.clone())
+        .set_cloudwatch_log_stream(log.log_stream.clone())
+        .build()
 }
 
 #[cfg(test)]
@@ -76,7 +86,7 @@ mod tests {
 
     use super::*;
     use crate::cloud::mapping::tests::{ID, client};
-    use crate::cloud::{ClientConnect, ConnectionLog, LoginBanner};
+    use crate::cloud::{ClientConnect, LoginBanner};
 
     fn build_modify(change: &ModifyEndpoint) -> ModifyClientVpnEndpointInput {
         modify_request(client().modify_client_vpn_endpoint(), ID, change)
@@ -122,220 +132,144 @@ mod tests {
         }
     }
 
+    /// The change a request carries, read back (the inverse of [`modify_request`]). Members
+    /// the operator always sends with a sub-structure must be there.
+    fn sent(input: &ModifyClientVpnEndpointInput) -> ModifyEndpoint {
+        let always = |flag: Option<bool>| flag.expect("a flag always sent");
+        let vpc = input
+            .vpc_id()
+            .map(|vpc| (vpc.to_string(), input.security_group_ids().to_vec()));
+        let dns_servers = input.dns_servers().map(|dns| {
+            let servers = dns.custom_dns_servers().to_vec();
+            assert_eq!(dns.enabled(), Some(!servers.is_empty()), "{dns:?}");
+            servers
+        });
+        ModifyEndpoint {
+            server_certificate_arn: input.server_certificate_arn().map(str::to_string),
+            connection_log: input.connection_log_options().map(|log| ConnectionLog {
+                enabled: always(log.enabled()),
+                log_group: log.cloudwatch_log_group().map(str::to_string),
+                log_stream: log.cloudwatch_log_stream().map(str::to_string),
+                include_authorization_policy_context: always(
+                    log.include_authorization_policy_context(),
+                ),
+            }),
+            dns_servers,
+            vpn_port: input.vpn_port(),
+            description: input.description().map(str::to_string),
+            split_tunnel: input.split_tunnel(),
+            vpc,
+            self_service_portal: input.self_service_portal().map(|portal| match portal {
+                ec2::SelfServicePortal::Enabled => true,
+                ec2::SelfServicePortal::Disabled => false,
+                other => panic!("unexpected portal value {other:?}"),
+            }),
+            client_connect: input.client_connect_options().map(|c| ClientConnect {
+                enabled: always(c.enabled()),
+                lambda_function_arn: c.lambda_function_arn().map(str::to_string),
+            }),
+            session_timeout_hours: input.session_timeout_hours(),
+            login_banner: input.client_login_banner_options().map(|b| LoginBanner {
+                enabled: always(b.enabled()),
+                text: b.banner_text().map(str::to_string),
+            }),
+            disconnect_on_session_timeout: input.disconnect_on_session_timeout(),
+            route_enforcement: input
+                .client_route_enforcement_options()
+                .map(|o| always(o.enforced())),
+        }
+    }
+
+    /// No member outside [`sent`]'s is set: those the operator never sends, and security groups
+    /// without their VPC.
+    fn nothing_else(i: &ModifyClientVpnEndpointInput) -> bool {
+        let never_sent = i.dry_run().is_none()
+            && i.transit_gateway_configuration().is_none()
+            && i.device_posture_options().is_none();
+        never_sent && (i.vpc_id().is_some() || i.security_group_ids().is_empty())
+    }
+
+    /// A change that sets only what `set` sets.
+    fn change(set: fn(&mut ModifyEndpoint)) -> ModifyEndpoint {
+        let mut change = ModifyEndpoint::default();
+        set(&mut change);
+        change
+    }
+
     #[test]
     fn every_modify_field_reaches_the_modify_request() {
         let input = build_modify(&full_change());
         assert_eq!(input.client_vpn_endpoint_id(), Some(ID));
-        assert_eq!(
-            input.server_certificate_arn(),
-            Some("arn:aws:acm:eu-west-1:123456789012:certificate/new")
-        );
-        let logs = input.connection_log_options().expect("log options");
-        assert_eq!(
-            (
-                logs.enabled(),
-                logs.cloudwatch_log_group(),
-                logs.cloudwatch_log_stream(),
-                logs.include_authorization_policy_context()
-            ),
-            (Some(true), Some("vpn"), Some("conn"), Some(true))
-        );
-        let dns = input.dns_servers().expect("dns servers");
-        assert_eq!(dns.custom_dns_servers(), ["10.0.0.2", "10.0.0.3"]);
-        assert_eq!(dns.enabled(), Some(true));
-        assert_eq!(input.vpn_port(), Some(1194));
-        assert_eq!(input.description(), Some("changed"));
-        assert_eq!(input.split_tunnel(), Some(true));
-        assert_eq!(input.vpc_id(), Some("vpc-0123456789abcdef0"));
-        assert_eq!(
-            input.security_group_ids(),
-            ["sg-0123456789abcdef1", "sg-0123456789abcdef2"]
-        );
-        assert_eq!(
-            input.self_service_portal(),
-            Some(&ec2::SelfServicePortal::Enabled)
-        );
-        let connect = input.client_connect_options().expect("connect options");
-        assert_eq!(
-            (connect.enabled(), connect.lambda_function_arn()),
-            (
-                Some(true),
-                Some("arn:aws:lambda:eu-west-1:123456789012:function:AWSClientVPN-x")
-            )
-        );
-        assert_eq!(input.session_timeout_hours(), Some(8));
-        let banner = input.client_login_banner_options().expect("banner");
-        assert_eq!(
-            (banner.enabled(), banner.banner_text()),
-            (Some(true), Some("Hello"))
-        );
-        assert_eq!(input.disconnect_on_session_timeout(), Some(false));
-        assert_eq!(
-            input
-                .client_route_enforcement_options()
-                .and_then(|o| o.enforced()),
-            Some(true)
-        );
-        assert_eq!(input.dry_run(), None);
-        assert!(input.transit_gateway_configuration().is_none());
-        assert!(input.device_posture_options().is_none());
+        assert_eq!(sent(&input), full_change());
+        assert!(nothing_else(&input));
     }
 
     #[test]
     fn a_modify_request_carries_only_the_fields_that_change() {
-        type Check = fn(&ModifyClientVpnEndpointInput) -> bool;
-        // One row per field: the change that sets only it, and how to see it in the input.
-        let rows: Vec<(&str, ModifyEndpoint, Check)> = vec![
+        // One row per field: the change that sets only it (to a value that turns it off, where
+        // there is one, so that "off" is sent rather than omitted).
+        let rows: Vec<(&str, ModifyEndpoint)> = vec![
             (
                 "server certificate",
-                ModifyEndpoint {
-                    server_certificate_arn: Some("arn".into()),
-                    ..Default::default()
-                },
-                |i| i.server_certificate_arn() == Some("arn"),
+                change(|c| c.server_certificate_arn = Some("arn".into())),
             ),
             (
                 "connection log off",
-                ModifyEndpoint {
-                    connection_log: Some(ConnectionLog::default()),
-                    ..Default::default()
-                },
-                |i| {
-                    i.connection_log_options()
-                        .is_some_and(|l| l.enabled() == Some(false))
-                },
+                change(|c| c.connection_log = Some(ConnectionLog::default())),
             ),
             (
                 "dns servers",
-                ModifyEndpoint {
-                    dns_servers: Some(vec!["10.0.0.2".into()]),
-                    ..Default::default()
-                },
-                |i| i.dns_servers().is_some(),
+                change(|c| c.dns_servers = Some(vec!["10.0.0.2".into()])),
             ),
-            (
-                "vpn port",
-                ModifyEndpoint {
-                    vpn_port: Some(443),
-                    ..Default::default()
-                },
-                |i| i.vpn_port() == Some(443),
-            ),
+            ("vpn port", change(|c| c.vpn_port = Some(443))),
             (
                 "empty description",
-                ModifyEndpoint {
-                    description: Some(String::new()),
-                    ..Default::default()
-                },
-                |i| i.description() == Some(""),
+                change(|c| c.description = Some(String::new())),
             ),
-            (
-                "split tunnel off",
-                ModifyEndpoint {
-                    split_tunnel: Some(false),
-                    ..Default::default()
-                },
-                |i| i.split_tunnel() == Some(false),
-            ),
+            ("split tunnel off", change(|c| c.split_tunnel = Some(false))),
             (
                 "vpc",
-                ModifyEndpoint {
-                    vpc: Some(("vpc-0123456789abcdef0".into(), vec![])),
-                    ..Default::default()
-                },
-                |i| i.vpc_id().is_some(),
+                change(|c| c.vpc = Some(("vpc-0123456789abcdef0".into(), vec![]))),
             ),
             (
                 "portal off",
-                ModifyEndpoint {
-                    self_service_portal: Some(false),
-                    ..Default::default()
-                },
-                |i| i.self_service_portal() == Some(&ec2::SelfServicePortal::Disabled),
+                change(|c| c.self_service_portal = Some(false)),
             ),
             (
                 "client connect off",
-                ModifyEndpoint {
-                    client_connect: Some(ClientConnect::default()),
-                    ..Default::default()
-                },
-                |i| {
-                    i.client_connect_options().is_some_and(|c| {
-                        c.enabled() == Some(false) && c.lambda_function_arn().is_none()
-                    })
-                },
+                change(|c| c.client_connect = Some(ClientConnect::default())),
             ),
             (
                 "session timeout",
-                ModifyEndpoint {
-                    session_timeout_hours: Some(24),
-                    ..Default::default()
-                },
-                |i| i.session_timeout_hours() == Some(24),
+                change(|c| c.session_timeout_hours = Some(24)),
             ),
             (
                 "banner off",
-                ModifyEndpoint {
-                    login_banner: Some(LoginBanner::default()),
-                    ..Default::default()
-                },
-                |i| {
-                    i.client_login_banner_options()
-                        .is_some_and(|b| b.enabled() == Some(false) && b.banner_text().is_none())
-                },
+                change(|c| c.login_banner = Some(LoginBanner::default())),
             ),
             (
                 "disconnect on timeout",
-                ModifyEndpoint {
-                    disconnect_on_session_timeout: Some(true),
-                    ..Default::default()
-                },
-                |i| i.disconnect_on_session_timeout() == Some(true),
+                change(|c| c.disconnect_on_session_timeout = Some(true)),
             ),
             (
                 "route enforcement off",
-                ModifyEndpoint {
-                    route_enforcement: Some(false),
-                    ..Default::default()
-                },
-                |i| {
-                    i.client_route_enforcement_options()
-                        .and_then(|o| o.enforced())
-                        == Some(false)
-                },
+                change(|c| c.route_enforcement = Some(false)),
             ),
         ];
-        let fields_set = |i: &ModifyClientVpnEndpointInput| {
-            [
-                i.server_certificate_arn().is_some(),
-                i.connection_log_options().is_some(),
-                i.dns_servers().is_some(),
-                i.vpn_port().is_some(),
-                i.description().is_some(),
-                i.split_tunnel().is_some(),
-                i.vpc_id().is_some() || !i.security_group_ids().is_empty(),
-                i.self_service_portal().is_some(),
-                i.client_connect_options().is_some(),
-                i.session_timeout_hours().is_some(),
-                i.client_login_banner_options().is_some(),
-                i.disconnect_on_session_timeout().is_some(),
-                i.client_route_enforcement_options().is_some(),
-                i.transit_gateway_configuration().is_some(),
-                i.device_posture_options().is_some(),
-                i.dry_run().is_some(),
-            ]
-            .iter()
-            .filter(|set| **set)
-            .count()
-        };
-        for (name, change, check) in &rows {
+        for (name, change) in &rows {
             let input = build_modify(change);
             assert_eq!(input.client_vpn_endpoint_id(), Some(ID), "{name}");
-            assert!(check(&input), "{name}: field not sent as expected");
-            assert_eq!(fields_set(&input), 1, "{name}: other fields were sent");
+            // `sent` reads every member back: equal to a one-field change, nothing else is set.
+            assert_eq!(
+                &sent(&input),
+                change,
+                "{name}: not sent as expected, or others too"
+            );
+            assert!(nothing_else(&input), "{name}: other fields were sent");
         }
         let nothing = build_modify(&ModifyEndpoint::default());
-        assert_eq!(fields_set(&nothing), 0);
+        assert_eq!(sent(&nothing), ModifyEndpoint::default());
+        assert!(nothing_else(&nothing));
     }
 
     #[test]

@@ -99,13 +99,16 @@ fn every_spec_field_reaches_the_create_request() {
         Some("federated-authentication")
     );
     let federated = auth[1].federated_authentication().expect("federated");
-    assert_eq!(
+    let providers = (
         federated.saml_provider_arn(),
-        Some("arn:aws:iam::123456789012:saml-provider/idp")
+        federated.self_service_saml_provider_arn(),
     );
     assert_eq!(
-        federated.self_service_saml_provider_arn(),
-        Some("arn:aws:iam::123456789012:saml-provider/portal")
+        providers,
+        (
+            Some("arn:aws:iam::123456789012:saml-provider/idp"),
+            Some("arn:aws:iam::123456789012:saml-provider/portal")
+        )
     );
     let logs = input.connection_log_options().expect("log options");
     assert_eq!(
@@ -228,17 +231,16 @@ fn a_minimal_spec_sends_only_what_aws_requires_plus_defaults() {
 
 #[test]
 fn target_networks_are_read() {
+    let associating = ec2::AssociationStatus::builder()
+        .code(ec2::AssociationStatusCode::Associating)
+        .message("working")
+        .build();
     let network = ec2::TargetNetwork::builder()
         .association_id("cvpn-assoc-0123456789abcdef0")
         .vpc_id("vpc-0123456789abcdef0")
         .target_network_id("subnet-0123456789abcdef1")
         .client_vpn_endpoint_id(ID)
-        .status(
-            ec2::AssociationStatus::builder()
-                .code(ec2::AssociationStatusCode::Associating)
-                .message("working")
-                .build(),
-        )
+        .status(associating)
         .security_groups("sg-0123456789abcdef2")
         .security_groups("sg-0123456789abcdef1")
         .build();
@@ -297,23 +299,20 @@ fn authorization_rules_key_on_cidr_and_group() {
 
 #[test]
 fn routes_key_on_destination_and_subnet() {
-    let observed = route(
-        &ec2::ClientVpnRoute::builder()
-            .client_vpn_endpoint_id(ID)
-            .destination_cidr("10.1.0.0/16")
-            .target_subnet("subnet-0123456789abcdef1")
-            .r#type("Nat")
-            .origin("associate")
-            .description("Default Route")
-            .status(
-                ec2::ClientVpnRouteStatus::builder()
-                    .code(ec2::ClientVpnRouteStatusCode::Creating)
-                    .build(),
-            )
-            .build(),
-    );
+    let creating = ec2::ClientVpnRouteStatus::builder()
+        .code(ec2::ClientVpnRouteStatusCode::Creating)
+        .build();
+    let described = ec2::ClientVpnRoute::builder()
+        .client_vpn_endpoint_id(ID)
+        .destination_cidr("10.1.0.0/16")
+        .target_subnet("subnet-0123456789abcdef1")
+        .r#type("Nat")
+        .origin("associate")
+        .description("Default Route")
+        .status(creating)
+        .build();
     assert_eq!(
-        observed,
+        route(&described),
         Route {
             key: RouteKey {
                 destination_cidr_block: "10.1.0.0/16".into(),
