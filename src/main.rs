@@ -276,16 +276,16 @@ async fn operate(
     };
     let ctx = Arc::new(
         Context::new(
-            Arc::new(Ec2ClientVpn::new(
-                sdk,
-                Arc::new(Pacer::new(PacingConfig {
-                    concurrency: args.aws_concurrency,
-                    rate_per_second: args.aws_rate_limit,
-                    burst: args.aws_burst,
-                    ..PacingConfig::default()
-                })),
-                metrics.clone(),
-            )),
+            Arc::new(
+                Ec2ClientVpn::new(sdk)
+                    .with_pacer(Arc::new(Pacer::new(PacingConfig {
+                        concurrency: args.aws_concurrency,
+                        rate_per_second: args.aws_rate_limit,
+                        burst: args.aws_burst,
+                        ..PacingConfig::default()
+                    })))
+                    .with_metrics(metrics.clone()),
+            ),
             Arc::new(KubeCluster::new(client.clone(), args.instance)),
             settings,
         )

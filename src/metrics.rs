@@ -425,12 +425,9 @@ mod tests {
         metrics.endpoint_observed("uid-1", Some("available"));
         metrics.endpoint_observed("uid-3", Some("something-new"));
         metrics.endpoint_observed("uid-4", None);
-        let text = metrics.encode();
         let status = |s: &str| {
-            sample(
-                &text,
-                &format!(r#"clientvpn_operator_endpoints{{status="{s}"}}"#),
-            )
+            let series = format!(r#"clientvpn_operator_endpoints{{status="{s}"}}"#);
+            sample(&metrics.encode(), &series)
         };
         assert_eq!(status("available"), Some(1.0));
         assert_eq!(status("pending-associate"), Some(1.0));
@@ -439,15 +436,8 @@ mod tests {
 
         metrics.endpoint_forgotten("uid-1");
         metrics.endpoint_forgotten("uid-3");
-        let text = metrics.encode();
-        let status = |s: &str| {
-            sample(
-                &text,
-                &format!(r#"clientvpn_operator_endpoints{{status="{s}"}}"#),
-            )
-        };
         assert_eq!(status("available"), Some(0.0));
-        assert_eq!(status("other"), None, "{text}");
+        assert_eq!(status("other"), None, "{}", metrics.encode());
     }
 
     #[test]

@@ -34,7 +34,7 @@ const OPERATION_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// [`ClientVpnApi`] over aws-sdk-ec2. Endpoint overrides (`AWS_ENDPOINT_URL_EC2`,
 /// `AWS_ENDPOINT_URL`), credentials, retries and the HTTP client come from the shared
-/// [`SdkConfig`]; every HTTP attempt is paced by `pacer` and counted in `metrics`.
+/// [`SdkConfig`]; every HTTP attempt is paced by its [`Pacer`] and counted in its [`Metrics`].
 pub struct Ec2ClientVpn {
     sdk: SdkConfig,
     pacer: Arc<Pacer>,
@@ -43,14 +43,38 @@ pub struct Ec2ClientVpn {
 }
 
 impl Ec2ClientVpn {
-    /// Wrap a loaded AWS configuration; clients for each region are built on first use.
-    pub fn new(sdk: SdkConfig, pacer: Arc<Pacer>, metrics: Arc<Metrics>) -> Self {
+    /// Wrap a loaded AWS configuration; clients for each region are built on first use. Paced
+    /// with the default [`PacingConfig`](super::PacingConfig) and counted in metrics of its own
+    /// until [`Self::with_pacer`] and [`Self::with_metrics`] say otherwise.
+    pub fn new(sdk: SdkConfig) -> Self {
         Self {
             sdk,
-            pacer,
-            metrics,
+            pacer: Arc::new(Pacer::new(Default::default())),
+            metrics: Arc::new(Metrics::new()),
             clients: Mutex::new(HashMap::new()),
         }
+    }
+
+    /// Pace every attempt with `pacer` (shared by everything that calls this account's EC2).
+    pub fn with_pacer(mut self, pacer: Arc<Pacer>) -> Self {
+        self.pacer = pacer;
+        self.forget_clients();
+        self
+    }
+
+    /// Count every attempt in `metrics` (the registry `/metrics` serves).
+    pub fn with_metrics(mut self, metrics: Arc<Metrics>) -> Self {
+        self.metrics = metrics;
+        self.forget_clients();
+        self
+    }
+
+    /// Clients hold the pacer and metrics they were built with: build new ones.
+    fn forget_clients(&mut self) {
+        self.clients
+            .get_mut()
+            .unwrap_or_else(|p| p.into_inner())
+            .clear();
     }
 
     fn client(&self, region: &str) -> Client {

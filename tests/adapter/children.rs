@@ -44,13 +44,13 @@ async fn networks_rules_routes_export_and_delete_through_the_lifecycle() {
     let api = &adapter(&emulator, "AKIDLIFECYCLE").await;
     let id = &created(api, minimal_spec(), "uid-life").await;
     assert!(
-        api.describe_target_networks(REGION, &id)
+        api.describe_target_networks(REGION, id)
             .await
             .expect("no networks")
             .is_empty()
     );
     assert!(
-        api.describe_routes(REGION, &id)
+        api.describe_routes(REGION, id)
             .await
             .expect("no routes")
             .is_empty()
@@ -61,7 +61,7 @@ async fn networks_rules_routes_export_and_delete_through_the_lifecycle() {
         target_subnet_id: SUBNET.into(),
     };
     assert_kind(
-        api.create_route(REGION, &id, &default_route, None, "route-early")
+        api.create_route(REGION, id, &default_route, None, "route-early")
             .await,
         ErrorKind::Retryable,
         "InvalidClientVpnActiveAssociationNotFound",
@@ -72,7 +72,7 @@ async fn networks_rules_routes_export_and_delete_through_the_lifecycle() {
         "assoc",
         "InvalidClientVpnDuplicateAssociationException",
         |token| async move {
-            api.associate_target_network(REGION, &id, SUBNET, &token)
+            api.associate_target_network(REGION, id, SUBNET, &token)
                 .await
         },
     )
@@ -80,7 +80,7 @@ async fn networks_rules_routes_export_and_delete_through_the_lifecycle() {
     assert!(association.starts_with("cvpn-assoc-"), "{association}");
     let networks = settled(
         "the association",
-        || api.describe_target_networks(REGION, &id),
+        || api.describe_target_networks(REGION, id),
         |networks| networks.iter().all(|n| n.status_code == "associated"),
     )
     .await;
@@ -90,10 +90,10 @@ async fn networks_rules_routes_export_and_delete_through_the_lifecycle() {
     assert_eq!(networks[0].vpc_id.as_deref(), Some(VPC));
     assert_eq!(networks[0].security_group_ids, [DEFAULT_SG]);
     eventually("the endpoint to be available", || async {
-        (describe(&api, &id).await.status_code == "available").then_some(())
+        (describe(api, id).await.status_code == "available").then_some(())
     })
     .await;
-    let observed = describe(&api, &id).await;
+    let observed = describe(api, id).await;
     assert_eq!(
         observed.settings.vpc_id.as_deref(),
         Some(VPC),
@@ -103,7 +103,7 @@ async fn networks_rules_routes_export_and_delete_through_the_lifecycle() {
 
     // Delete is refused while a network is associated.
     assert_kind(
-        api.delete_endpoint(REGION, &id).await,
+        api.delete_endpoint(REGION, id).await,
         ErrorKind::Retryable,
         "ClientVpnEndpointAssociationExists",
     );
@@ -113,24 +113,21 @@ async fn networks_rules_routes_export_and_delete_through_the_lifecycle() {
         "sg-0123456789abcdef2".to_string(),
         "sg-0123456789abcdef1".to_string(),
     ];
-    api.apply_security_groups(REGION, &id, VPC, &groups)
+    api.apply_security_groups(REGION, id, VPC, &groups)
         .await
         .expect("apply security groups");
     let sorted = vec![
         "sg-0123456789abcdef1".to_string(),
         "sg-0123456789abcdef2".to_string(),
     ];
-    assert_eq!(
-        describe(&api, &id).await.settings.security_group_ids,
-        sorted
-    );
+    assert_eq!(describe(api, id).await.settings.security_group_ids, sorted);
     let networks = api
-        .describe_target_networks(REGION, &id)
+        .describe_target_networks(REGION, id)
         .await
         .expect("describe networks");
     assert_eq!(networks[0].security_group_ids, sorted);
     assert_kind(
-        api.apply_security_groups(REGION, &id, "vpc-0aaaaaaaaaaaaaaa0", &groups)
+        api.apply_security_groups(REGION, id, "vpc-0aaaaaaaaaaaaaaa0", &groups)
             .await,
         ErrorKind::Terminal,
         "InvalidParameterValue",
@@ -149,7 +146,7 @@ async fn networks_rules_routes_export_and_delete_through_the_lifecycle() {
     idempotent("admins", duplicate_rule, |token| {
         let admins = &admins;
         async move {
-            api.authorize_ingress(REGION, &id, admins, Some("admins only"), &token)
+            api.authorize_ingress(REGION, id, admins, Some("admins only"), &token)
                 .await
         }
     })
@@ -157,14 +154,14 @@ async fn networks_rules_routes_export_and_delete_through_the_lifecycle() {
     idempotent("everyone", duplicate_rule, |token| {
         let everyone = &everyone;
         async move {
-            api.authorize_ingress(REGION, &id, everyone, None, &token)
+            api.authorize_ingress(REGION, id, everyone, None, &token)
                 .await
         }
     })
     .await;
     let rules = settled(
         "active rules",
-        || api.describe_authorization_rules(REGION, &id),
+        || api.describe_authorization_rules(REGION, id),
         |rules| rules.iter().all(|r| r.status_code == "active"),
     )
     .await;
@@ -186,17 +183,17 @@ async fn networks_rules_routes_export_and_delete_through_the_lifecycle() {
         revoked.unwrap_or_else(|e| panic!("revoke {what}: {e}"));
     }
     emptied("revoked rules to go", || {
-        api.describe_authorization_rules(REGION, &id)
+        api.describe_authorization_rules(REGION, id)
     })
     .await;
     assert_kind(
-        api.revoke_ingress(REGION, &id, &admins).await,
+        api.revoke_ingress(REGION, id, &admins).await,
         ErrorKind::NotFound,
         "InvalidClientVpnEndpointAuthorizationRuleNotFound",
     );
 
     // Routes: the association's own route, plus one added.
-    let routes = api.describe_routes(REGION, &id).await.expect("routes");
+    let routes = api.describe_routes(REGION, id).await.expect("routes");
     assert_eq!(routes.len(), 1, "{routes:?}");
     assert_eq!(
         routes[0].key,
@@ -209,13 +206,13 @@ async fn networks_rules_routes_export_and_delete_through_the_lifecycle() {
     idempotent("route", "InvalidClientVpnDuplicateRoute", |token| {
         let route = &default_route;
         async move {
-            api.create_route(REGION, &id, route, Some("internet"), &token)
+            api.create_route(REGION, id, route, Some("internet"), &token)
                 .await
         }
     })
     .await;
     let added = eventually("the added route to be active", || async {
-        api.describe_routes(REGION, &id)
+        api.describe_routes(REGION, id)
             .await
             .expect("routes")
             .into_iter()
@@ -224,24 +221,24 @@ async fn networks_rules_routes_export_and_delete_through_the_lifecycle() {
     .await;
     assert_eq!(added.origin, "add-route");
     assert_eq!(added.description.as_deref(), Some("internet"));
-    api.delete_route(REGION, &id, &default_route)
+    api.delete_route(REGION, id, &default_route)
         .await
         .expect("delete route");
     settled(
         "the added route to go",
-        || api.describe_routes(REGION, &id),
+        || api.describe_routes(REGION, id),
         |routes| routes.len() == 1 && routes[0].origin == "associate",
     )
     .await;
     assert_kind(
-        api.delete_route(REGION, &id, &default_route).await,
+        api.delete_route(REGION, id, &default_route).await,
         ErrorKind::NotFound,
         "InvalidClientVpnRouteNotFound",
     );
 
     // The client configuration.
     let config = api
-        .export_client_configuration(REGION, &id)
+        .export_client_configuration(REGION, id)
         .await
         .expect("export");
     let host = format!("{id}.prod.clientvpn.{REGION}.amazonaws.com");
@@ -254,22 +251,22 @@ async fn networks_rules_routes_export_and_delete_through_the_lifecycle() {
     assert!(config.lines().any(|l| l == "proto udp"), "{config}");
 
     // Disassociate: the endpoint goes back to pending-associate.
-    api.disassociate_target_network(REGION, &id, &association)
+    api.disassociate_target_network(REGION, id, &association)
         .await
         .expect("disassociate");
     emptied("the association to go", || {
-        api.describe_target_networks(REGION, &id)
+        api.describe_target_networks(REGION, id)
     })
     .await;
-    assert_eq!(describe(&api, &id).await.status_code, "pending-associate");
+    assert_eq!(describe(api, id).await.status_code, "pending-associate");
     assert!(
-        api.describe_routes(REGION, &id)
+        api.describe_routes(REGION, id)
             .await
             .expect("routes")
             .is_empty()
     );
     assert_kind(
-        api.disassociate_target_network(REGION, &id, &association)
+        api.disassociate_target_network(REGION, id, &association)
             .await,
         ErrorKind::NotFound,
         "InvalidClientVpnAssociationIdNotFound",
@@ -281,15 +278,15 @@ async fn networks_rules_routes_export_and_delete_through_the_lifecycle() {
         "/_emulator/timing",
         Some(json!({"delete_delay_ms": 1000, "deleted_visible_ms": 2000})),
     );
-    let status = api.delete_endpoint(REGION, &id).await.expect("delete");
+    let status = api.delete_endpoint(REGION, id).await.expect("delete");
     assert_eq!(status.as_deref(), Some("deleting"));
-    let deleting = describe(&api, &id).await;
+    let deleting = describe(api, id).await;
     assert_eq!(deleting.status_code, "deleting");
     assert!(deleting.is_going_away() && !deleting.is_deleted());
     assert_kind(
         api.modify_endpoint(
             REGION,
-            &id,
+            id,
             &ModifyEndpoint {
                 description: Some("too late".into()),
                 ..Default::default()
@@ -300,7 +297,7 @@ async fn networks_rules_routes_export_and_delete_through_the_lifecycle() {
         "IncorrectState",
     );
     eventually("deleted", || async {
-        api.describe_endpoint(REGION, &id)
+        api.describe_endpoint(REGION, id)
             .await
             .expect("describe")
             .filter(ObservedEndpoint::is_deleted)
@@ -315,7 +312,7 @@ async fn networks_rules_routes_export_and_delete_through_the_lifecycle() {
         "a deleted endpoint is still listed for a while"
     );
     eventually("gone", || async {
-        api.describe_endpoint(REGION, &id)
+        api.describe_endpoint(REGION, id)
             .await
             .expect("describe")
             .is_none()

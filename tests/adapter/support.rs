@@ -39,11 +39,9 @@ impl Adapter {
     pub async fn at(url: &str, access_key: &str, retry: RetryConfig, pacing: PacingConfig) -> Self {
         let metrics = Arc::new(Metrics::new());
         let pacer = Arc::new(Pacer::new(pacing));
-        let api = Ec2ClientVpn::new(
-            sdk_config(url, access_key, retry).await,
-            pacer.clone(),
-            metrics.clone(),
-        );
+        let api = Ec2ClientVpn::new(sdk_config(url, access_key, retry).await)
+            .with_pacer(pacer.clone())
+            .with_metrics(metrics.clone());
         Self {
             api,
             metrics,
