@@ -5,7 +5,7 @@ use std::fmt::Debug;
 use std::future::Future;
 
 use clientvpn_operator::cloud::{
-    ClientVpnApi, CloudError, ErrorKind, ModifyEndpoint, ObservedEndpoint, RouteKey, RuleKey,
+    ClientVpnApi, CloudError, ErrorKind, ObservedEndpoint, RouteKey, RuleKey,
 };
 use serde_json::json;
 
@@ -287,10 +287,7 @@ async fn networks_rules_routes_export_and_delete_through_the_lifecycle() {
         api.modify_endpoint(
             REGION,
             id,
-            &ModifyEndpoint {
-                description: Some("too late".into()),
-                ..Default::default()
-            },
+            &change(|c| c.description = Some("too late".into())),
         )
         .await,
         ErrorKind::Retryable,

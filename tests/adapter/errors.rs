@@ -2,9 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use clientvpn_operator::cloud::{
-    ClientVpnApi, ErrorKind, ModifyEndpoint, Operation, RouteKey, RuleKey,
-};
+use clientvpn_operator::cloud::{ClientVpnApi, ErrorKind, Operation, RouteKey, RuleKey};
 
 use crate::emulator::Emulator;
 use crate::support::*;
@@ -32,15 +30,8 @@ async fn unknown_ids_are_none_from_describe_and_not_found_elsewhere_and_counted_
     let not_found = ErrorKind::NotFound;
     assert_kind(api.delete_endpoint(REGION, id).await, not_found, code);
     assert_kind(
-        api.modify_endpoint(
-            REGION,
-            id,
-            &ModifyEndpoint {
-                description: Some("x".into()),
-                ..Default::default()
-            },
-        )
-        .await,
+        api.modify_endpoint(REGION, id, &change(|c| c.description = Some("x".into())))
+            .await,
         not_found,
         code,
     );

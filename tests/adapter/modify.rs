@@ -37,13 +37,6 @@ fn dns_servers() -> Vec<String> {
     vec!["10.0.0.3".into(), "10.0.0.2".into()]
 }
 
-/// A change that sets only what `set` sets.
-fn change(set: fn(&mut ModifyEndpoint)) -> ModifyEndpoint {
-    let mut change = ModifyEndpoint::default();
-    set(&mut change);
-    change
-}
-
 #[tokio::test]
 async fn modify_changes_each_field_and_nothing_else() {
     let emulator = Emulator::start();

@@ -11,8 +11,8 @@ use aws_sdk_ec2::config::retry::RetryConfig;
 use clientvpn_operator::api::{ClientVpnEndpointSpec, SelfServicePortal, WireValue};
 use clientvpn_operator::cloud::{
     AuthenticationFact, ClientConnect, ClientVpnApi, CloudError, ConnectionLog, CreateEndpoint,
-    Ec2ClientVpn, EndpointSettings, ErrorKind, FixedSettings, LoginBanner, ObservedEndpoint, Pacer,
-    PacingConfig,
+    Ec2ClientVpn, EndpointSettings, ErrorKind, FixedSettings, LoginBanner, ModifyEndpoint,
+    ObservedEndpoint, Pacer, PacingConfig,
 };
 use clientvpn_operator::metrics::Metrics;
 use serde_json::{Value, json};
@@ -256,6 +256,13 @@ pub fn fact(type_: &str, reference: &str, self_service: Option<&str>) -> Authent
         reference: Some(reference.into()),
         self_service_reference: self_service.map(str::to_string),
     }
+}
+
+/// A change that sets only what `set` sets.
+pub fn change(set: fn(&mut ModifyEndpoint)) -> ModifyEndpoint {
+    let mut change = ModifyEndpoint::default();
+    set(&mut change);
+    change
 }
 
 /// Create `spec` with token `token`, tagged with the UID tag and `extra_tags`.
