@@ -17,7 +17,7 @@ use std::time::Duration;
 use aws_config::{BehaviorVersion, Region};
 use clap::{Args, Parser, Subcommand};
 use clientvpn_operator::api::ClientVpnEndpoint;
-use clientvpn_operator::cloud::{Ec2ClientVpn, Metered, Pacer, PacingConfig};
+use clientvpn_operator::cloud::{Ec2ClientVpn, Pacer, PacingConfig};
 use clientvpn_operator::endpoint::{self, Context, Settings};
 use clientvpn_operator::http::{self, Health};
 use clientvpn_operator::metrics::Metrics;
@@ -277,16 +277,16 @@ async fn operate(
         retry_base: args.retry_base,
     };
     let ctx = Arc::new(Context::new(
-        Arc::new(Metered::new(
-            Ec2ClientVpn::new(sdk),
-            metrics.clone(),
-            Arc::new(Pacer::new(PacingConfig {
-                concurrency: args.aws_concurrency,
-                rate_per_second: args.aws_rate_limit,
-                burst: args.aws_burst,
-                ..PacingConfig::default()
-            })),
-        )),
+        Arc::new(
+            Ec2ClientVpn::new(sdk)
+                .with_pacer(Arc::new(Pacer::new(PacingConfig {
+                    concurrency: args.aws_concurrency,
+                    rate_per_second: args.aws_rate_limit,
+                    burst: args.aws_burst,
+                    ..PacingConfig::default()
+                })))
+                .with_metrics(metrics.clone()),
+        ),
         Arc::new(KubeCluster::new(client.clone(), args.instance)),
         metrics.clone(),
         settings,

@@ -14,8 +14,9 @@
 //!
 //! `main.rs` builds one `Arc<Metrics>`, serves it on `/metrics`, and hands it to the controller
 //! `Context` (`with_metrics`: reconcile results and durations, error categories, endpoint status
-//! per object) and to `cloud::Metered`, which wraps the EC2 adapter and counts every
-//! `ClientVpnApi` call by action and outcome.
+//! per object) and to `cloud::Ec2ClientVpn`, whose SDK interceptor counts every HTTP attempt
+//! (SDK retries and listing pages included) by action and outcome. The outcome label is computed
+//! in `cloud` (`cloud::outcome_of`); this module knows nothing of AWS errors.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -29,8 +30,6 @@ use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::metrics::info::Info;
 use prometheus_client::registry::Registry;
-
-use crate::cloud::{CloudError, ErrorKind};
 
 /// Value of the `controller` label on the controller-runtime style metrics.
 pub const CONTROLLER: &str = "clientvpnendpoint";
@@ -252,11 +251,6 @@ impl Metrics {
             .inc();
     }
 
-    /// Record one EC2 call from its result: `Ok` is a success, an error counts by its kind.
-    pub fn aws_result<T>(&self, operation: &'static str, result: &Result<T, CloudError>) {
-        self.aws_call(operation, aws_outcome(result));
-    }
-
     /// The AWS status code last observed for the endpoint of the object with this UID
     /// (`None`: the object has no endpoint, so it is not counted).
     pub fn endpoint_observed(&self, uid: &str, status_code: Option<&str>) {
@@ -311,18 +305,6 @@ impl Metrics {
         // Writing into a String cannot fail.
         let _ = encode(&mut text, &self.registry);
         text
-    }
-}
-
-/// The `outcome` label for a call's result.
-pub fn aws_outcome<T>(result: &Result<T, CloudError>) -> &'static str {
-    match result {
-        Ok(_) => outcome::SUCCESS,
-        Err(err) => match err.kind {
-            ErrorKind::NotFound => outcome::NOT_FOUND,
-            ErrorKind::Terminal => outcome::TERMINAL,
-            ErrorKind::Retryable => outcome::RETRYABLE,
-        },
     }
 }
 
@@ -413,25 +395,10 @@ mod tests {
     #[test]
     fn aws_calls_count_by_operation_and_outcome_with_unknown_outcomes_as_other() {
         let metrics = Metrics::new();
-        let ok: Result<(), CloudError> = Ok(());
-        let throttled: Result<(), CloudError> = Err(CloudError::from_service(
-            "DescribeClientVpnEndpoints",
-            "RequestLimitExceeded",
-            "slow down",
-            Some(503),
-            None,
-        ));
-        let missing: Result<(), CloudError> = Err(CloudError::from_service(
-            "DescribeClientVpnEndpoints",
-            "InvalidClientVpnEndpointId.NotFound",
-            "gone",
-            Some(400),
-            None,
-        ));
-        metrics.aws_result("DescribeClientVpnEndpoints", &ok);
-        metrics.aws_result("DescribeClientVpnEndpoints", &ok);
-        metrics.aws_result("DescribeClientVpnEndpoints", &throttled);
-        metrics.aws_result("DescribeClientVpnEndpoints", &missing);
+        metrics.aws_call("DescribeClientVpnEndpoints", outcome::SUCCESS);
+        metrics.aws_call("DescribeClientVpnEndpoints", outcome::SUCCESS);
+        metrics.aws_call("DescribeClientVpnEndpoints", outcome::RETRYABLE);
+        metrics.aws_call("DescribeClientVpnEndpoints", outcome::NOT_FOUND);
         metrics.aws_call("CreateClientVpnEndpoint", "terminal");
         metrics.aws_call("CreateClientVpnEndpoint", "made-up");
         let text = metrics.encode();
@@ -458,12 +425,9 @@ mod tests {
         metrics.endpoint_observed("uid-1", Some("available"));
         metrics.endpoint_observed("uid-3", Some("something-new"));
         metrics.endpoint_observed("uid-4", None);
-        let text = metrics.encode();
         let status = |s: &str| {
-            sample(
-                &text,
-                &format!(r#"clientvpn_operator_endpoints{{status="{s}"}}"#),
-            )
+            let series = format!(r#"clientvpn_operator_endpoints{{status="{s}"}}"#);
+            sample(&metrics.encode(), &series)
         };
         assert_eq!(status("available"), Some(1.0));
         assert_eq!(status("pending-associate"), Some(1.0));
@@ -472,15 +436,8 @@ mod tests {
 
         metrics.endpoint_forgotten("uid-1");
         metrics.endpoint_forgotten("uid-3");
-        let text = metrics.encode();
-        let status = |s: &str| {
-            sample(
-                &text,
-                &format!(r#"clientvpn_operator_endpoints{{status="{s}"}}"#),
-            )
-        };
         assert_eq!(status("available"), Some(0.0));
-        assert_eq!(status("other"), None, "{text}");
+        assert_eq!(status("other"), None, "{}", metrics.encode());
     }
 
     #[test]

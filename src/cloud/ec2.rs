@@ -1,7 +1,9 @@
-//! The aws-sdk-ec2 implementation of [`ClientVpnApi`], one SDK client per region.
+//! The aws-sdk-ec2 implementation of [`ClientVpnApi`], one SDK client per region. Every
+//! client carries the per-attempt pacing, metrics and logging of [`super::attempt`].
 
 use std::collections::{BTreeMap, HashMap};
-use std::sync::Mutex;
+use std::future::Future;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -12,15 +14,18 @@ use aws_sdk_ec2::config::timeout::TimeoutConfig;
 use aws_sdk_ec2::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_ec2::operation::RequestId;
 use aws_sdk_ec2::types::Tag;
+use aws_smithy_async::future::pagination_stream::PaginationStream;
 
+use super::attempt::{Attempts, PacedHttpClient};
 use super::mapping::{
     authorization_rule, create_request, describe_endpoint_fields, modify_request, route,
     target_network,
 };
 use super::{
     AuthorizationRule, ClientVpnApi, CloudError, CreateEndpoint, CreatedEndpoint, ModifyEndpoint,
-    ObservedEndpoint, Route, RouteKey, RuleKey, TargetNetwork,
+    ObservedEndpoint, Operation, PaceKey, Pacer, Route, RouteKey, RuleKey, TargetNetwork,
 };
+use crate::metrics::Metrics;
 
 /// Largest page the four `DescribeClientVpn*` calls accept (`MaxResults` 5–1000).
 const MAX_PAGE: i32 = 1000;
@@ -28,45 +33,104 @@ const MAX_PAGE: i32 = 1000;
 const OPERATION_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// [`ClientVpnApi`] over aws-sdk-ec2. Endpoint overrides (`AWS_ENDPOINT_URL_EC2`,
-/// `AWS_ENDPOINT_URL`), credentials and retries come from the shared [`SdkConfig`].
+/// `AWS_ENDPOINT_URL`), credentials, retries and the HTTP client come from the shared
+/// [`SdkConfig`]; every HTTP attempt is paced by its [`Pacer`] and counted in its [`Metrics`].
 pub struct Ec2ClientVpn {
     sdk: SdkConfig,
+    pacer: Arc<Pacer>,
+    metrics: Arc<Metrics>,
     clients: Mutex<HashMap<String, Client>>,
 }
 
 impl Ec2ClientVpn {
-    /// Wrap a loaded AWS configuration; clients for each region are built on first use.
+    /// Wrap a loaded AWS configuration; clients for each region are built on first use. Paced
+    /// with the default [`PacingConfig`](super::PacingConfig) and counted in metrics of its own
+    /// until [`Self::with_pacer`] and [`Self::with_metrics`] say otherwise.
     pub fn new(sdk: SdkConfig) -> Self {
         Self {
             sdk,
+            pacer: Arc::new(Pacer::new(Default::default())),
+            metrics: Arc::new(Metrics::new()),
             clients: Mutex::new(HashMap::new()),
         }
+    }
+
+    /// Pace every attempt with `pacer` (shared by everything that calls this account's EC2).
+    pub fn with_pacer(mut self, pacer: Arc<Pacer>) -> Self {
+        self.pacer = pacer;
+        self.forget_clients();
+        self
+    }
+
+    /// Count every attempt in `metrics` (the registry `/metrics` serves).
+    pub fn with_metrics(mut self, metrics: Arc<Metrics>) -> Self {
+        self.metrics = metrics;
+        self.forget_clients();
+        self
+    }
+
+    /// Clients hold the pacer and metrics they were built with: build new ones.
+    fn forget_clients(&mut self) {
+        self.clients
+            .get_mut()
+            .unwrap_or_else(|p| p.into_inner())
+            .clear();
     }
 
     fn client(&self, region: &str) -> Client {
         let mut clients = self.clients.lock().unwrap_or_else(|p| p.into_inner());
         clients
             .entry(region.to_string())
-            .or_insert_with(|| {
-                let config = aws_sdk_ec2::config::Builder::from(&self.sdk)
-                    .region(Region::new(region.to_string()))
-                    .timeout_config(
-                        TimeoutConfig::builder()
-                            .operation_timeout(OPERATION_TIMEOUT)
-                            .build(),
-                    )
-                    .build();
-                Client::from_conf(config)
-            })
+            .or_insert_with(|| self.new_client(region))
             .clone()
+    }
+
+    /// A client for `region` whose every attempt goes through the pacer and the interceptor.
+    fn new_client(&self, region: &str) -> Client {
+        let key = PaceKey::region(region);
+        let timeouts = TimeoutConfig::builder()
+            .operation_timeout(OPERATION_TIMEOUT)
+            .build();
+        let attempts = Attempts::new(key.clone(), self.pacer.clone(), self.metrics.clone());
+        let mut config = aws_sdk_ec2::config::Builder::from(&self.sdk)
+            .region(Region::new(region.to_string()))
+            .timeout_config(timeouts)
+            .interceptor(attempts);
+        if let Some(paced) = PacedHttpClient::new(&self.sdk, key, self.pacer.clone()) {
+            config = config.http_client(paced);
+        }
+        Client::from_conf(config.build())
     }
 }
 
-/// Turn an SDK failure into a classified [`CloudError`].
-fn cloud_error<E>(operation: &'static str, err: SdkError<E, HttpResponse>) -> CloudError
+/// Await one SDK call, turning its failure into a classified [`CloudError`].
+async fn call<T, E>(
+    operation: Operation,
+    request: impl Future<Output = Result<T, SdkError<E, HttpResponse>>>,
+) -> Result<T, CloudError>
 where
     E: ProvideErrorMetadata + std::error::Error + 'static,
 {
+    request.await.map_err(|e| cloud_error(operation, e))
+}
+
+/// Every item of a paginated listing (`into_paginator().items().send()`), page by page.
+async fn every_item<T, E>(
+    operation: Operation,
+    items: PaginationStream<Result<T, SdkError<E, HttpResponse>>>,
+) -> Result<Vec<T>, CloudError>
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+{
+    call(operation, items.collect::<Result<Vec<T>, _>>()).await
+}
+
+/// Turn an SDK failure into a classified [`CloudError`].
+fn cloud_error<E>(operation: Operation, err: SdkError<E, HttpResponse>) -> CloudError
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+{
+    let operation = operation.name();
     match &err {
         SdkError::ServiceError(service) => {
             let inner = service.err();
@@ -93,6 +157,15 @@ where
     }
 }
 
+/// An answer without a field AWS always sends.
+fn missing(operation: Operation, code: &str, what: &str) -> CloudError {
+    CloudError::transport(
+        operation.name(),
+        code,
+        format!("AWS answered without {what}"),
+    )
+}
+
 /// The route's target subnet; transit-gateway endpoints' routes have none (`""`), and AWS wants
 /// the member absent then.
 fn subnet(route: &RouteKey) -> Option<String> {
@@ -117,18 +190,12 @@ impl ClientVpnApi for Ec2ClientVpn {
         region: &str,
         request: &CreateEndpoint,
     ) -> Result<CreatedEndpoint, CloudError> {
-        const OP: &str = "CreateClientVpnEndpoint";
-        let out = create_request(self.client(region).create_client_vpn_endpoint(), request)
-            .send()
-            .await
-            .map_err(|e| cloud_error(OP, e))?;
-        let id = out.client_vpn_endpoint_id().ok_or_else(|| {
-            CloudError::transport(
-                OP,
-                "MissingEndpointId",
-                "AWS answered without an endpoint ID",
-            )
-        })?;
+        const OP: Operation = Operation::CreateClientVpnEndpoint;
+        let builder = create_request(self.client(region).create_client_vpn_endpoint(), request);
+        let out = call(OP, builder.send()).await?;
+        let id = out
+            .client_vpn_endpoint_id()
+            .ok_or_else(|| missing(OP, "MissingEndpointId", "an endpoint ID"))?;
         Ok(CreatedEndpoint {
             id: id.to_string(),
             dns_name: out.dns_name().map(str::to_string),
@@ -145,39 +212,29 @@ impl ClientVpnApi for Ec2ClientVpn {
         region: &str,
         id: &str,
     ) -> Result<Option<ObservedEndpoint>, CloudError> {
-        const OP: &str = "DescribeClientVpnEndpoints";
-        let result = self
+        let request = self
             .client(region)
             .describe_client_vpn_endpoints()
             .client_vpn_endpoint_ids(id)
-            .send()
-            .await;
-        match result {
+            .send();
+        match call(Operation::DescribeClientVpnEndpoints, request).await {
             Ok(out) => Ok(out
                 .client_vpn_endpoints()
                 .iter()
                 .find(|e| e.client_vpn_endpoint_id() == Some(id))
                 .map(describe_endpoint_fields)),
-            Err(err) => {
-                let err = cloud_error(OP, err);
-                if err.is_not_found() {
-                    Ok(None)
-                } else {
-                    Err(err)
-                }
-            }
+            Err(err) if err.is_not_found() => Ok(None),
+            Err(err) => Err(err),
         }
     }
 
     async fn delete_endpoint(&self, region: &str, id: &str) -> Result<Option<String>, CloudError> {
-        const OP: &str = "DeleteClientVpnEndpoint";
-        let out = self
+        let request = self
             .client(region)
             .delete_client_vpn_endpoint()
             .client_vpn_endpoint_id(id)
-            .send()
-            .await
-            .map_err(|e| cloud_error(OP, e))?;
+            .send();
+        let out = call(Operation::DeleteClientVpnEndpoint, request).await?;
         Ok(out
             .status()
             .and_then(|s| s.code())
@@ -185,23 +242,15 @@ impl ClientVpnApi for Ec2ClientVpn {
     }
 
     async fn list_endpoints(&self, region: &str) -> Result<Vec<ObservedEndpoint>, CloudError> {
-        const OP: &str = "DescribeClientVpnEndpoints";
-        let mut pages = self
+        let items = self
             .client(region)
             .describe_client_vpn_endpoints()
             .max_results(MAX_PAGE)
             .into_paginator()
+            .items()
             .send();
-        let mut found = Vec::new();
-        while let Some(page) = pages.next().await {
-            let page = page.map_err(|e| cloud_error(OP, e))?;
-            found.extend(
-                page.client_vpn_endpoints()
-                    .iter()
-                    .map(describe_endpoint_fields),
-            );
-        }
-        Ok(found)
+        let endpoints = every_item(Operation::DescribeClientVpnEndpoints, items).await?;
+        Ok(endpoints.iter().map(describe_endpoint_fields).collect())
     }
 
     async fn modify_endpoint(
@@ -210,11 +259,8 @@ impl ClientVpnApi for Ec2ClientVpn {
         id: &str,
         change: &ModifyEndpoint,
     ) -> Result<(), CloudError> {
-        const OP: &str = "ModifyClientVpnEndpoint";
-        modify_request(self.client(region).modify_client_vpn_endpoint(), id, change)
-            .send()
-            .await
-            .map_err(|e| cloud_error(OP, e))?;
+        let builder = modify_request(self.client(region).modify_client_vpn_endpoint(), id, change);
+        call(Operation::ModifyClientVpnEndpoint, builder.send()).await?;
         Ok(())
     }
 
@@ -224,7 +270,6 @@ impl ClientVpnApi for Ec2ClientVpn {
         id: &str,
         tags: &BTreeMap<String, String>,
     ) -> Result<(), CloudError> {
-        const OP: &str = "CreateTags";
         if tags.is_empty() {
             // AWS requires at least one tag.
             return Ok(());
@@ -233,18 +278,17 @@ impl ClientVpnApi for Ec2ClientVpn {
             .iter()
             .map(|(key, value)| Tag::builder().key(key).value(value).build())
             .collect();
-        self.client(region)
+        let request = self
+            .client(region)
             .create_tags()
             .resources(id)
             .set_tags(Some(tags))
-            .send()
-            .await
-            .map_err(|e| cloud_error(OP, e))?;
+            .send();
+        call(Operation::CreateTags, request).await?;
         Ok(())
     }
 
     async fn delete_tags(&self, region: &str, id: &str, keys: &[String]) -> Result<(), CloudError> {
-        const OP: &str = "DeleteTags";
         if keys.is_empty() {
             // A DeleteTags without any tag would delete every tag of the endpoint.
             return Ok(());
@@ -254,13 +298,13 @@ impl ClientVpnApi for Ec2ClientVpn {
             .iter()
             .map(|key| Tag::builder().key(key).build())
             .collect();
-        self.client(region)
+        let request = self
+            .client(region)
             .delete_tags()
             .resources(id)
             .set_tags(Some(tags))
-            .send()
-            .await
-            .map_err(|e| cloud_error(OP, e))?;
+            .send();
+        call(Operation::DeleteTags, request).await?;
         Ok(())
     }
 
@@ -269,20 +313,16 @@ impl ClientVpnApi for Ec2ClientVpn {
         region: &str,
         id: &str,
     ) -> Result<Vec<TargetNetwork>, CloudError> {
-        const OP: &str = "DescribeClientVpnTargetNetworks";
-        let mut pages = self
+        let items = self
             .client(region)
             .describe_client_vpn_target_networks()
             .client_vpn_endpoint_id(id)
             .max_results(MAX_PAGE)
             .into_paginator()
+            .items()
             .send();
-        let mut found = Vec::new();
-        while let Some(page) = pages.next().await {
-            let page = page.map_err(|e| cloud_error(OP, e))?;
-            found.extend(page.client_vpn_target_networks().iter().map(target_network));
-        }
-        Ok(found)
+        let networks = every_item(Operation::DescribeClientVpnTargetNetworks, items).await?;
+        Ok(networks.iter().map(target_network).collect())
     }
 
     async fn associate_target_network(
@@ -292,26 +332,19 @@ impl ClientVpnApi for Ec2ClientVpn {
         subnet_id: &str,
         client_token: &str,
     ) -> Result<String, CloudError> {
-        const OP: &str = "AssociateClientVpnTargetNetwork";
-        let out = self
+        const OP: Operation = Operation::AssociateClientVpnTargetNetwork;
+        let request = self
             .client(region)
             .associate_client_vpn_target_network()
             .client_vpn_endpoint_id(id)
             .subnet_id(subnet_id)
             .client_token(client_token)
-            .send()
-            .await
-            .map_err(|e| cloud_error(OP, e))?;
+            .send();
+        let out = call(OP, request).await?;
         out.association_id()
             .filter(|a| !a.is_empty())
             .map(str::to_string)
-            .ok_or_else(|| {
-                CloudError::transport(
-                    OP,
-                    "MissingAssociationId",
-                    "AWS answered without an association ID",
-                )
-            })
+            .ok_or_else(|| missing(OP, "MissingAssociationId", "an association ID"))
     }
 
     async fn disassociate_target_network(
@@ -320,14 +353,13 @@ impl ClientVpnApi for Ec2ClientVpn {
         id: &str,
         association_id: &str,
     ) -> Result<(), CloudError> {
-        const OP: &str = "DisassociateClientVpnTargetNetwork";
-        self.client(region)
+        let request = self
+            .client(region)
             .disassociate_client_vpn_target_network()
             .client_vpn_endpoint_id(id)
             .association_id(association_id)
-            .send()
-            .await
-            .map_err(|e| cloud_error(OP, e))?;
+            .send();
+        call(Operation::DisassociateClientVpnTargetNetwork, request).await?;
         Ok(())
     }
 
@@ -338,15 +370,18 @@ impl ClientVpnApi for Ec2ClientVpn {
         vpc_id: &str,
         security_group_ids: &[String],
     ) -> Result<(), CloudError> {
-        const OP: &str = "ApplySecurityGroupsToClientVpnTargetNetwork";
-        self.client(region)
+        let request = self
+            .client(region)
             .apply_security_groups_to_client_vpn_target_network()
             .client_vpn_endpoint_id(id)
             .vpc_id(vpc_id)
             .set_security_group_ids(Some(security_group_ids.to_vec()))
-            .send()
-            .await
-            .map_err(|e| cloud_error(OP, e))?;
+            .send();
+        call(
+            Operation::ApplySecurityGroupsToClientVpnTargetNetwork,
+            request,
+        )
+        .await?;
         Ok(())
     }
 
@@ -355,20 +390,16 @@ impl ClientVpnApi for Ec2ClientVpn {
         region: &str,
         id: &str,
     ) -> Result<Vec<AuthorizationRule>, CloudError> {
-        const OP: &str = "DescribeClientVpnAuthorizationRules";
-        let mut pages = self
+        let items = self
             .client(region)
             .describe_client_vpn_authorization_rules()
             .client_vpn_endpoint_id(id)
             .max_results(MAX_PAGE)
             .into_paginator()
+            .items()
             .send();
-        let mut found = Vec::new();
-        while let Some(page) = pages.next().await {
-            let page = page.map_err(|e| cloud_error(OP, e))?;
-            found.extend(page.authorization_rules().iter().map(authorization_rule));
-        }
-        Ok(found)
+        let rules = every_item(Operation::DescribeClientVpnAuthorizationRules, items).await?;
+        Ok(rules.iter().map(authorization_rule).collect())
     }
 
     async fn authorize_ingress(
@@ -379,7 +410,6 @@ impl ClientVpnApi for Ec2ClientVpn {
         description: Option<&str>,
         client_token: &str,
     ) -> Result<(), CloudError> {
-        const OP: &str = "AuthorizeClientVpnIngress";
         let request = self
             .client(region)
             .authorize_client_vpn_ingress()
@@ -391,7 +421,7 @@ impl ClientVpnApi for Ec2ClientVpn {
             Some(group) => request.access_group_id(group),
             None => request.authorize_all_groups(true),
         };
-        request.send().await.map_err(|e| cloud_error(OP, e))?;
+        call(Operation::AuthorizeClientVpnIngress, request.send()).await?;
         Ok(())
     }
 
@@ -401,7 +431,6 @@ impl ClientVpnApi for Ec2ClientVpn {
         id: &str,
         rule: &RuleKey,
     ) -> Result<(), CloudError> {
-        const OP: &str = "RevokeClientVpnIngress";
         let request = self
             .client(region)
             .revoke_client_vpn_ingress()
@@ -411,25 +440,21 @@ impl ClientVpnApi for Ec2ClientVpn {
             Some(group) => request.access_group_id(group),
             None => request.revoke_all_groups(true),
         };
-        request.send().await.map_err(|e| cloud_error(OP, e))?;
+        call(Operation::RevokeClientVpnIngress, request.send()).await?;
         Ok(())
     }
 
     async fn describe_routes(&self, region: &str, id: &str) -> Result<Vec<Route>, CloudError> {
-        const OP: &str = "DescribeClientVpnRoutes";
-        let mut pages = self
+        let items = self
             .client(region)
             .describe_client_vpn_routes()
             .client_vpn_endpoint_id(id)
             .max_results(MAX_PAGE)
             .into_paginator()
+            .items()
             .send();
-        let mut found = Vec::new();
-        while let Some(page) = pages.next().await {
-            let page = page.map_err(|e| cloud_error(OP, e))?;
-            found.extend(page.routes().iter().map(route));
-        }
-        Ok(found)
+        let routes = every_item(Operation::DescribeClientVpnRoutes, items).await?;
+        Ok(routes.iter().map(route).collect())
     }
 
     async fn create_route(
@@ -440,17 +465,16 @@ impl ClientVpnApi for Ec2ClientVpn {
         description: Option<&str>,
         client_token: &str,
     ) -> Result<(), CloudError> {
-        const OP: &str = "CreateClientVpnRoute";
-        self.client(region)
+        let request = self
+            .client(region)
             .create_client_vpn_route()
             .client_vpn_endpoint_id(id)
             .destination_cidr_block(&route.destination_cidr_block)
             .set_target_vpc_subnet_id(subnet(route))
             .set_description(description.map(str::to_string))
             .client_token(client_token)
-            .send()
-            .await
-            .map_err(|e| cloud_error(OP, e))?;
+            .send();
+        call(Operation::CreateClientVpnRoute, request).await?;
         Ok(())
     }
 
@@ -460,15 +484,14 @@ impl ClientVpnApi for Ec2ClientVpn {
         id: &str,
         route: &RouteKey,
     ) -> Result<(), CloudError> {
-        const OP: &str = "DeleteClientVpnRoute";
-        self.client(region)
+        let request = self
+            .client(region)
             .delete_client_vpn_route()
             .client_vpn_endpoint_id(id)
             .destination_cidr_block(&route.destination_cidr_block)
             .set_target_vpc_subnet_id(subnet(route))
-            .send()
-            .await
-            .map_err(|e| cloud_error(OP, e))?;
+            .send();
+        call(Operation::DeleteClientVpnRoute, request).await?;
         Ok(())
     }
 
@@ -477,23 +500,16 @@ impl ClientVpnApi for Ec2ClientVpn {
         region: &str,
         id: &str,
     ) -> Result<String, CloudError> {
-        const OP: &str = "ExportClientVpnClientConfiguration";
-        let out = self
+        const OP: Operation = Operation::ExportClientVpnClientConfiguration;
+        let request = self
             .client(region)
             .export_client_vpn_client_configuration()
             .client_vpn_endpoint_id(id)
-            .send()
-            .await
-            .map_err(|e| cloud_error(OP, e))?;
+            .send();
+        let out = call(OP, request).await?;
         out.client_configuration()
             .filter(|c| !c.is_empty())
             .map(str::to_string)
-            .ok_or_else(|| {
-                CloudError::transport(
-                    OP,
-                    "MissingClientConfiguration",
-                    "AWS answered without a client configuration",
-                )
-            })
+            .ok_or_else(|| missing(OP, "MissingClientConfiguration", "a client configuration"))
     }
 }

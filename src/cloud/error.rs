@@ -1,5 +1,7 @@
 //! AWS errors, classified once into what the controller should do about them.
 
+use crate::metrics::outcome;
+
 /// What the controller does about a failed AWS call.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ErrorKind {
@@ -19,6 +21,23 @@ impl ErrorKind {
             Self::Retryable => "AwsRetryable",
             Self::NotFound => "AwsNotFound",
         }
+    }
+
+    /// The metric `outcome` label of a call that failed this way (one of `metrics::outcome`).
+    pub fn outcome(self) -> &'static str {
+        match self {
+            Self::NotFound => outcome::NOT_FOUND,
+            Self::Terminal => outcome::TERMINAL,
+            Self::Retryable => outcome::RETRYABLE,
+        }
+    }
+}
+
+/// The metric `outcome` label of a call's result: `success`, or the error's kind.
+pub fn outcome_of<T>(result: &Result<T, CloudError>) -> &'static str {
+    match result {
+        Ok(_) => outcome::SUCCESS,
+        Err(err) => err.kind.outcome(),
     }
 }
 
@@ -188,6 +207,36 @@ mod tests {
                 *want,
                 "{code} with HTTP {status:?}"
             );
+        }
+    }
+
+    #[test]
+    fn results_become_bounded_outcome_labels() {
+        let error = |code: &str, status| {
+            Err::<(), _>(CloudError::from_service(
+                "DescribeClientVpnEndpoints",
+                code,
+                "m",
+                Some(status),
+                None,
+            ))
+        };
+        let rows = [
+            (Ok(()), "success"),
+            (error("RequestLimitExceeded", 503), "retryable"),
+            (
+                error("InvalidClientVpnEndpointId.NotFound", 400),
+                "not_found",
+            ),
+            (error("InvalidParameterValue", 400), "terminal"),
+            (
+                Err(CloudError::transport("DeleteTags", "Timeout", "t")),
+                "retryable",
+            ),
+        ];
+        for (result, want) in rows {
+            assert_eq!(outcome_of(&result), want, "{result:?}");
+            assert!(crate::metrics::outcome::ALL.contains(&want));
         }
     }
 

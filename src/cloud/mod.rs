@@ -1,11 +1,13 @@
 //! What the controller needs from EC2, as a trait with kube-free, SDK-free types, and the
-//! aws-sdk-ec2 adapter that implements it.
+//! aws-sdk-ec2 adapter that implements it ([`Ec2ClientVpn`]: the one implementation; pacing,
+//! metrics and logging of every HTTP attempt live in its SDK interceptor, see `attempt`).
 
+mod attempt;
 mod ec2;
 mod error;
 mod mapping;
-mod metered;
 mod model;
+mod operation;
 mod pacing;
 
 use std::collections::BTreeMap;
@@ -13,11 +15,11 @@ use std::collections::BTreeMap;
 use async_trait::async_trait;
 
 pub use ec2::Ec2ClientVpn;
-pub use error::{CloudError, ErrorKind, classify};
+pub use error::{CloudError, ErrorKind, classify, outcome_of};
 pub use mapping::{create_request, describe_endpoint_fields};
-pub use metered::Metered;
 pub use model::*;
-pub use pacing::{Pacer, PacingConfig};
+pub use operation::Operation;
+pub use pacing::{Admission, PaceKey, Pacer, PacingConfig};
 
 /// The EC2 Client VPN calls the controller makes. Exists so the controller can be tested with an
 /// in-memory fake; the production implementation is [`Ec2ClientVpn`].

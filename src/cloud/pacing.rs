@@ -1,16 +1,17 @@
 //! Per-region pacing of EC2 calls: a concurrency cap, a token-bucket rate limit, and a backoff
 //! shared by every caller in the region, so throttling slows the whole region down instead of
 //! one object retrying on its own.
+//!
+//! The pacer works per HTTP attempt (see [`super::attempt`]): [`Pacer::admit`] is awaited before
+//! each attempt goes on the wire, and [`Pacer::learn`] hears how it ended.
 
 use std::collections::HashMap;
-use std::future::Future;
+use std::fmt;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use tokio::sync::Semaphore;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio::time::Instant;
-
-use super::CloudError;
 
 /// Limits that apply to each region separately.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -39,20 +40,48 @@ impl Default for PacingConfig {
     }
 }
 
-/// Paces calls region by region; cheap to share behind an `Arc`.
+/// What one set of limits applies to. Today a region; EC2 throttles per account and region, so
+/// this is where an account would join it.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct PaceKey {
+    region: String,
+}
+
+impl PaceKey {
+    /// The limits of `region`.
+    pub fn region(region: &str) -> Self {
+        Self {
+            region: region.to_string(),
+        }
+    }
+
+    /// The region (a `tracing` field and label, never a metric label).
+    pub fn region_name(&self) -> &str {
+        &self.region
+    }
+}
+
+impl fmt::Display for PaceKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.region)
+    }
+}
+
+/// Paces calls key by key (region by region); cheap to share behind an `Arc`.
 #[derive(Debug)]
 pub struct Pacer {
     config: PacingConfig,
-    regions: Mutex<HashMap<String, Arc<RegionPace>>>,
+    keys: Mutex<HashMap<PaceKey, Arc<Pace>>>,
 }
 
+/// The limits of one key.
 #[derive(Debug)]
-struct RegionPace {
-    in_flight: Semaphore,
+struct Pace {
+    in_flight: Arc<Semaphore>,
     bucket: Mutex<Bucket>,
 }
 
-/// Token bucket plus the shared throttling backoff of one region.
+/// Token bucket plus the shared throttling backoff of one key.
 #[derive(Debug)]
 struct Bucket {
     tokens: f64,
@@ -61,34 +90,62 @@ struct Bucket {
     penalty: Duration,
 }
 
+/// Leave to send one attempt: holds a concurrency slot until dropped.
+#[derive(Debug)]
+pub struct Admission {
+    _slot: Option<OwnedSemaphorePermit>,
+}
+
 impl Pacer {
     pub fn new(config: PacingConfig) -> Self {
         Self {
             config,
-            regions: Mutex::new(HashMap::new()),
+            keys: Mutex::new(HashMap::new()),
         }
     }
 
-    /// Run one call in `region` once the region's limits allow it, and learn from its outcome.
-    pub async fn run<T>(
-        &self,
-        region: &str,
-        call: impl Future<Output = Result<T, CloudError>>,
-    ) -> Result<T, CloudError> {
-        let pace = self.region(region);
-        let _permit = pace.in_flight.acquire().await;
+    /// Wait until `key`'s limits allow one more attempt: a free concurrency slot, the end of a
+    /// throttling pause, and a token. Keep the [`Admission`] while the attempt is in flight.
+    pub async fn admit(&self, key: &PaceKey) -> Admission {
+        let pace = self.pace(key);
+        // The semaphore is never closed, so acquiring only fails in theory; go on unpaced then.
+        let slot = pace.in_flight.clone().acquire_owned().await.ok();
         while let Some(wait) = self.reserve(&pace, Instant::now()) {
             tokio::time::sleep(wait).await;
         }
-        let result = call.await;
-        let throttled = result.as_ref().err().is_some_and(CloudError::is_throttling);
-        self.learn(&pace, throttled, Instant::now());
-        result
+        Admission { _slot: slot }
     }
 
-    /// How long the region is paused by throttling from now, if at all (for metrics and tests).
-    pub fn paused_for(&self, region: &str) -> Option<Duration> {
-        let pace = self.region(region);
+    /// Hear how an attempt under `key` ended: a throttling answer pauses every caller of the key,
+    /// doubling the pause each time; any other answer halves the next pause.
+    pub fn learn(&self, key: &PaceKey, throttled: bool) {
+        let pace = self.pace(key);
+        let now = Instant::now();
+        let mut bucket = lock(&pace.bucket);
+        if throttled {
+            bucket.penalty = if bucket.penalty.is_zero() {
+                self.config.backoff_base
+            } else {
+                (bucket.penalty * 2).min(self.config.backoff_max)
+            };
+            let until = now + bucket.penalty;
+            bucket.paused_until = Some(bucket.paused_until.map_or(until, |u| u.max(until)));
+            tracing::info!(
+                region = key.region_name(),
+                pause_ms = bucket.penalty.as_millis() as u64,
+                "EC2 throttled the region; pausing its calls"
+            );
+        } else {
+            bucket.penalty /= 2;
+            if bucket.penalty < self.config.backoff_base / 2 {
+                bucket.penalty = Duration::ZERO;
+            }
+        }
+    }
+
+    /// How long `key` is paused by throttling from now, if at all (for metrics and tests).
+    pub fn paused_for(&self, key: &PaceKey) -> Option<Duration> {
+        let pace = self.pace(key);
         let bucket = lock(&pace.bucket);
         let now = Instant::now();
         bucket
@@ -97,26 +154,26 @@ impl Pacer {
             .map(|until| until - now)
     }
 
-    fn region(&self, region: &str) -> Arc<RegionPace> {
-        let mut regions = lock(&self.regions);
-        regions
-            .entry(region.to_string())
-            .or_insert_with(|| {
-                Arc::new(RegionPace {
-                    in_flight: Semaphore::new(self.config.concurrency.max(1)),
-                    bucket: Mutex::new(Bucket {
-                        tokens: f64::from(self.config.burst.max(1)),
-                        refilled_at: Instant::now(),
-                        paused_until: None,
-                        penalty: Duration::ZERO,
-                    }),
-                })
-            })
-            .clone()
+    fn pace(&self, key: &PaceKey) -> Arc<Pace> {
+        let mut keys = lock(&self.keys);
+        if let Some(pace) = keys.get(key) {
+            return pace.clone();
+        }
+        let pace = Arc::new(Pace {
+            in_flight: Arc::new(Semaphore::new(self.config.concurrency.max(1))),
+            bucket: Mutex::new(Bucket {
+                tokens: f64::from(self.config.burst.max(1)),
+                refilled_at: Instant::now(),
+                paused_until: None,
+                penalty: Duration::ZERO,
+            }),
+        });
+        keys.insert(key.clone(), pace.clone());
+        pace
     }
 
     /// Take a token, or say how long to wait for the pause to end or a token to refill.
-    fn reserve(&self, pace: &RegionPace, now: Instant) -> Option<Duration> {
+    fn reserve(&self, pace: &Pace, now: Instant) -> Option<Duration> {
         let mut bucket = lock(&pace.bucket);
         if let Some(until) = bucket.paused_until.filter(|until| *until > now) {
             return Some(until - now);
@@ -135,25 +192,6 @@ impl Pacer {
         }
         Some(Duration::from_secs_f64((1.0 - bucket.tokens) / rate))
     }
-
-    /// Throttling pauses the whole region, doubling each time; success halves the next pause.
-    fn learn(&self, pace: &RegionPace, throttled: bool, now: Instant) {
-        let mut bucket = lock(&pace.bucket);
-        if throttled {
-            bucket.penalty = if bucket.penalty.is_zero() {
-                self.config.backoff_base
-            } else {
-                (bucket.penalty * 2).min(self.config.backoff_max)
-            };
-            let until = now + bucket.penalty;
-            bucket.paused_until = Some(bucket.paused_until.map_or(until, |u| u.max(until)));
-        } else {
-            bucket.penalty /= 2;
-            if bucket.penalty < self.config.backoff_base / 2 {
-                bucket.penalty = Duration::ZERO;
-            }
-        }
-    }
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -165,11 +203,11 @@ mod tests {
     use std::sync::atomic::{AtomicUsize, Ordering};
 
     use super::*;
-    use crate::cloud::ErrorKind;
+    use crate::cloud::{CloudError, ErrorKind, Operation};
 
     fn throttled() -> CloudError {
         CloudError::from_service(
-            "DescribeClientVpnEndpoints",
+            Operation::DescribeClientVpnEndpoints.name(),
             "RequestLimitExceeded",
             "Request limit exceeded.",
             Some(503),
@@ -187,26 +225,35 @@ mod tests {
         }
     }
 
-    async fn ok(pacer: &Pacer, region: &str) -> Instant {
-        pacer
-            .run(region, async { Ok::<_, CloudError>(()) })
-            .await
-            .expect("ok");
-        Instant::now()
+    /// One attempt under `region` that AWS answers with `answer`; returns when it was sent.
+    async fn attempt(pacer: &Pacer, region: &str, answer: Result<(), CloudError>) -> Instant {
+        let key = PaceKey::region(region);
+        let _admitted = pacer.admit(&key).await;
+        let sent = Instant::now();
+        pacer.learn(&key, answer.err().is_some_and(|e| e.is_throttling()));
+        sent
+    }
+
+    fn paused_for(pacer: &Pacer, region: &str) -> Option<Duration> {
+        pacer.paused_for(&PaceKey::region(region))
     }
 
     #[tokio::test(start_paused = true)]
     async fn throttling_pauses_every_caller_in_the_region_but_not_other_regions() {
         let pacer = Pacer::new(config());
         let start = Instant::now();
-        let err = pacer
-            .run("eu-west-1", async { Err::<(), _>(throttled()) })
-            .await
-            .expect_err("throttled");
-        assert_eq!(err.kind, ErrorKind::Retryable);
-        assert_eq!(pacer.paused_for("eu-west-1"), Some(Duration::from_secs(1)));
-        assert_eq!(ok(&pacer, "us-east-1").await, start, "other regions go on");
-        let next = ok(&pacer, "eu-west-1").await;
+        assert_eq!(throttled().kind, ErrorKind::Retryable);
+        attempt(&pacer, "eu-west-1", Err(throttled())).await;
+        assert_eq!(
+            paused_for(&pacer, "eu-west-1"),
+            Some(Duration::from_secs(1))
+        );
+        assert_eq!(
+            attempt(&pacer, "us-east-1", Ok(())).await,
+            start,
+            "other regions go on"
+        );
+        let next = attempt(&pacer, "eu-west-1", Ok(())).await;
         assert_eq!(
             next - start,
             Duration::from_secs(1),
@@ -219,16 +266,16 @@ mod tests {
         let pacer = Pacer::new(config());
         let mut pauses = Vec::new();
         for _ in 0..5 {
-            let _ = pacer.run("r", async { Err::<(), _>(throttled()) }).await;
-            pauses.push(pacer.paused_for("r").expect("paused").as_secs());
+            attempt(&pacer, "r", Err(throttled())).await;
+            pauses.push(paused_for(&pacer, "r").expect("paused").as_secs());
         }
         assert_eq!(pauses, [1, 2, 4, 8, 8]);
         for _ in 0..4 {
-            ok(&pacer, "r").await;
+            attempt(&pacer, "r", Ok(())).await;
         }
-        let _ = pacer.run("r", async { Err::<(), _>(throttled()) }).await;
+        attempt(&pacer, "r", Err(throttled())).await;
         assert_eq!(
-            pacer.paused_for("r"),
+            paused_for(&pacer, "r"),
             Some(Duration::from_secs(1)),
             "after calls succeed again the next pause starts small"
         );
@@ -238,14 +285,14 @@ mod tests {
     async fn other_errors_do_not_pause_the_region() {
         let pacer = Pacer::new(config());
         let invalid = CloudError::from_service(
-            "CreateClientVpnEndpoint",
+            Operation::CreateClientVpnEndpoint.name(),
             "InvalidParameterValue",
             "bad",
             Some(400),
             None,
         );
-        let _ = pacer.run("r", async { Err::<(), _>(invalid) }).await;
-        assert_eq!(pacer.paused_for("r"), None);
+        attempt(&pacer, "r", Err(invalid)).await;
+        assert_eq!(paused_for(&pacer, "r"), None);
     }
 
     #[tokio::test(start_paused = true)]
@@ -258,7 +305,7 @@ mod tests {
         let start = Instant::now();
         let mut offsets = Vec::new();
         for _ in 0..4 {
-            offsets.push((ok(&pacer, "r").await - start).as_millis());
+            offsets.push((attempt(&pacer, "r", Ok(())).await - start).as_millis());
         }
         assert_eq!(offsets, [0, 0, 100, 200]);
     }
@@ -274,19 +321,15 @@ mod tests {
         let calls = (0..6).map(|_| {
             let (pacer, running, peak) = (pacer.clone(), running.clone(), peak.clone());
             tokio::spawn(async move {
-                pacer
-                    .run("r", async {
-                        let now = running.fetch_add(1, Ordering::SeqCst) + 1;
-                        peak.fetch_max(now, Ordering::SeqCst);
-                        tokio::time::sleep(Duration::from_millis(10)).await;
-                        running.fetch_sub(1, Ordering::SeqCst);
-                        Ok::<_, CloudError>(())
-                    })
-                    .await
+                let _admitted = pacer.admit(&PaceKey::region("r")).await;
+                let now = running.fetch_add(1, Ordering::SeqCst) + 1;
+                peak.fetch_max(now, Ordering::SeqCst);
+                tokio::time::sleep(Duration::from_millis(10)).await;
+                running.fetch_sub(1, Ordering::SeqCst);
             })
         });
         for call in futures::future::join_all(calls).await {
-            call.expect("task").expect("ok");
+            call.expect("task");
         }
         assert_eq!(peak.load(Ordering::SeqCst), 2);
     }

@@ -17,24 +17,13 @@
 //! * The binary is `CLIENTVPN_EMULATOR_BIN` if set, else the debug build, built once with cargo
 //!   into `$CARGO_TARGET_DIR` (default `<repo>/target`); [`Launch::binary`] overrides both.
 //!
-//! `tests/adapter.rs` adopts it by replacing its own `Emulator`, `emulator_bin` and
-//! `sdk_config` with:
+//! Used by `tests/adapter/emulator.rs`, `tests/e2e/harness.rs` (and so `tests/e2e_install`) and
+//! the benchmark:
 //!
 //! ```ignore
-//! #[path = "support/emulator.rs"]
-//! mod emulator;
-//! use emulator::Emulator;
-//!
-//! // One emulator per test, tiny lifecycle delays (quota 10 000 unless a flag says otherwise):
-//! let emulator = Emulator::start(&[
-//!     "--association-delay-ms", "100", "--rule-delay-ms", "50", "--route-delay-ms", "50",
-//!     "--delete-delay-ms", "100", "--deleted-visible-ms", "800",
-//! ]);
-//! let sdk = emulator::sdk_config(&emulator.url(), "AKIDCREATE").await;   // account by key
-//! let sdk = sdk.to_builder().retry_config(RetryConfig::disabled()).build();
-//! let api = Ec2ClientVpn::new(sdk);
-//! emulator.control("POST", "/_emulator/calls/reset", None);   // any control call, JSON answer
-//! assert_eq!(emulator.calls_of("CreateClientVpnEndpoint"), 2); // one action's call counter
+//! let emulator = Emulator::start(&["--association-delay-ms", "100"]); // quota 10 000
+//! let sdk = emulator::sdk_config(&emulator.url(), "AKIDCREATE").await; // account by key
+//! assert_eq!(emulator.calls_of("CreateClientVpnEndpoint"), 2);      // one action's counter
 //! ```
 
 use std::io::{BufRead, BufReader, Read, Write};

@@ -1,0 +1,231 @@
+//! Every HTTP attempt to EC2, in one place: paced, counted, logged.
+//!
+//! aws-sdk-ec2 retries on its own (throttling, 5xx, timeouts) and a listing is one SDK call per
+//! page, so wrapping the [`ClientVpnApi`](super::ClientVpnApi) methods would see one call where
+//! AWS saw several. Both pieces below hook into the SDK's orchestrator instead, and so see each
+//! attempt of each page:
+//!
+//! * [`Attempts`], an SDK interceptor ([`Intercept`]), registered on every client. In
+//!   `read_after_attempt`, which the orchestrator runs exactly once per attempt (also when the
+//!   attempt or the whole operation timed out), it classifies the answer into a [`CloudError`]
+//!   (with the code from the SDK's `ErrorMetadata`, the HTTP status and the request ID from the
+//!   `x-amzn-RequestId` header or the error body), tells the [`Pacer`] whether it was
+//!   throttled, counts it in [`Metrics`] by operation (the SDK's `Metadata` name, looked up in
+//!   [`Operation`]) and outcome, and emits one `tracing` event with operation, region, attempt,
+//!   outcome, code and request ID. It is synchronous, like every interceptor hook.
+//! * [`PacedHttpClient`], wrapping the SDK's HTTP client, because waiting for the pacer must
+//!   await and interceptor hooks cannot: its connector awaits [`Pacer::admit`] before handing
+//!   each attempt to the real connector, and holds the concurrency slot until the answer's
+//!   headers are in. The SDK's own retry backoff happens outside it, so a retry that waits does
+//!   not hold a slot.
+//!
+//! The alternative, one async wrapper around `send()` with the SDK's retries turned off and
+//! our own retry loop, would have meant re-implementing the SDK's retry classification and
+//! token bucket; the HTTP client is the SDK's one documented async seam per attempt.
+
+use std::error::Error as StdError;
+use std::sync::Arc;
+
+use aws_config::SdkConfig;
+use aws_sdk_ec2::config::http::HttpResponse;
+use aws_sdk_ec2::config::interceptors::FinalizerInterceptorContextRef;
+use aws_sdk_ec2::config::{
+    BehaviorVersion, ConfigBag, HttpClient, Intercept, RuntimeComponents, RuntimeComponentsBuilder,
+    RuntimePlugin, SharedHttpClient,
+};
+use aws_sdk_ec2::error::{BoxError, ErrorMetadata};
+use aws_sdk_ec2::operation::RequestId;
+use aws_smithy_runtime_api::client::http::{
+    HttpConnector, HttpConnectorFuture, HttpConnectorSettings, SharedHttpConnector,
+};
+use aws_smithy_runtime_api::client::interceptors::context::Error as AnyOperationError;
+use aws_smithy_runtime_api::client::orchestrator::{HttpRequest, Metadata, OrchestratorError};
+use aws_smithy_runtime_api::client::retries::RequestAttempts;
+
+use super::error::outcome_of;
+use super::{CloudError, Operation, PaceKey, Pacer};
+use crate::metrics::Metrics;
+
+/// Metric label for an operation outside [`Operation`] (none is called today).
+const UNKNOWN_OPERATION: &str = "other";
+
+/// The interceptor that sees the end of every attempt (see the module docs).
+pub(super) struct Attempts {
+    key: PaceKey,
+    pacer: Arc<Pacer>,
+    metrics: Arc<Metrics>,
+}
+
+impl Attempts {
+    pub(super) fn new(key: PaceKey, pacer: Arc<Pacer>, metrics: Arc<Metrics>) -> Self {
+        Self {
+            key,
+            pacer,
+            metrics,
+        }
+    }
+}
+
+impl std::fmt::Debug for Attempts {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Attempts")
+            .field("key", &self.key)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Intercept for Attempts {
+    fn name(&self) -> &'static str {
+        "clientvpn-operator::Attempts"
+    }
+
+    fn read_after_attempt(
+        &self,
+        context: &FinalizerInterceptorContextRef<'_>,
+        _runtime_components: &RuntimeComponents,
+        cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        let operation = cfg
+            .load::<Metadata>()
+            .and_then(|m| Operation::from_name(m.name()))
+            .map_or(UNKNOWN_OPERATION, Operation::name);
+        let response = context.response();
+        let result = match context.output_or_error() {
+            Some(Ok(_)) => Ok(()),
+            Some(Err(error)) => Err(attempt_error(operation, error, response)),
+            None => Err(CloudError::transport(
+                operation,
+                "NoAnswer",
+                "the attempt ended without an answer",
+            )),
+        };
+        let throttled = result.as_ref().err().is_some_and(CloudError::is_throttling);
+        self.pacer.learn(&self.key, throttled);
+        let outcome = outcome_of(&result);
+        self.metrics.aws_call(operation, outcome);
+        let err = result.err();
+        tracing::debug!(
+            operation,
+            region = self.key.region_name(),
+            attempt = cfg.load::<RequestAttempts>().map(RequestAttempts::attempts),
+            outcome,
+            code = err.as_ref().map(|e| e.code.as_str()),
+            request_id = err
+                .as_ref()
+                .and_then(|e| e.request_id.as_deref())
+                .or_else(|| response.and_then(|r| r.request_id())),
+            "EC2 attempt"
+        );
+        Ok(())
+    }
+}
+
+/// What went wrong in one attempt, classified like a final answer (see `ec2::cloud_error`).
+fn attempt_error(
+    operation: &'static str,
+    error: &OrchestratorError<AnyOperationError>,
+    response: Option<&HttpResponse>,
+) -> CloudError {
+    if let Some(meta) = error.as_operation_error().and_then(error_metadata) {
+        let request_id = meta.request_id().or_else(|| response?.request_id());
+        return CloudError::from_service(
+            operation,
+            meta.code().unwrap_or("Unknown"),
+            meta.message().unwrap_or_default(),
+            response.map(|r| r.status().as_u16()),
+            request_id.map(str::to_string),
+        );
+    }
+    let code = if error.is_timeout_error() {
+        "Timeout"
+    } else if error.is_connector_error() {
+        "DispatchFailure"
+    } else if error.is_response_error() {
+        "ResponseError"
+    } else {
+        "ConstructionFailure"
+    };
+    CloudError::transport(operation, code, error.to_string())
+}
+
+/// The `ErrorMetadata` (AWS's code, message, request ID) behind a type-erased operation error.
+/// The SDK's operation errors carry it as their source.
+fn error_metadata(error: &AnyOperationError) -> Option<&ErrorMetadata> {
+    let mut next: Option<&(dyn StdError + 'static)> = Some(error);
+    while let Some(error) = next {
+        if let Some(meta) = error.downcast_ref::<ErrorMetadata>() {
+            return Some(meta);
+        }
+        next = error.source();
+    }
+    None
+}
+
+/// The SDK's HTTP client, with every attempt admitted by the [`Pacer`] first.
+#[derive(Debug)]
+pub(super) struct PacedHttpClient {
+    inner: SharedHttpClient,
+    key: PaceKey,
+    pacer: Arc<Pacer>,
+}
+
+impl PacedHttpClient {
+    /// Wrap the client `sdk` names, or else the SDK's default for its behavior version. `None`
+    /// only in a build without a default HTTPS client (this crate asks for one), where the SDK
+    /// has no client to send with either.
+    pub(super) fn new(sdk: &SdkConfig, key: PaceKey, pacer: Arc<Pacer>) -> Option<Self> {
+        let inner = sdk.http_client().or_else(|| {
+            let version = sdk.behavior_version().unwrap_or(BehaviorVersion::latest());
+            aws_smithy_runtime::client::defaults::default_http_client_plugin_v2(version)?
+                .runtime_components(&RuntimeComponentsBuilder::new("clientvpn-operator"))
+                .http_client()
+        })?;
+        Some(Self { inner, key, pacer })
+    }
+}
+
+impl HttpClient for PacedHttpClient {
+    fn http_connector(
+        &self,
+        settings: &HttpConnectorSettings,
+        components: &RuntimeComponents,
+    ) -> SharedHttpConnector {
+        SharedHttpConnector::new(PacedConnector {
+            inner: self.inner.http_connector(settings, components),
+            key: self.key.clone(),
+            pacer: self.pacer.clone(),
+        })
+    }
+
+    // `validate_final_config` keeps its default: the SDK's HTTP clients check nothing there.
+    fn validate_base_client_config(
+        &self,
+        components: &RuntimeComponentsBuilder,
+        cfg: &ConfigBag,
+    ) -> Result<(), BoxError> {
+        self.inner.validate_base_client_config(components, cfg)
+    }
+
+    fn connector_metadata(
+        &self,
+    ) -> Option<aws_smithy_runtime_api::client::connector_metadata::ConnectorMetadata> {
+        self.inner.connector_metadata()
+    }
+}
+
+#[derive(Debug)]
+struct PacedConnector {
+    inner: SharedHttpConnector,
+    key: PaceKey,
+    pacer: Arc<Pacer>,
+}
+
+impl HttpConnector for PacedConnector {
+    fn call(&self, request: HttpRequest) -> HttpConnectorFuture {
+        let (inner, key, pacer) = (self.inner.clone(), self.key.clone(), self.pacer.clone());
+        HttpConnectorFuture::new(async move {
+            let _admitted = pacer.admit(&key).await;
+            inner.call(request).await
+        })
+    }
+}
