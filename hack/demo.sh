@@ -42,7 +42,7 @@ start() {
 
   stop_pid emulator
   say "Starting clientvpn-emulator (the AWS EC2 Client VPN API, offline)"
-  "$CARGO_TARGET_DIR/debug/clientvpn-emulator" --listen 127.0.0.1:0 \
+  "$CARGO_TARGET_DIR/debug/clientvpn-emulator" --listen 127.0.0.1:0 --permissive-certificates \
     > "$DIR/emulator.addr" 2> "$DIR/logs/emulator.log" &
   echo $! > "$DIR/emulator.pid"
   for _ in $(seq 50); do [ -s "$DIR/emulator.addr" ] && break; sleep 0.1; done

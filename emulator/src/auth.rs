@@ -1,10 +1,27 @@
 //! Who is calling: access key and region from the SigV4 `Authorization` header, and the
-//! deterministic account id derived from the access key. Signatures are not verified.
+//! deterministic account id derived from the access key. Signatures are not verified. Each
+//! protocol layer turns an [`AuthError`] into its own error code.
 
 use axum::http::HeaderMap;
 
-use crate::error::Ec2Error;
 use crate::ids::fnv1a64;
+
+/// Why the `Authorization` header was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum AuthError {
+    #[error("no Authorization header")]
+    Missing,
+    #[error(
+        "the Authorization header has no credential scope AKID/date/region/service/aws4_request"
+    )]
+    Incomplete,
+    /// The credential scope names another service.
+    #[error("credential scoped to service {found:?}, expected {expected:?}")]
+    WrongService {
+        expected: &'static str,
+        found: String,
+    },
+}
 
 /// The caller's identity as far as the emulator cares.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -14,41 +31,39 @@ pub struct Caller {
     pub region: String,
 }
 
-/// Parses `AWS4-HMAC-SHA256 Credential=AKID/yyyymmdd/REGION/ec2/aws4_request, SignedHeaders=…, Signature=…`.
-pub fn caller(headers: &HeaderMap) -> Result<Caller, Ec2Error> {
+/// Parses `AWS4-HMAC-SHA256 Credential=AKID/yyyymmdd/REGION/SERVICE/aws4_request, SignedHeaders=…,
+/// Signature=…`, where SERVICE must be `service` (the signing name: `ec2`, `acm`).
+pub fn caller(headers: &HeaderMap, service: &'static str) -> Result<Caller, AuthError> {
     let Some(value) = headers.get(axum::http::header::AUTHORIZATION) else {
-        return Err(Ec2Error::new(
-            "AuthFailure",
-            "AWS was not able to validate the provided access credentials",
-        ));
+        return Err(AuthError::Missing);
     };
-    let value = value.to_str().map_err(|_| incomplete())?;
+    let value = value.to_str().map_err(|_| AuthError::Incomplete)?;
     let rest = value
         .strip_prefix("AWS4-HMAC-SHA256")
-        .ok_or_else(incomplete)?;
+        .ok_or(AuthError::Incomplete)?;
     let credential = rest
         .split(',')
         .map(str::trim)
         .find_map(|part| part.strip_prefix("Credential="))
-        .ok_or_else(incomplete)?;
+        .ok_or(AuthError::Incomplete)?;
     let mut scope = credential.split('/');
-    let (Some(access_key), Some(_date), Some(region), Some(service), Some("aws4_request")) = (
+    let (Some(access_key), Some(_date), Some(region), Some(scope_service), Some("aws4_request")) = (
         scope.next(),
         scope.next(),
         scope.next(),
         scope.next(),
         scope.next(),
     ) else {
-        return Err(incomplete());
+        return Err(AuthError::Incomplete);
     };
     if access_key.is_empty() || region.is_empty() {
-        return Err(incomplete());
+        return Err(AuthError::Incomplete);
     }
-    if service != "ec2" {
-        return Err(Ec2Error::new(
-            "SignatureDoesNotMatch",
-            format!("Credential should be scoped to correct service: 'ec2', not '{service}'."),
-        ));
+    if scope_service != service {
+        return Err(AuthError::WrongService {
+            expected: service,
+            found: scope_service.to_owned(),
+        });
     }
     Ok(Caller {
         access_key: access_key.to_owned(),
@@ -60,13 +75,6 @@ pub fn caller(headers: &HeaderMap) -> Result<Caller, Ec2Error> {
 /// The 12-digit account id of an access key: FNV-1a 64 of the key, modulo 10^12, zero-padded.
 pub fn account_id(access_key: &str) -> String {
     format!("{:012}", fnv1a64(access_key.as_bytes()) % 1_000_000_000_000)
-}
-
-fn incomplete() -> Ec2Error {
-    Ec2Error::new(
-        "IncompleteSignature",
-        "Authorization header requires 'Credential' of the form AKID/date/region/ec2/aws4_request.",
-    )
 }
 
 #[cfg(test)]
@@ -83,7 +91,7 @@ mod tests {
     fn parses_credential_scope() {
         let c = caller(&headers(
             "AWS4-HMAC-SHA256 Credential=AKIDTEST/20260101/eu-west-1/ec2/aws4_request, SignedHeaders=host;x-amz-date, Signature=abc",
-        ))
+        ), "ec2")
         .unwrap();
         assert_eq!(c.access_key, "AKIDTEST");
         assert_eq!(c.region, "eu-west-1");
@@ -93,19 +101,23 @@ mod tests {
 
     #[test]
     fn missing_or_malformed_headers() {
-        assert_eq!(caller(&HeaderMap::new()).unwrap_err().code(), "AuthFailure");
         assert_eq!(
-            caller(&headers("Bearer x")).unwrap_err().code(),
-            "IncompleteSignature"
+            caller(&HeaderMap::new(), "ec2").unwrap_err(),
+            AuthError::Missing
         );
         assert_eq!(
-            caller(&headers(
-                "AWS4-HMAC-SHA256 Credential=AK/d/r/s3/aws4_request"
-            ))
-            .unwrap_err()
-            .code(),
-            "SignatureDoesNotMatch"
+            caller(&headers("Bearer x"), "ec2").unwrap_err(),
+            AuthError::Incomplete
         );
+        let scoped = headers("AWS4-HMAC-SHA256 Credential=AK/d/r/acm/aws4_request");
+        assert_eq!(
+            caller(&scoped, "ec2").unwrap_err(),
+            AuthError::WrongService {
+                expected: "ec2",
+                found: "acm".to_owned()
+            }
+        );
+        assert_eq!(caller(&scoped, "acm").unwrap().region, "r");
     }
 
     #[test]

@@ -11,9 +11,11 @@ use axum::{Json, Router};
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 
+use crate::AppState;
 use crate::clock::Now;
+use crate::config::{Limits, Settings, TimingUpdate};
 use crate::faults::{FailNext, Faults};
-use crate::state::{AppState, Limits, TimingUpdate};
+use crate::server::is_known_action;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -29,6 +31,7 @@ pub fn router() -> Router<AppState> {
         .route("/_emulator/faults/fail-next", post(fail_next))
         .route("/_emulator/timing", get(get_timing).post(set_timing))
         .route("/_emulator/limits", get(get_limits).post(set_limits))
+        .route("/_emulator/settings", get(get_settings).post(set_settings))
 }
 
 async fn healthz() -> Json<Value> {
@@ -83,7 +86,7 @@ async fn get_faults(State(state): State<AppState>) -> Json<Value> {
 
 async fn set_faults(State(state): State<AppState>, body: Bytes) -> Result<Json<Value>, BadRequest> {
     let faults: Faults = parse_json(&body)?;
-    faults.validate().map_err(BadRequest)?;
+    faults.validate(is_known_action).map_err(BadRequest)?;
     tracing::info!(?faults, "faults set");
     state.lock().faults = faults;
     Ok(faults_view(&state))
@@ -101,7 +104,11 @@ async fn clear_faults(State(state): State<AppState>) -> Json<Value> {
 async fn fail_next(State(state): State<AppState>, body: Bytes) -> Result<Json<Value>, BadRequest> {
     let rule: FailNext = parse_json(&body)?;
     tracing::info!(?rule, "fail-next rule added");
-    state.lock().fail_next.push(rule).map_err(BadRequest)?;
+    state
+        .lock()
+        .fail_next
+        .push(rule, is_known_action)
+        .map_err(BadRequest)?;
     Ok(faults_view(&state))
 }
 
@@ -123,13 +130,38 @@ async fn get_limits(State(state): State<AppState>) -> Json<Value> {
 
 /// A partial update: the given fields replace the current ones.
 async fn set_limits(State(state): State<AppState>, body: Bytes) -> Result<Json<Value>, BadRequest> {
-    let mut merged = json!(state.lock().limits);
-    if let (Some(target), Value::Object(fields)) = (merged.as_object_mut(), parse_json(&body)?) {
-        target.extend(fields);
-    }
-    let limits: Limits = serde_json::from_value(merged).map_err(|e| BadRequest(e.to_string()))?;
+    let current = state.lock().limits;
+    let limits: Limits = merge(&current, &body)?;
     state.lock().limits = limits;
     Ok(Json(json!(limits)))
+}
+
+async fn get_settings(State(state): State<AppState>) -> Json<Value> {
+    Json(json!(state.lock().settings))
+}
+
+/// A partial update, like the limits.
+async fn set_settings(
+    State(state): State<AppState>,
+    body: Bytes,
+) -> Result<Json<Value>, BadRequest> {
+    let current = state.lock().settings;
+    let settings: Settings = merge(&current, &body)?;
+    tracing::info!(?settings, "settings set");
+    state.lock().settings = settings;
+    Ok(Json(json!(settings)))
+}
+
+/// `current` with the fields of the JSON object `body` replaced (unknown fields are refused).
+fn merge<T: serde::Serialize + DeserializeOwned>(
+    current: &T,
+    body: &[u8],
+) -> Result<T, BadRequest> {
+    let mut merged = json!(current);
+    if let (Some(target), Value::Object(fields)) = (merged.as_object_mut(), parse_json(body)?) {
+        target.extend(fields);
+    }
+    serde_json::from_value(merged).map_err(|e| BadRequest(e.to_string()))
 }
 
 /// An empty body counts as `{}`.

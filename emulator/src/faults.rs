@@ -5,8 +5,8 @@ use std::collections::{HashMap, VecDeque};
 
 use serde::{Deserialize, Serialize};
 
-use crate::actions::Action;
-use crate::error::Ec2Error;
+/// Tells whether an action name exists (the protocol layers know; this module does not).
+pub type KnownAction = fn(&str) -> bool;
 
 /// Random faults (`POST /_emulator/faults`). Every field is optional in JSON.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -23,7 +23,7 @@ pub struct Faults {
 }
 
 impl Faults {
-    pub fn validate(&self) -> Result<(), String> {
+    pub fn validate(&self, known: KnownAction) -> Result<(), String> {
         for (name, p) in [
             ("throttle_probability", self.throttle_probability),
             (
@@ -36,15 +36,15 @@ impl Faults {
             }
         }
         for action in self.actions.iter().flatten() {
-            check_action(action)?;
+            check_action(action, known)?;
         }
         Ok(())
     }
 
-    pub fn applies_to(&self, action: Action) -> bool {
+    pub fn applies_to(&self, action: &str) -> bool {
         self.actions
             .as_ref()
-            .is_none_or(|list| list.iter().any(|a| a == action.name()))
+            .is_none_or(|list| list.iter().any(|a| a == action))
     }
 }
 
@@ -73,19 +73,16 @@ fn internal_error() -> String {
 }
 
 impl FailNext {
-    pub fn validate(&self) -> Result<(), String> {
-        check_action(&self.action)?;
+    pub fn validate(&self, known: KnownAction) -> Result<(), String> {
+        check_action(&self.action, known)?;
         if self.code.is_empty() {
             return Err("code must not be empty".to_owned());
         }
         Ok(())
     }
 
-    pub fn error(&self) -> Ec2Error {
-        Ec2Error::injected(&self.code, self.message.as_deref())
-    }
-
-    /// Parses the CLI form `ACTION[:COUNT[:CODE[:after-apply]]]`.
+    /// Parses the CLI form `ACTION[:COUNT[:CODE[:after-apply]]]` (action names are checked when
+    /// the rule is queued).
     pub fn parse_cli(spec: &str) -> Result<Self, String> {
         let mut parts = spec.split(':');
         let action = parts.next().unwrap_or_default().to_owned();
@@ -101,39 +98,43 @@ impl FailNext {
             Some("after-apply") => true,
             Some(other) => return Err(format!("expected 'after-apply', got {other:?}")),
         };
-        let rule = Self {
+        if action.is_empty() || code.is_empty() {
+            return Err(format!(
+                "expected ACTION[:COUNT[:CODE[:after-apply]]], got {spec:?}"
+            ));
+        }
+        Ok(Self {
             action,
             count,
             code,
             message: None,
             after_apply,
-        };
-        rule.validate()?;
-        Ok(rule)
+        })
     }
 }
 
 /// Pending fail-next rules, per action, consumed in order.
 #[derive(Debug, Clone, Default)]
 pub struct FailNextQueue {
-    rules: HashMap<Action, VecDeque<FailNext>>,
+    rules: HashMap<String, VecDeque<FailNext>>,
 }
 
 impl FailNextQueue {
     /// Validates and queues a rule.
-    pub fn push(&mut self, rule: FailNext) -> Result<(), String> {
-        rule.validate()?;
-        let action = Action::from_name(&rule.action)
-            .ok_or_else(|| format!("unknown action {:?}", rule.action))?;
+    pub fn push(&mut self, rule: FailNext, known: KnownAction) -> Result<(), String> {
+        rule.validate(known)?;
         if rule.count > 0 {
-            self.rules.entry(action).or_default().push_back(rule);
+            self.rules
+                .entry(rule.action.clone())
+                .or_default()
+                .push_back(rule);
         }
         Ok(())
     }
 
     /// Takes one use of the first pending rule for `action`.
-    pub fn take(&mut self, action: Action) -> Option<FailNext> {
-        let queue = self.rules.get_mut(&action)?;
+    pub fn take(&mut self, action: &str) -> Option<FailNext> {
+        let queue = self.rules.get_mut(action)?;
         let front = queue.front_mut()?;
         front.count -= 1;
         let rule = front.clone();
@@ -150,35 +151,48 @@ impl FailNextQueue {
     }
 }
 
-fn check_action(name: &str) -> Result<(), String> {
-    Action::from_name(name)
-        .map(|_| ())
-        .ok_or_else(|| format!("unknown action {name:?}"))
+fn check_action(name: &str, known: KnownAction) -> Result<(), String> {
+    if known(name) {
+        Ok(())
+    } else {
+        Err(format!("unknown action {name:?}"))
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn known(name: &str) -> bool {
+        ["CreateClientVpnEndpoint", "CreateTags", "DeleteTags"].contains(&name)
+    }
+
     #[test]
     fn fail_next_is_consumed_in_order() {
         let mut q = FailNextQueue::default();
-        q.push(FailNext::parse_cli("CreateClientVpnEndpoint:2:Unavailable").unwrap())
-            .unwrap();
-        q.push(FailNext::parse_cli("CreateClientVpnEndpoint:1:InternalError:after-apply").unwrap())
-            .unwrap();
-        let a = Action::CreateClientVpnEndpoint;
+        q.push(
+            FailNext::parse_cli("CreateClientVpnEndpoint:2:Unavailable").unwrap(),
+            known,
+        )
+        .unwrap();
+        q.push(
+            FailNext::parse_cli("CreateClientVpnEndpoint:1:InternalError:after-apply").unwrap(),
+            known,
+        )
+        .unwrap();
+        let a = "CreateClientVpnEndpoint";
         assert_eq!(q.take(a).unwrap().code, "Unavailable");
         assert_eq!(q.take(a).unwrap().code, "Unavailable");
         let last = q.take(a).unwrap();
         assert!(last.after_apply);
         assert!(q.take(a).is_none());
-        assert!(q.take(Action::DeleteTags).is_none());
+        assert!(q.take("DeleteTags").is_none());
     }
 
     #[test]
     fn cli_form_is_validated() {
-        assert!(FailNext::parse_cli("NoSuchAction").is_err());
+        let unknown = FailNext::parse_cli("NoSuchAction").unwrap();
+        assert!(FailNextQueue::default().push(unknown, known).is_err());
         assert!(FailNext::parse_cli("CreateTags:x").is_err());
         assert!(FailNext::parse_cli("CreateTags:1:X:later").is_err());
         let rule = FailNext::parse_cli("CreateTags").unwrap();
@@ -191,13 +205,18 @@ mod tests {
             actions: Some(vec!["CreateTags".to_owned()]),
             ..Faults::default()
         };
-        assert!(f.applies_to(Action::CreateTags));
-        assert!(!f.applies_to(Action::DeleteTags));
-        assert!(Faults::default().applies_to(Action::DeleteTags));
+        assert!(f.applies_to("CreateTags"));
+        assert!(!f.applies_to("DeleteTags"));
+        assert!(Faults::default().applies_to("DeleteTags"));
         let bad = Faults {
             throttle_probability: 1.5,
             ..Faults::default()
         };
-        assert!(bad.validate().is_err());
+        assert!(bad.validate(known).is_err());
+        let unknown = Faults {
+            actions: Some(vec!["Nope".to_owned()]),
+            ..Faults::default()
+        };
+        assert!(unknown.validate(known).is_err());
     }
 }

@@ -5,10 +5,11 @@ use std::net::SocketAddr;
 use std::process::ExitCode;
 
 use clap::Parser;
-use clientvpn_emulator::{AppState, Config, FailNext, Faults, Limits, Timing, app};
+use clientvpn_emulator::{AppState, Config, FailNext, Faults, Limits, Settings, Timing, app};
 use tracing_subscriber::EnvFilter;
 
-/// Offline emulator of the AWS EC2 Client VPN API (EC2 Query protocol, API 2016-11-15).
+/// Offline emulator of the AWS EC2 Client VPN API (EC2 Query protocol, API 2016-11-15) and of
+/// the ACM certificate actions it relies on (AWS JSON 1.1), both on the same address.
 ///
 /// Point an AWS SDK at it with endpoint_url=http://ADDR (any access key and secret; the region and
 /// account are taken from the request signature). The first line on stdout is the bound address;
@@ -63,6 +64,17 @@ struct Args {
     #[arg(long, env = "CLIENTVPN_EMULATOR_MAX_CONCURRENT_OPERATIONS_PER_ENDPOINT", default_value_t = Limits::default().concurrent_operations_per_endpoint)]
     max_concurrent_operations_per_endpoint: usize,
 
+    /// Imported ACM certificates per account and region (LimitExceededException beyond). AWS: 2500.
+    #[arg(long, env = "CLIENTVPN_EMULATOR_MAX_CERTIFICATES_PER_REGION", default_value_t = Limits::default().certificates_per_region)]
+    max_certificates_per_region: usize,
+
+    /// Accept any well-formed ARN as server certificate / client root chain on
+    /// CreateClientVpnEndpoint and ModifyClientVpnEndpoint (the behaviour before ACM was
+    /// emulated). Default: the certificate must be imported into the emulated ACM of the same
+    /// account and region, as on AWS.
+    #[arg(long, env = "CLIENTVPN_EMULATOR_PERMISSIVE_CERTIFICATES")]
+    permissive_certificates: bool,
+
     /// Probability (0-1) that a call fails with RequestLimitExceeded (HTTP 503) before it is applied.
     #[arg(
         long,
@@ -114,6 +126,8 @@ impl Args {
             max_rules_per_endpoint,
             max_routes_per_association,
             max_concurrent_operations_per_endpoint,
+            max_certificates_per_region,
+            permissive_certificates,
             throttle_probability,
             internal_error_probability,
             latency_ms,
@@ -135,6 +149,10 @@ impl Args {
                 rules_per_endpoint: max_rules_per_endpoint,
                 routes_per_association: max_routes_per_association,
                 concurrent_operations_per_endpoint: max_concurrent_operations_per_endpoint,
+                certificates_per_region: max_certificates_per_region,
+            },
+            settings: Settings {
+                permissive_certificates,
             },
             faults: Faults {
                 throttle_probability,

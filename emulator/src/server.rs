@@ -1,26 +1,31 @@
-//! The EC2 Query endpoint `POST /`: authenticate, parse `Action`, count the call, inject
-//! faults, run the action, add latency, and answer in EC2's XML.
+//! The one AWS endpoint `POST /`: pick the protocol (ACM requests carry
+//! `X-Amz-Target: CertificateManager.<Action>`, everything else is the EC2 Query protocol), then
+//! the same pipeline for both: authenticate, parse the action, count the call, inject faults,
+//! run the action, add latency, answer in the protocol's format.
 
 use std::time::Duration;
 
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::State;
-use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
-use axum::response::{IntoResponse, Response};
+use axum::http::{HeaderMap, Method, Uri};
+use axum::response::Response;
 use axum::routing::post;
 
-use crate::actions::{self, Action};
-use crate::auth::{self, Caller};
+use crate::AppState;
+use crate::acm::Acm;
 use crate::clock::Now;
-use crate::error::Ec2Error;
-use crate::query::Params;
-use crate::state::AppState;
-use crate::xml::success_document;
+use crate::ec2::Ec2;
+use crate::protocol::{HttpRequest, Protocol};
 
 pub fn router() -> Router<AppState> {
     // SDKs always POST; EC2 also accepts GET with a query string.
     Router::new().route("/", post(handle).get(handle))
+}
+
+/// Whether `name` is an action of either protocol (for fault rules).
+pub fn is_known_action(name: &str) -> bool {
+    crate::ec2::Action::from_name(name).is_some() || crate::acm::Action::from_name(name).is_some()
 }
 
 async fn handle(
@@ -30,116 +35,88 @@ async fn handle(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let request_id = uuid::Uuid::new_v4().to_string();
-    let params = if method == Method::GET {
-        Params::parse(uri.query().unwrap_or_default().as_bytes())
-    } else {
-        Params::parse(&body)
+    let request = HttpRequest {
+        method: &method,
+        uri: &uri,
+        headers: &headers,
+        body: &body,
     };
-    let outcome = process(&state, &headers, &params);
+    if crate::acm::is_acm_request(&headers) {
+        serve::<Acm>(&state, &request).await
+    } else {
+        serve::<Ec2>(&state, &request).await
+    }
+}
+
+async fn serve<P: Protocol>(state: &AppState, request: &HttpRequest<'_>) -> Response {
+    let request_id = uuid::Uuid::new_v4().to_string();
+    let outcome = process::<P>(state, request);
     if !outcome.latency.is_zero() {
         tokio::time::sleep(outcome.latency).await;
     }
-    let action = outcome.action.map_or("-", Action::name);
-    match outcome.result {
-        Ok(body) => {
+    let action = outcome.action.map_or("-", P::action_name);
+    match &outcome.result {
+        Ok(_) => {
             tracing::debug!(%request_id, action, account = outcome.account, region = outcome.region, "ok");
-            respond(
-                StatusCode::OK,
-                &request_id,
-                success_document(action, &request_id, &body),
-            )
         }
         Err(err) => {
-            tracing::debug!(%request_id, action, account = outcome.account, region = outcome.region, code = err.category(), message = err.message(), "error");
-            respond(err.status(), &request_id, err.to_xml(&request_id))
+            let (code, message) = P::describe(err);
+            tracing::debug!(%request_id, action, account = outcome.account, region = outcome.region, code, message, "error");
         }
     }
+    P::respond(outcome.action, &request_id, outcome.result)
 }
 
-struct Outcome {
-    action: Option<Action>,
+struct Outcome<P: Protocol> {
+    action: Option<P::Action>,
     account: String,
     region: String,
-    result: Result<String, Ec2Error>,
+    result: Result<String, P::Error>,
     latency: Duration,
 }
 
-fn process(state: &AppState, headers: &HeaderMap, params: &Params) -> Outcome {
-    let mut outcome = Outcome {
-        action: None,
-        account: String::new(),
-        region: String::new(),
-        result: Ok(String::new()),
-        latency: Duration::ZERO,
-    };
-    let (caller, action) = match identify(headers, params) {
+fn process<P: Protocol>(state: &AppState, request: &HttpRequest<'_>) -> Outcome<P> {
+    let (caller, action, input) = match P::identify(request) {
         Ok(found) => found,
         Err(err) => {
-            outcome.result = Err(err);
-            return outcome;
+            return Outcome {
+                action: None,
+                account: String::new(),
+                region: String::new(),
+                result: Err(err),
+                latency: Duration::ZERO,
+            };
         }
     };
-    outcome.action = Some(action);
-    outcome.account.clone_from(&caller.account_id);
-    outcome.region.clone_from(&caller.region);
-
+    let name = P::action_name(action);
     let now = Now::read();
     let mut world = state.lock();
-    world.count_call(action);
-    let injected = world.fail_next.take(action);
-    let faulty = world.faults.applies_to(action);
+    world.count_call(name);
+    let injected = world.fail_next.take(name);
+    let faulty = world.faults.applies_to(name);
     let throttle = world.faults.throttle_probability;
     let internal = world.faults.internal_error_probability;
-    if faulty {
-        outcome.latency = Duration::from_millis(world.faults.latency_ms);
-    }
-    outcome.result = match injected {
+    let latency = if faulty {
+        Duration::from_millis(world.faults.latency_ms)
+    } else {
+        Duration::ZERO
+    };
+    let result = match injected {
         Some(rule) if rule.after_apply => {
             // The change happens, the response is "lost".
-            let _applied = actions::execute(&mut world, &caller, action, params, now);
-            Err(rule.error())
+            let _applied = P::execute(&mut world, &caller, action, &input, now);
+            Err(P::injected(&rule.code, rule.message.as_deref()))
         }
-        Some(rule) => Err(rule.error()),
-        None if faulty && world.rng.chance(throttle) => Err(Ec2Error::throttled()),
-        None if faulty && world.rng.chance(internal) => Err(Ec2Error::internal()),
-        None => actions::execute(&mut world, &caller, action, params, now),
+        Some(rule) => Err(P::injected(&rule.code, rule.message.as_deref())),
+        None if faulty && world.rng.chance(throttle) => Err(P::throttled()),
+        None if faulty && world.rng.chance(internal) => Err(P::internal()),
+        None => P::execute(&mut world, &caller, action, &input, now),
     };
-    outcome
-}
-
-/// Who is calling and what they ask for.
-fn identify(headers: &HeaderMap, params: &Params) -> Result<(Caller, Action), Ec2Error> {
-    let caller = auth::caller(headers)?;
-    let name = params
-        .get("Action")
-        .filter(|a| !a.is_empty())
-        .ok_or_else(|| {
-            Ec2Error::new(
-                "MissingAction",
-                "The request must contain the parameter Action",
-            )
-        })?;
-    let action = Action::from_name(name).ok_or_else(|| {
-        Ec2Error::new(
-            "InvalidAction",
-            format!("The action {name} is not valid for this web service."),
-        )
-    })?;
-    params.required("Version")?;
-    Ok((caller, action))
-}
-
-fn respond(status: StatusCode, request_id: &str, body: String) -> Response {
-    let mut response = (status, body).into_response();
-    let headers = response.headers_mut();
-    headers.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/xml;charset=UTF-8"),
-    );
-    headers.insert(header::SERVER, HeaderValue::from_static("AmazonEC2"));
-    if let Ok(id) = HeaderValue::from_str(request_id) {
-        headers.insert("x-amzn-RequestId", id);
+    Outcome {
+        action: Some(action),
+        account: caller.account_id,
+        region: caller.region,
+        result,
+        latency,
     }
-    response
 }

@@ -14,6 +14,9 @@
 //!   AWS's real default of 5 endpoints per region. Say otherwise with your own
 //!   `--max-endpoints-per-region N` in [`Launch::flags`], or with
 //!   [`Launch::endpoint_quota`]`(None)` for the emulator's own default.
+//! * **Certificates**: unless told otherwise ([`Launch::strict_certificates`]), the launcher
+//!   passes `--permissive-certificates`, so made-up certificate ARNs are accepted; strict mode is
+//!   AWS's check that the ARN is a certificate in the account's ACM.
 //! * The binary is `CLIENTVPN_EMULATOR_BIN` if set, else the debug build, built once with cargo
 //!   into `$CARGO_TARGET_DIR` (default `<repo>/target`); [`Launch::binary`] overrides both.
 //!
@@ -91,6 +94,7 @@ pub fn emulator_bin() -> &'static Path {
 pub struct Launch {
     flags: Vec<String>,
     endpoint_quota: Option<u32>,
+    permissive_certificates: bool,
     log: Option<PathBuf>,
     binary: Option<PathBuf>,
 }
@@ -106,6 +110,13 @@ impl Launch {
     /// emulator's own default. Ignored when [`Launch::flags`] carry the flag.
     pub fn endpoint_quota(mut self, quota: Option<u32>) -> Self {
         self.endpoint_quota = quota;
+        self
+    }
+
+    /// AWS's certificate check: certificate ARNs must name certificates imported into the
+    /// emulator's ACM (no `--permissive-certificates`).
+    pub fn strict_certificates(mut self) -> Self {
+        self.permissive_certificates = false;
         self
     }
 
@@ -131,6 +142,9 @@ impl Launch {
             .any(|f| f.split('=').next() == Some(QUOTA_FLAG));
         if let (Some(quota), false) = (self.endpoint_quota, quota_given) {
             args.extend([QUOTA_FLAG.to_string(), quota.to_string()]);
+        }
+        if self.permissive_certificates {
+            args.push("--permissive-certificates".to_string());
         }
         args
     }
@@ -198,12 +212,13 @@ pub struct Emulator {
 }
 
 impl Emulator {
-    /// A launch with the defaults: no extra flags, quota [`TEST_ENDPOINT_QUOTA`], a temporary
-    /// log, [`emulator_bin`].
+    /// A launch with the defaults: no extra flags, quota [`TEST_ENDPOINT_QUOTA`], permissive
+    /// certificates, a temporary log, [`emulator_bin`].
     pub fn launch() -> Launch {
         Launch {
             flags: Vec::new(),
             endpoint_quota: Some(TEST_ENDPOINT_QUOTA),
+            permissive_certificates: true,
             log: None,
             binary: None,
         }

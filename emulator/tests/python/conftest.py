@@ -69,9 +69,9 @@ class Emulator:
     def calls(self):
         return self.get("/_emulator/calls")
 
-    def client(self, region=REGION, access_key=ACCESS_KEY, validate=True, **config):
+    def client(self, region=REGION, access_key=ACCESS_KEY, validate=True, service="ec2", **config):
         return boto3.client(
-            "ec2",
+            service,
             region_name=region,
             endpoint_url=self.url,
             aws_access_key_id=access_key,
@@ -99,6 +99,7 @@ DEFAULT_LIMITS = {
     "rules_per_endpoint": 200,
     "routes_per_association": 100,
     "concurrent_operations_per_endpoint": 10,
+    "certificates_per_region": 2500,
 }
 
 
@@ -109,13 +110,32 @@ def clean(emulator):
     timing = emulator.get("/_emulator/timing")
     emulator.post("/_emulator/reset")
     emulator.post("/_emulator/limits", DEFAULT_LIMITS)
+    # Tests that are not about certificates use made-up ARNs; the ACM tests use `strict`.
+    emulator.post("/_emulator/settings", {"permissive_certificates": True})
     yield
     emulator.post("/_emulator/timing", timing)
 
 
 @pytest.fixture
+def strict(emulator):
+    """AWS's certificate checks (the emulator's default): endpoint certificates must be in ACM."""
+    emulator.post("/_emulator/settings", {"permissive_certificates": False})
+
+
+@pytest.fixture
 def ec2(emulator):
     return emulator.client()
+
+
+@pytest.fixture
+def acm(emulator):
+    return emulator.client(service="acm")
+
+
+@pytest.fixture
+def raw_acm(emulator):
+    """No client-side validation (botocore checks `min` lengths itself)."""
+    return emulator.client(service="acm", validate=False)
 
 
 @pytest.fixture

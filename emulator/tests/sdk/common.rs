@@ -40,8 +40,25 @@ pub struct Emulator {
 }
 
 impl Emulator {
-    /// Starts an emulator with tiny lifecycle delays (set through the timing API).
+    /// Starts an emulator with tiny lifecycle delays (set through the timing API) that accepts
+    /// any well-formed certificate ARN (`permissive_certificates`), for the tests that are not
+    /// about certificates and use made-up ARNs.
     pub async fn start() -> Self {
+        let emulator = Self::start_strict().await;
+        let (status, body) = emulator
+            .control(
+                "POST",
+                "/_emulator/settings",
+                Some(json!({"permissive_certificates": true})),
+            )
+            .await;
+        assert_eq!(status, 200, "{body}");
+        emulator
+    }
+
+    /// Starts an emulator with tiny lifecycle delays and the default (AWS) certificate checks:
+    /// endpoint certificates must be imported into its ACM first.
+    pub async fn start_strict() -> Self {
         let emulator = Self::start_with(AppState::default()).await;
         let (status, _) = emulator
             .control(

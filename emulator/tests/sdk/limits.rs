@@ -22,6 +22,7 @@ async fn default_limits_are_aws_quotas() {
             "rules_per_endpoint": 200,
             "routes_per_association": 100,
             "concurrent_operations_per_endpoint": 10,
+            "certificates_per_region": 2500,
         })
     );
     let ec2 = emu.client().await;

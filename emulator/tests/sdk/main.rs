@@ -1,8 +1,10 @@
 //! The emulator exercised by the real `aws-sdk-ec2` client over HTTP (plus raw HTTP where the
 //! SDK hides the wire). One test binary; every test starts its own emulator on port 0.
 
+mod certs;
 mod common;
 
+mod acm;
 mod associations;
 mod control;
 mod endpoints;

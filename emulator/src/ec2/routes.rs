@@ -1,13 +1,13 @@
 //! Create / Delete / Describe Client VPN routes.
 
+use super::error::Ec2Error;
+use super::network;
+use super::query::Params;
+use super::xml::Xml;
 use super::{
     Ctx, Filter, Page, check_concurrency, endpoint, endpoint_mut, filters, idempotent, seq_key,
 };
-use crate::error::Ec2Error;
-use crate::model::{AssociationState, Region, Route, RouteState};
-use crate::network;
-use crate::query::Params;
-use crate::xml::Xml;
+use crate::state::{AssociationState, Region, Route, RouteState};
 
 pub const CREATE_PARAMS: &[&str] = &[
     "ClientVpnEndpointId",

@@ -1,13 +1,13 @@
 //! Associate / Disassociate / Describe target networks, and ApplySecurityGroups.
 
+use super::error::Ec2Error;
+use super::network;
+use super::query::Params;
+use super::xml::Xml;
 use super::{
     Ctx, Filter, Page, check_concurrency, endpoint, endpoint_mut, filters, idempotent, seq_key,
 };
-use crate::error::Ec2Error;
-use crate::model::{Association, AssociationState, Endpoint, Region};
-use crate::network;
-use crate::query::Params;
-use crate::xml::Xml;
+use crate::state::{Association, AssociationState, Endpoint, Region};
 
 pub const ASSOCIATE_PARAMS: &[&str] = &[
     "ClientVpnEndpointId",
@@ -91,6 +91,7 @@ pub fn associate(ctx: &mut Ctx<'_>, region: &mut Region, p: &Params) -> Result<S
                 }
                 Association {
                     association_id: association_id.clone(),
+                    vpc_cidr: Some(network::vpc_cidr(&subnet.vpc_id).to_string()),
                     vpc_id: Some(subnet.vpc_id),
                     target_network_id: id,
                     status: AssociationState::Associating,
@@ -124,6 +125,7 @@ pub fn associate(ctx: &mut Ctx<'_>, region: &mut Region, p: &Params) -> Result<S
                     .unwrap_or_default();
                 Association {
                     association_id: association_id.clone(),
+                    vpc_cidr: None,
                     vpc_id: None,
                     target_network_id: tgw,
                     status: AssociationState::Associating,

@@ -5,7 +5,7 @@ use std::borrow::Cow;
 
 use axum::http::StatusCode;
 
-use crate::xml::escape;
+use super::xml::escape;
 
 /// An EC2 API error as the client sees it: `Code` + `Message` in the `<Response><Errors>` envelope.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -1,22 +1,34 @@
-//! The 17 Client VPN actions: parsing the `Action` name, dispatch to one module per resource,
-//! and what they share (endpoint lookup, DryRun, ClientToken idempotency, filters, pagination).
+//! The EC2 protocol layer: the Query protocol on the wire (form-encoded `Action=…`, XML
+//! answers, the EC2 error envelope) and the 17 Client VPN actions, one module per resource, plus
+//! what they share (endpoint lookup, DryRun, ClientToken idempotency, the concurrency limit).
 
 mod associations;
+mod certificates;
+mod describe;
+mod endpoint_params;
 mod endpoints;
+pub mod error;
 mod export;
+pub mod network;
+pub mod query;
 mod routes;
 mod rules;
 mod tags;
+mod wire;
+pub mod xml;
 
 use std::time::{Duration, Instant};
 
+pub use error::Ec2Error;
+pub use wire::Ec2;
+
 use crate::auth::Caller;
 use crate::clock::Now;
-use crate::error::Ec2Error;
+use crate::config::{Limits, Settings, Timing};
 use crate::ids::Rng;
-use crate::model::{Endpoint, EndpointState, IdempotencyRecord, Region};
-use crate::query::Params;
-use crate::state::{Limits, Timing, World};
+use crate::state::{Endpoint, EndpointState, IdempotencyRecord, Region, World};
+pub(crate) use describe::{Filter, Page, filters, seq_key};
+use query::Params;
 
 macro_rules! actions {
     ($($name:ident => $module:ident::$handler:ident($params:ident)),+ $(,)?) => {
@@ -89,6 +101,7 @@ pub fn execute(
 ) -> Result<String, Ec2Error> {
     params.check_allowed(action.params())?;
     let dry_run = params.bool("DryRun")?.unwrap_or(false);
+    let (timing, limits, settings) = (world.timing, world.limits, world.settings);
     let region = world
         .regions
         .entry((caller.account_id.clone(), caller.region.clone()))
@@ -96,10 +109,12 @@ pub fn execute(
     region.advance(&now);
     let mut ctx = Ctx {
         action,
+        account_id: &caller.account_id,
         region_name: &caller.region,
         now,
-        timing: world.timing,
-        limits: world.limits,
+        timing,
+        limits,
+        settings,
         rng: &mut world.rng,
         dry_run,
         scheduled: None,
@@ -112,10 +127,12 @@ pub fn execute(
 /// What a handler knows about the request besides its parameters.
 pub struct Ctx<'a> {
     pub action: Action,
+    pub account_id: &'a str,
     pub region_name: &'a str,
     pub now: Now,
     pub timing: Timing,
     pub limits: Limits,
+    pub settings: Settings,
     pub rng: &'a mut Rng,
     pub dry_run: bool,
     scheduled: Option<Instant>,
@@ -216,145 +233,6 @@ pub fn idempotent(
     Ok(response)
 }
 
-/// One `Filter.N`: a name and values; values are OR-ed (with `*`/`?` wildcards), filters AND-ed.
-#[derive(Debug, Clone)]
-pub struct Filter {
-    pub name: String,
-    pub values: Vec<String>,
-}
-
-impl Filter {
-    pub fn matches(&self, value: &str) -> bool {
-        self.values.iter().any(|pattern| glob(pattern, value))
-    }
-}
-
-/// Parses `Filter.N.Name` / `Filter.N.Value.M`, accepting only the action's documented names.
-pub fn filters(p: &Params, allowed: &[&str]) -> Result<Vec<Filter>, Ec2Error> {
-    p.structs("Filter")
-        .into_iter()
-        .map(|f| {
-            let name = f
-                .required("Name")
-                .map_err(|_| Ec2Error::missing("Filter.N.Name"))?;
-            if !allowed.contains(&name) {
-                return Err(Ec2Error::invalid(format!("The filter '{name}' is invalid")));
-            }
-            let values = f.list("Value");
-            if values.is_empty() {
-                return Err(Ec2Error::invalid(format!(
-                    "The filter '{name}' requires at least one value"
-                )));
-            }
-            Ok(Filter {
-                name: name.to_owned(),
-                values,
-            })
-        })
-        .collect()
-}
-
-/// `*` matches any run of characters, `?` exactly one.
-fn glob(pattern: &str, value: &str) -> bool {
-    let (p, v): (Vec<char>, Vec<char>) = (pattern.chars().collect(), value.chars().collect());
-    let (mut pi, mut vi, mut star, mut mark) = (0, 0, None, 0);
-    while vi < v.len() {
-        if pi < p.len() && (p[pi] == '?' || p[pi] == v[vi]) {
-            pi += 1;
-            vi += 1;
-        } else if pi < p.len() && p[pi] == '*' {
-            star = Some(pi);
-            mark = vi;
-            pi += 1;
-        } else if let Some(s) = star {
-            pi = s + 1;
-            mark += 1;
-            vi = mark;
-        } else {
-            return false;
-        }
-    }
-    p[pi..].iter().all(|c| *c == '*')
-}
-
-/// `MaxResults` / `NextToken` of a Describe call.
-#[derive(Debug, Clone, Default)]
-pub struct Page {
-    max: Option<usize>,
-    after: Option<String>,
-}
-
-impl Page {
-    pub fn from_params(p: &Params) -> Result<Self, Ec2Error> {
-        let max = match p.int("MaxResults")? {
-            None => None,
-            Some(n) if (5..=1000).contains(&n) => Some(n as usize),
-            Some(n) => {
-                return Err(Ec2Error::invalid_value(
-                    "MaxResults",
-                    &n.to_string(),
-                    "The value must be between 5 and 1000.",
-                ));
-            }
-        };
-        let after = match p.get("NextToken").filter(|t| !t.is_empty()) {
-            None => None,
-            Some(token) => Some(decode_token(token).ok_or_else(|| {
-                Ec2Error::new(
-                    "InvalidPaginationToken",
-                    format!("The pagination token {token} is invalid."),
-                )
-            })?),
-        };
-        Ok(Self { max, after })
-    }
-
-    /// Cuts one page out of `items`, which must be sorted by key. Returns the page and the
-    /// token for the next one (only when more items follow).
-    pub fn apply<T>(&self, items: Vec<(String, T)>) -> (Vec<T>, Option<String>) {
-        let mut rest = items
-            .into_iter()
-            .skip_while(|(key, _)| self.after.as_ref().is_some_and(|after| key <= after))
-            .peekable();
-        let mut page = Vec::new();
-        let mut last_key = None;
-        while let Some((key, item)) = rest.next_if(|_| self.max.is_none_or(|m| page.len() < m)) {
-            page.push(item);
-            last_key = Some(key);
-        }
-        let next = match (rest.peek(), last_key) {
-            (Some(_), Some(key)) => Some(encode_token(&key)),
-            _ => None,
-        };
-        (page, next)
-    }
-}
-
-/// Sort key of a sub-resource created `seq`-th (zero-padded so text order is numeric order).
-pub fn seq_key(seq: u64) -> String {
-    format!("{seq:020}")
-}
-
-fn encode_token(key: &str) -> String {
-    let mut out = String::from("v1.");
-    for b in key.bytes() {
-        out.push_str(&format!("{b:02x}"));
-    }
-    out
-}
-
-fn decode_token(token: &str) -> Option<String> {
-    let hex = token.strip_prefix("v1.")?;
-    if hex.len() % 2 != 0 {
-        return None;
-    }
-    let bytes = (0..hex.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(hex.get(i..i + 2)?, 16).ok())
-        .collect::<Option<Vec<u8>>>()?;
-    String::from_utf8(bytes).ok()
-}
-
 /// `<return>true</return>`, the body of actions that only acknowledge.
 pub fn return_true() -> String {
     "<return>true</return>".to_owned()
@@ -371,70 +249,5 @@ mod tests {
             assert_eq!(Action::from_name(action.name()), Some(*action));
         }
         assert_eq!(Action::from_name("RunInstances"), None);
-    }
-
-    #[test]
-    fn glob_patterns() {
-        for (pattern, value, ok) in [
-            ("udp", "udp", true),
-            ("u*", "udp", true),
-            ("*p", "udp", true),
-            ("u?p", "udp", true),
-            ("u?", "udp", false),
-            ("*", "", true),
-            ("10.*.0.0/16", "10.1.0.0/16", true),
-            ("tcp", "udp", false),
-        ] {
-            assert_eq!(glob(pattern, value), ok, "{pattern} vs {value}");
-        }
-    }
-
-    #[test]
-    fn pagination_walks_every_item_once() {
-        let items: Vec<(String, u32)> = (0..12).map(|i| (seq_key(i), i as u32)).collect();
-        let mut page = Page {
-            max: Some(5),
-            after: None,
-        };
-        let mut seen = Vec::new();
-        loop {
-            let (items, next) = page.apply(items.clone());
-            seen.extend(items);
-            match next {
-                Some(token) => page.after = Some(decode_token(&token).unwrap()),
-                None => break,
-            }
-        }
-        assert_eq!(seen, (0..12).collect::<Vec<_>>());
-    }
-
-    #[test]
-    fn last_full_page_has_no_token() {
-        let items: Vec<(String, u32)> = (0..5).map(|i| (seq_key(i), i as u32)).collect();
-        let page = Page {
-            max: Some(5),
-            after: None,
-        };
-        let (got, next) = page.apply(items);
-        assert_eq!(got.len(), 5);
-        assert_eq!(next, None);
-    }
-
-    #[test]
-    fn page_parameters_are_validated() {
-        for (query, code) in [
-            (&b"MaxResults=4"[..], Some("InvalidParameterValue")),
-            (b"MaxResults=1001", Some("InvalidParameterValue")),
-            (b"MaxResults=5", None),
-            (b"NextToken=garbage", Some("InvalidPaginationToken")),
-            (b"NextToken=v1.zz", Some("InvalidPaginationToken")),
-        ] {
-            let got = Page::from_params(&Params::parse(query)).err();
-            assert_eq!(got.as_ref().map(Ec2Error::code), code);
-        }
-        assert_eq!(
-            decode_token(&encode_token("cvpn-endpoint-1")).unwrap(),
-            "cvpn-endpoint-1"
-        );
     }
 }

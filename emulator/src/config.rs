@@ -1,17 +1,11 @@
-//! Shared server state: all regions of all accounts, timing, limits, faults and call counters,
-//! behind one lock so every request sees a consistent world.
+//! Start-up configuration and the settings the control API can change at run time: timing of
+//! the transitional states, quotas, and how strictly certificates are checked.
 
-use std::collections::{BTreeMap, HashMap};
-use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use crate::actions::Action;
-use crate::clock::Now;
-use crate::faults::{FailNext, FailNextQueue, Faults};
-use crate::ids::Rng;
-use crate::model::Region;
+use crate::faults::{FailNext, Faults};
 
 /// How long the transitional states last. Changes apply to transitions started afterwards.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -99,6 +93,8 @@ pub struct Limits {
     /// Operations in progress per endpoint (`ConcurrentMutationLimitExceeded`); AWS: 10, not
     /// adjustable.
     pub concurrent_operations_per_endpoint: usize,
+    /// Imported ACM certificates per account and region (`LimitExceededException`); AWS: 2,500.
+    pub certificates_per_region: usize,
 }
 
 impl Default for Limits {
@@ -108,8 +104,19 @@ impl Default for Limits {
             rules_per_endpoint: 200,
             routes_per_association: 100,
             concurrent_operations_per_endpoint: 10,
+            certificates_per_region: 2_500,
         }
     }
+}
+
+/// Behaviour switches (`GET`/`POST /_emulator/settings`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Settings {
+    /// Accept any well-formed ARN as server certificate or client root chain, as the emulator did
+    /// before it emulated ACM. Off (AWS behaviour): the certificate must be imported into the
+    /// emulated ACM of the same account and region.
+    pub permissive_certificates: bool,
 }
 
 /// Start-up configuration.
@@ -117,81 +124,9 @@ impl Default for Limits {
 pub struct Config {
     pub timing: Timing,
     pub limits: Limits,
+    pub settings: Settings,
     pub faults: Faults,
     pub fail_next: Vec<FailNext>,
     /// Seed for resource ids and fault dice; `None` = from the clock.
     pub seed: Option<u64>,
-}
-
-/// Everything behind the lock.
-#[derive(Debug)]
-pub struct World {
-    /// Keyed by (account id, region).
-    pub regions: HashMap<(String, String), Region>,
-    pub timing: Timing,
-    pub limits: Limits,
-    pub faults: Faults,
-    pub fail_next: FailNextQueue,
-    pub calls: BTreeMap<&'static str, u64>,
-    pub rng: Rng,
-}
-
-impl World {
-    /// Applies due transitions everywhere (for whole-state reads).
-    pub fn advance_all(&mut self, now: &Now) {
-        for region in self.regions.values_mut() {
-            region.advance(now);
-        }
-    }
-
-    pub fn count_call(&mut self, action: Action) {
-        *self.calls.entry(action.name()).or_default() += 1;
-    }
-
-    /// Forgets all resources, counters and faults (timing and limits are kept).
-    pub fn reset(&mut self) {
-        self.regions.clear();
-        self.calls.clear();
-        self.faults = Faults::default();
-        self.fail_next = FailNextQueue::default();
-    }
-}
-
-/// Cheap to clone; pass it to [`crate::app`].
-#[derive(Debug, Clone)]
-pub struct AppState {
-    world: Arc<Mutex<World>>,
-}
-
-impl AppState {
-    pub fn new(config: Config) -> Result<Self, String> {
-        config.faults.validate()?;
-        let mut fail_next = FailNextQueue::default();
-        for rule in config.fail_next {
-            fail_next.push(rule)?;
-        }
-        let rng = config.seed.map_or_else(Rng::from_entropy, Rng::seeded);
-        Ok(Self {
-            world: Arc::new(Mutex::new(World {
-                regions: HashMap::new(),
-                timing: config.timing,
-                limits: config.limits,
-                faults: config.faults,
-                fail_next,
-                calls: BTreeMap::new(),
-                rng,
-            })),
-        })
-    }
-
-    /// Locks the world. A poisoned lock means a handler panicked mid-update: fail loudly.
-    pub fn lock(&self) -> MutexGuard<'_, World> {
-        self.world.lock().expect("emulator state lock poisoned")
-    }
-}
-
-impl Default for AppState {
-    fn default() -> Self {
-        Self::new(Config::default()).expect("default configuration is valid")
-    }
 }

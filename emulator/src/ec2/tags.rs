@@ -1,9 +1,9 @@
 //! CreateTags / DeleteTags on `cvpn-endpoint-…` resources.
 
+use super::error::Ec2Error;
+use super::query::Params;
 use super::{Ctx, endpoint_mut, return_true};
-use crate::error::Ec2Error;
-use crate::model::Region;
-use crate::query::Params;
+use crate::state::Region;
 
 pub const CREATE_PARAMS: &[&str] = &["ResourceId.#", "Tag.#.Key", "Tag.#.Value"];
 pub const DELETE_PARAMS: &[&str] = &["ResourceId.#", "Tag.#.Key", "Tag.#.Value"];

@@ -1,11 +1,12 @@
 //! ExportClientVpnClientConfiguration: the OpenVPN client file.
 
+use super::certificates;
+use super::error::Ec2Error;
+use super::query::Params;
+use super::xml::Xml;
 use super::{Ctx, endpoint};
-use crate::error::Ec2Error;
 use crate::ids::{Rng, base64, fnv1a64};
-use crate::model::{Endpoint, Region};
-use crate::query::Params;
-use crate::xml::Xml;
+use crate::state::{Certificate, Endpoint, Region};
 
 pub const EXPORT_PARAMS: &[&str] = &["ClientVpnEndpointId"];
 
@@ -13,14 +14,17 @@ pub fn export(ctx: &mut Ctx<'_>, region: &mut Region, p: &Params) -> Result<Stri
     let endpoint_id = p.required("ClientVpnEndpointId")?;
     let ep = endpoint(region, endpoint_id)?;
     ctx.proceed()?;
+    let server = certificates::imported(region, &ep.server_certificate_arn);
     let mut x = Xml::new();
-    x.text("clientConfiguration", &client_configuration(ep));
+    x.text("clientConfiguration", &client_configuration(ep, server));
     Ok(x.into_string())
 }
 
-/// The configuration as AWS exports it (reference §3); the `<ca>` block is a synthetic,
-/// deterministic PEM derived from the server certificate ARN (not a parseable certificate).
-pub fn client_configuration(ep: &Endpoint) -> String {
+/// The configuration as AWS exports it (reference §3). With the server certificate imported into
+/// ACM, `<ca>` holds its chain (the certificate itself when it came without one) and
+/// `verify-x509-name` its CN; otherwise (permissive mode) `<ca>` is a synthetic, deterministic
+/// PEM derived from the ARN (not a parseable certificate) and the name the ARN's last segment.
+pub fn client_configuration(ep: &Endpoint, server: Option<&Certificate>) -> String {
     let host = ep.dns_name.trim_start_matches("*.");
     let mut lines = vec![
         "client".to_owned(),
@@ -35,13 +39,23 @@ pub fn client_configuration(ep: &Endpoint) -> String {
         "verb 3".to_owned(),
         "<ca>".to_owned(),
     ];
-    lines.extend(synthetic_pem(&ep.server_certificate_arn));
+    let name = match server {
+        Some(cert) => {
+            let pem = cert.chain_pem.as_deref().unwrap_or(&cert.certificate_pem);
+            lines.extend(pem.lines().map(str::to_owned));
+            cert.details
+                .common_name
+                .clone()
+                .unwrap_or_else(|| certificate_common_name(&ep.server_certificate_arn).to_owned())
+        }
+        None => {
+            lines.extend(synthetic_pem(&ep.server_certificate_arn));
+            certificate_common_name(&ep.server_certificate_arn).to_owned()
+        }
+    };
     lines.push("</ca>".to_owned());
     lines.push("reneg-sec 0".to_owned());
-    lines.push(format!(
-        "verify-x509-name {} name",
-        certificate_common_name(&ep.server_certificate_arn)
-    ));
+    lines.push(format!("verify-x509-name {name} name"));
     let kinds: Vec<&str> = ep
         .authentication_options
         .iter()

@@ -1,13 +1,13 @@
 //! Authorize / Revoke / Describe authorization rules (AuthorizeClientVpnIngress & co).
 
+use super::error::Ec2Error;
+use super::network;
+use super::query::Params;
+use super::xml::Xml;
 use super::{
     Ctx, Filter, Page, check_concurrency, endpoint, endpoint_mut, filters, idempotent, seq_key,
 };
-use crate::error::Ec2Error;
-use crate::model::{Region, Rule, RuleState};
-use crate::network;
-use crate::query::Params;
-use crate::xml::Xml;
+use crate::state::{Region, Rule, RuleState};
 
 pub const AUTHORIZE_PARAMS: &[&str] = &[
     "ClientVpnEndpointId",

@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::error::Ec2Error;
+use super::error::Ec2Error;
 
 /// Decoded request parameters (`Action`, `Version` and the action's members).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

@@ -12,7 +12,7 @@ use std::net::IpAddr;
 
 use ipnet::{IpNet, Ipv4Net};
 
-use crate::error::Ec2Error;
+use super::error::Ec2Error;
 
 /// Parses a CIDR that must be in canonical form (no host bits set).
 pub fn parse_cidr(parameter: &str, value: &str) -> Result<IpNet, Ec2Error> {

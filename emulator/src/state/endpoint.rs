@@ -1,16 +1,16 @@
-//! The emulated resources and their lifecycles.
+//! The EC2 Client VPN endpoint and what it owns (associations, rules, routes), with their
+//! lifecycles.
 //!
 //! Transitions are computed lazily: every transitional state carries the instant it ends
-//! (`due`), and [`Region::advance`] applies every due transition before a request is served or
-//! state is dumped, so all reads see a consistent picture without background tasks.
+//! (`due`), and [`super::Region::advance`] applies every due transition before a request is
+//! served or state is dumped, so all reads see a consistent picture without background tasks.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
 use crate::clock::{Now, format_ec2_time};
-use crate::network;
 
 /// `ClientVpnEndpointStatusCode`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -164,6 +164,10 @@ pub struct Association {
     pub security_groups: Vec<String>,
     pub availability_zones: Vec<String>,
     pub availability_zone_ids: Vec<String>,
+    /// The VPC's CIDR: destination of the route added once associated (`None` for transit
+    /// gateways).
+    #[serde(skip)]
+    pub vpc_cidr: Option<String>,
     #[serde(skip)]
     pub seq: u64,
     #[serde(skip)]
@@ -296,7 +300,7 @@ impl Endpoint {
     }
 
     /// Applies every transition due at `now`. Returns false once the endpoint is gone for good.
-    fn advance(&mut self, now: &Now, seq: &mut u64) -> bool {
+    pub(super) fn advance(&mut self, now: &Now, seq: &mut u64) -> bool {
         let t = now.instant;
         let is_due = |due: Option<Instant>| due.is_some_and(|d| d <= t);
 
@@ -310,10 +314,10 @@ impl Endpoint {
                 AssociationState::Associating => {
                     a.status = AssociationState::Associated;
                     a.was_associated = true;
-                    if let Some(vpc_id) = &a.vpc_id {
+                    if let Some(vpc_cidr) = &a.vpc_cidr {
                         *seq += 1;
                         self.routes.push(Route {
-                            destination_cidr: network::vpc_cidr(vpc_id).to_string(),
+                            destination_cidr: vpc_cidr.clone(),
                             target_subnet: a.target_network_id.clone(),
                             kind: "Nat".to_owned(),
                             origin: "associate".to_owned(),
@@ -379,7 +383,7 @@ impl Endpoint {
     }
 
     /// The earliest pending transition of this endpoint or anything it owns.
-    fn next_due(&self) -> Option<Instant> {
+    pub(super) fn next_due(&self) -> Option<Instant> {
         let subs = self
             .associations
             .iter()
@@ -387,56 +391,5 @@ impl Endpoint {
             .chain(self.authorization_rules.iter().map(|r| r.due))
             .chain(self.routes.iter().map(|r| r.due));
         subs.chain(std::iter::once(self.due)).flatten().min()
-    }
-}
-
-/// The original answer to an idempotent request.
-#[derive(Debug, Clone)]
-pub struct IdempotencyRecord {
-    pub fingerprint: String,
-    pub response: String,
-}
-
-/// Everything one account owns in one region.
-#[derive(Debug, Default)]
-pub struct Region {
-    pub endpoints: BTreeMap<String, Endpoint>,
-    /// Keyed by (action, ClientToken).
-    pub idempotency: HashMap<(&'static str, String), IdempotencyRecord>,
-    next_due: Option<Instant>,
-    seq: u64,
-}
-
-impl Region {
-    /// A fresh ordering number for sub-resources (pagination follows creation order).
-    pub fn next_seq(&mut self) -> u64 {
-        self.seq += 1;
-        self.seq
-    }
-
-    /// Remembers that something becomes due at `at`.
-    pub fn schedule(&mut self, at: Option<Instant>) {
-        self.next_due = match (self.next_due, at) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        };
-    }
-
-    /// Applies every transition due at `now` (cheap when nothing is due).
-    pub fn advance(&mut self, now: &Now) {
-        if self.next_due.is_none_or(|d| d > now.instant) {
-            return;
-        }
-        let seq = &mut self.seq;
-        self.endpoints.retain(|_, ep| ep.advance(now, seq));
-        self.next_due = self.endpoints.values().filter_map(Endpoint::next_due).min();
-    }
-
-    /// Endpoints that count against the per-region quota (not being deleted).
-    pub fn live_endpoint_count(&self) -> usize {
-        self.endpoints
-            .values()
-            .filter(|e| !matches!(e.status, EndpointState::Deleting | EndpointState::Deleted))
-            .count()
     }
 }

@@ -1,0 +1,150 @@
+"""Test certificates made with `cryptography`: a CA, leaves signed by it, PEM helpers."""
+
+import datetime
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+NOW = datetime.datetime.now(datetime.timezone.utc)
+DAY = datetime.timedelta(days=1)
+
+_KEYS = {}
+
+
+def key(kind="rsa2048", fresh=False, slot="ca"):
+    """A private key, cached per slot and kind (RSA generation is slow) unless `fresh`."""
+    if (slot, kind) in _KEYS and not fresh:
+        return _KEYS[(slot, kind)]
+    if kind.startswith("rsa"):
+        made = rsa.generate_private_key(public_exponent=65537, key_size=int(kind[3:]))
+    elif kind == "p256":
+        made = ec.generate_private_key(ec.SECP256R1())
+    elif kind == "p384":
+        made = ec.generate_private_key(ec.SECP384R1())
+    elif kind == "ed25519":
+        made = ed25519.Ed25519PrivateKey.generate()
+    else:
+        raise ValueError(kind)
+    if not fresh:
+        _KEYS[(slot, kind)] = made
+    return made
+
+
+def name(cn, org=None):
+    attrs = []
+    if org:
+        attrs.append(x509.NameAttribute(NameOID.ORGANIZATION_NAME, org))
+    attrs.append(x509.NameAttribute(NameOID.COMMON_NAME, cn))
+    return x509.Name(attrs)
+
+
+class Pair:
+    """A certificate and its private key."""
+
+    def __init__(self, cert, private_key):
+        self.cert = cert
+        self.key = private_key
+
+    def cert_pem(self):
+        return self.cert.public_bytes(serialization.Encoding.PEM)
+
+    def cert_der(self):
+        return self.cert.public_bytes(serialization.Encoding.DER)
+
+    def key_pem(self, fmt="pkcs8", password=None):
+        encoding = {
+            "pkcs8": serialization.PrivateFormat.PKCS8,
+            "traditional": serialization.PrivateFormat.TraditionalOpenSSL,
+        }[fmt]
+        encryption = (
+            serialization.BestAvailableEncryption(password) if password else serialization.NoEncryption()
+        )
+        return self.key.private_bytes(serialization.Encoding.PEM, encoding, encryption)
+
+    def serial(self):
+        raw = self.cert.serial_number.to_bytes((self.cert.serial_number.bit_length() + 8) // 8, "big")
+        return raw
+
+
+def ca(cn="Test Root CA", org=None, kind="rsa2048", issuer=None):
+    """A CA certificate, self-signed unless `issuer` (a Pair) signs it."""
+    private_key = key(kind, fresh=issuer is not None)
+    subject = name(cn, org)
+    builder = (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(issuer.cert.subject if issuer else subject)
+        .public_key(private_key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(NOW - DAY)
+        .not_valid_after(NOW + 365 * DAY)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .add_extension(
+            x509.KeyUsage(
+                digital_signature=True,
+                content_commitment=False,
+                key_encipherment=False,
+                data_encipherment=False,
+                key_agreement=False,
+                key_cert_sign=True,
+                crl_sign=True,
+                encipher_only=False,
+                decipher_only=False,
+            ),
+            critical=True,
+        )
+    )
+    signer = issuer.key if issuer else private_key
+    return Pair(builder.sign(signer, hashes.SHA256()), private_key)
+
+
+def leaf(
+    issuer,
+    cn="vpn.example.com",
+    sans=("vpn.example.com",),
+    kind="rsa2048",
+    server=True,
+    not_before=None,
+    not_after=None,
+    key_usage=True,
+    fresh_key=False,
+):
+    """A leaf signed by `issuer` (a Pair), with serverAuth (or clientAuth) EKU."""
+    private_key = key(kind, fresh=fresh_key, slot="leaf")
+    builder = (
+        x509.CertificateBuilder()
+        .subject_name(name(cn))
+        .issuer_name(issuer.cert.subject)
+        .public_key(private_key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(not_before or NOW - DAY)
+        .not_valid_after(not_after or NOW + 90 * DAY)
+        .add_extension(
+            x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH if server else ExtendedKeyUsageOID.CLIENT_AUTH]),
+            critical=False,
+        )
+    )
+    if sans:
+        builder = builder.add_extension(x509.SubjectAlternativeName([x509.DNSName(s) for s in sans]), critical=False)
+    if key_usage:
+        builder = builder.add_extension(
+            x509.KeyUsage(
+                digital_signature=True,
+                content_commitment=False,
+                key_encipherment=kind.startswith("rsa"),
+                data_encipherment=False,
+                key_agreement=False,
+                key_cert_sign=False,
+                crl_sign=False,
+                encipher_only=False,
+                decipher_only=False,
+            ),
+            critical=True,
+        )
+    return Pair(builder.sign(issuer.key, hashes.SHA256()), private_key)
+
+
+def colon_hex(raw):
+    return ":".join("%02x" % b for b in raw)
