@@ -4,6 +4,7 @@
 //! (pure) and `cloud` (kube-free, spec-free) → `api` (types only). See `docs/architecture.md`.
 
 pub mod api;
+pub mod certificates;
 pub mod cloud;
 pub mod endpoint;
 pub mod http;
