@@ -17,7 +17,7 @@ use std::time::Duration;
 use aws_config::{BehaviorVersion, Region};
 use clap::{Args, Parser, Subcommand};
 use clientvpn_operator::api::ClientVpnEndpoint;
-use clientvpn_operator::cloud::{Ec2ClientVpn, Pacer, PacingConfig};
+use clientvpn_operator::cloud::{AcmCertificates, Ec2ClientVpn, Pacer, PacingConfig};
 use clientvpn_operator::endpoint::{self, Context, Settings};
 use clientvpn_operator::http::{self, Health};
 use clientvpn_operator::metrics::Metrics;
@@ -276,17 +276,25 @@ async fn operate(
         stalled_retry_interval: args.stalled_retry_interval,
         retry_base: args.retry_base,
     };
+    let pacing = PacingConfig {
+        concurrency: args.aws_concurrency,
+        rate_per_second: args.aws_rate_limit,
+        burst: args.aws_burst,
+        ..PacingConfig::default()
+    };
+    // ACM gets a pacer of its own: its request quotas are separate from EC2's.
+    let acm = AcmCertificates::new(
+        sdk.clone(),
+        Arc::new(Pacer::new(pacing)),
+        metrics.clone(),
+    );
     let ctx = Arc::new(Context::new(
         Arc::new(
             Ec2ClientVpn::new(sdk)
-                .with_pacer(Arc::new(Pacer::new(PacingConfig {
-                    concurrency: args.aws_concurrency,
-                    rate_per_second: args.aws_rate_limit,
-                    burst: args.aws_burst,
-                    ..PacingConfig::default()
-                })))
+                .with_pacer(Arc::new(Pacer::new(pacing)))
                 .with_metrics(metrics.clone()),
         ),
+        Arc::new(acm),
         Arc::new(KubeCluster::new(client.clone(), args.instance)),
         metrics.clone(),
         settings,

@@ -1,8 +1,12 @@
 //! The `ClientVpnEndpoint` custom resource: spec, status and schema rules. No I/O.
 
+mod authentication;
+mod certificates;
 mod spec;
 mod status;
 
+pub use authentication::*;
+pub use certificates::*;
 pub use spec::*;
 pub use status::*;
 
@@ -29,6 +33,8 @@ pub mod tags {
     pub const NAME: &str = "clientvpn.io/name";
     /// Cluster name given to the operator (`--cluster-name`).
     pub const CLUSTER: &str = "clientvpn.io/cluster";
+    /// On ACM certificates the operator imported: `server` or `client-root`.
+    pub const CERTIFICATE_ROLE: &str = "clientvpn.io/certificate-role";
     /// Prefix reserved for ownership tags; user tags may not use it.
     pub const PREFIX: &str = "clientvpn.io/";
 }

@@ -10,7 +10,7 @@ use kube::{CustomResource, KubeSchema};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use super::ClientVpnEndpointStatus;
+use super::{AuthenticationOption, CertificateSource, ClientVpnEndpointStatus};
 
 /// Desired state of an AWS EC2 Client VPN endpoint.
 #[derive(CustomResource, KubeSchema, Serialize, Deserialize, Clone, Debug, PartialEq)]
@@ -28,9 +28,15 @@ use super::ClientVpnEndpointStatus;
     printcolumn = r#"{"name":"DNS Name","type":"string","jsonPath":".status.dnsName"}"#,
     printcolumn = r#"{"name":"Status","type":"string","jsonPath":".status.status.code"}"#,
     printcolumn = r#"{"name":"Ready","type":"string","jsonPath":".status.conditions[?(@.type==\"Ready\")].status"}"#,
+    printcolumn = r#"{"name":"Cert Expires","type":"string","priority":1,"jsonPath":".status.certificates[?(@.role==\"server\")].notAfter"}"#,
     printcolumn = r#"{"name":"Age","type":"date","jsonPath":".metadata.creationTimestamp"}"#
 )]
 #[x_kube(
+    validation = Rule::new("has(self.serverCertificateArn) != has(self.serverCertificate)")
+        .message("set exactly one of serverCertificateArn (an ACM ARN) and serverCertificate (secretRef or managed)"),
+    validation = Rule::new("has(self.serverCertificate) || self.authenticationOptions.all(a, !has(a.mutualAuthentication) || has(a.mutualAuthentication.clientRootCertificateChainArn) || has(a.mutualAuthentication.clientRootCertificateChainSecretRef))")
+        .message("mutualAuthentication needs clientRootCertificateChainArn or clientRootCertificateChainSecretRef when the server certificate is given as an ARN")
+        .field_path(".authenticationOptions"),
     validation = Rule::new("has(self.clientCidrBlock) || self.trafficIpAddressType == 'ipv6'")
         .message("clientCidrBlock is required unless trafficIpAddressType is ipv6")
         .field_path(".clientCidrBlock"),
@@ -79,12 +85,20 @@ pub struct ClientVpnEndpointSpec {
     pub client_cidr_block: Option<String>,
 
     /// ARN of the server certificate in AWS Certificate Manager (AWS: `ServerCertificateArn`).
-    /// Changing it drops every live VPN connection.
+    /// Changing it drops every live VPN connection. Exactly one of `serverCertificateArn` and
+    /// `serverCertificate`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(
         length(max = 2048),
         regex(pattern = r"^arn:aws[a-z-]*:acm:[a-z0-9-]+:[0-9]{12}:certificate/.+$")
     )]
-    pub server_certificate_arn: String,
+    pub server_certificate_arn: Option<String>,
+
+    /// The server certificate from a `kubernetes.io/tls` Secret (e.g. cert-manager's) or from a
+    /// CA the operator manages; the operator imports it into ACM, re-imports renewals into the
+    /// same ACM certificate and deletes it after the endpoint (unless `deletionPolicy: Retain`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub server_certificate: Option<CertificateSource>,
 
     /// How clients authenticate (AWS: `Authentication.N`): one option, or two where one is
     /// `certificate-authentication` and the other `directory-service-authentication` or
@@ -301,107 +315,6 @@ pub struct ClientConfigurationSpec {
     pub config_map_name: String,
 }
 
-/// One way clients authenticate (AWS: `ClientVpnAuthenticationRequest`).
-#[derive(KubeSchema, Serialize, Deserialize, Clone, Debug, PartialEq)]
-#[x_kube(
-    validation = Rule::new("self.type != 'certificate-authentication' || has(self.mutualAuthentication)")
-        .message("certificate-authentication needs mutualAuthentication"),
-    validation = Rule::new("self.type != 'directory-service-authentication' || has(self.activeDirectory)")
-        .message("directory-service-authentication needs activeDirectory"),
-    validation = Rule::new("self.type != 'federated-authentication' || has(self.federatedAuthentication)")
-        .message("federated-authentication needs federatedAuthentication")
-)]
-#[serde(rename_all = "camelCase")]
-pub struct AuthenticationOption {
-    /// Authentication type (AWS: `Type`): `certificate-authentication`,
-    /// `directory-service-authentication` or `federated-authentication`.
-    #[serde(rename = "type")]
-    pub type_: AuthenticationType,
-
-    /// Mutual TLS: required for `certificate-authentication` (AWS: `MutualAuthentication`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub mutual_authentication: Option<MutualAuthentication>,
-
-    /// AWS Directory Service: required for `directory-service-authentication` (AWS: `ActiveDirectory`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub active_directory: Option<ActiveDirectory>,
-
-    /// SAML 2.0 identity provider: required for `federated-authentication` (AWS: `FederatedAuthentication`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub federated_authentication: Option<FederatedAuthentication>,
-}
-
-impl AuthenticationOption {
-    /// What the option points at, as AWS reports it back: the client root certificate chain
-    /// ARN, the directory ID or the SAML provider ARN.
-    pub fn reference(&self) -> Option<&str> {
-        self.mutual_authentication
-            .as_ref()
-            .map(|m| m.client_root_certificate_chain_arn.as_str())
-            .or_else(|| {
-                self.active_directory
-                    .as_ref()
-                    .map(|d| d.directory_id.as_str())
-            })
-            .or_else(|| {
-                self.federated_authentication
-                    .as_ref()
-                    .map(|f| f.saml_provider_arn.as_str())
-            })
-    }
-}
-
-/// Client authentication types accepted by AWS.
-#[derive(JsonSchema, Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
-#[serde(rename_all = "kebab-case")]
-pub enum AuthenticationType {
-    CertificateAuthentication,
-    DirectoryServiceAuthentication,
-    FederatedAuthentication,
-}
-
-/// Mutual (certificate) authentication settings.
-#[derive(JsonSchema, Serialize, Deserialize, Clone, Debug, PartialEq)]
-#[serde(rename_all = "camelCase")]
-pub struct MutualAuthentication {
-    /// ACM ARN of the client root certificate chain (AWS: `ClientRootCertificateChainArn`).
-    /// Needed only when client certificates are signed by a different CA than the server's.
-    #[schemars(
-        length(max = 2048),
-        regex(pattern = r"^arn:aws[a-z-]*:acm:[a-z0-9-]+:[0-9]{12}:certificate/.+$")
-    )]
-    pub client_root_certificate_chain_arn: String,
-}
-
-/// Active Directory authentication settings.
-#[derive(JsonSchema, Serialize, Deserialize, Clone, Debug, PartialEq)]
-#[serde(rename_all = "camelCase")]
-pub struct ActiveDirectory {
-    /// ID of the AWS Directory Service directory, e.g. `d-1234567890` (AWS: `DirectoryId`).
-    #[schemars(regex(pattern = r"^d-[0-9a-f]{10}$"))]
-    pub directory_id: String,
-}
-
-/// SAML federated authentication settings.
-#[derive(JsonSchema, Serialize, Deserialize, Clone, Debug, PartialEq)]
-#[serde(rename_all = "camelCase")]
-pub struct FederatedAuthentication {
-    /// IAM SAML identity provider ARN (AWS: `SAMLProviderArn`).
-    #[schemars(
-        length(max = 2048),
-        regex(pattern = r"^arn:aws[a-z-]*:iam::[0-9]{12}:saml-provider/.+$")
-    )]
-    pub saml_provider_arn: String,
-
-    /// IAM SAML identity provider ARN for the self-service portal (AWS: `SelfServiceSAMLProviderArn`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(
-        length(max = 2048),
-        regex(pattern = r"^arn:aws[a-z-]*:iam::[0-9]{12}:saml-provider/.+$")
-    )]
-    pub self_service_saml_provider_arn: Option<String>,
-}
-
 /// Connection logging settings (AWS: `ConnectionLogOptions`).
 #[derive(KubeSchema, Serialize, Deserialize, Clone, Debug, PartialEq, Default)]
 #[x_kube(validation = Rule::new("!self.enabled || has(self.cloudwatchLogGroup)")
@@ -550,16 +463,6 @@ pub enum DeletionPolicy {
 pub trait WireValue {
     /// The AWS wire string, e.g. `certificate-authentication`.
     fn wire(&self) -> &'static str;
-}
-
-impl WireValue for AuthenticationType {
-    fn wire(&self) -> &'static str {
-        match self {
-            Self::CertificateAuthentication => "certificate-authentication",
-            Self::DirectoryServiceAuthentication => "directory-service-authentication",
-            Self::FederatedAuthentication => "federated-authentication",
-        }
-    }
 }
 
 impl WireValue for TransportProtocol {

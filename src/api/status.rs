@@ -34,6 +34,10 @@ pub struct ClientVpnEndpointStatus {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub region: Option<String>,
 
+    /// The certificates the endpoint uses: ARN, subject, serial, expiry and where each came from.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub certificates: Vec<super::CertificateStatus>,
+
     /// Target-network associations, as AWS reports them.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub target_networks: Vec<TargetNetworkStatus>,

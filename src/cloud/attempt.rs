@@ -1,4 +1,4 @@
-//! Every HTTP attempt to EC2, in one place: paced, counted, logged.
+//! Every HTTP attempt to AWS (EC2 and ACM), in one place: paced, counted, logged.
 //!
 //! aws-sdk-ec2 retries on its own (throttling, 5xx, timeouts) and a listing is one SDK call per
 //! page, so wrapping the [`ClientVpnApi`](super::ClientVpnApi) methods would see one call where
@@ -26,7 +26,10 @@
 use std::error::Error as StdError;
 use std::sync::Arc;
 
-use aws_config::SdkConfig;
+use std::time::Duration;
+
+use aws_config::{Region, SdkConfig};
+use aws_sdk_ec2::config::timeout::TimeoutConfig;
 use aws_sdk_ec2::config::http::HttpResponse;
 use aws_sdk_ec2::config::interceptors::FinalizerInterceptorContextRef;
 use aws_sdk_ec2::config::{
@@ -43,21 +46,52 @@ use aws_smithy_runtime_api::client::orchestrator::{HttpRequest, Metadata, Orches
 use aws_smithy_runtime_api::client::retries::RequestAttempts;
 
 use super::error::outcome_of;
-use super::{CloudError, Operation, PaceKey, Pacer};
+use super::{CloudError, Operation, AwsScope, Pacer};
 use crate::metrics::Metrics;
+
+/// Upper bound for one AWS call, retries included, so a hung connection cannot stall a reconcile.
+const OPERATION_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// What every SDK client of the operator (EC2 and ACM) is built with for one region: the
+/// region, the operation timeout, the [`Attempts`] interceptor and the [`PacedHttpClient`].
+pub(super) struct Instrumented {
+    pub region: Region,
+    pub timeouts: TimeoutConfig,
+    pub attempts: Attempts,
+    pub http_client: Option<PacedHttpClient>,
+}
+
+impl Instrumented {
+    pub(super) fn new(
+        sdk: &SdkConfig,
+        region: &str,
+        pacer: &Arc<Pacer>,
+        metrics: &Arc<Metrics>,
+    ) -> Self {
+        let key = AwsScope::region(region);
+        Self {
+            region: Region::new(region.to_string()),
+            timeouts: TimeoutConfig::builder()
+                .operation_timeout(OPERATION_TIMEOUT)
+                .build(),
+            attempts: Attempts::new(key.clone(), pacer.clone(), metrics.clone()),
+            http_client: PacedHttpClient::new(sdk, key, pacer.clone()),
+        }
+    }
+}
 
 /// Metric label for an operation outside [`Operation`] (none is called today).
 const UNKNOWN_OPERATION: &str = "other";
 
 /// The interceptor that sees the end of every attempt (see the module docs).
 pub(super) struct Attempts {
-    key: PaceKey,
+    key: AwsScope,
     pacer: Arc<Pacer>,
     metrics: Arc<Metrics>,
 }
 
 impl Attempts {
-    pub(super) fn new(key: PaceKey, pacer: Arc<Pacer>, metrics: Arc<Metrics>) -> Self {
+    pub(super) fn new(key: AwsScope, pacer: Arc<Pacer>, metrics: Arc<Metrics>) -> Self {
         Self {
             key,
             pacer,
@@ -165,7 +199,7 @@ fn error_metadata(error: &AnyOperationError) -> Option<&ErrorMetadata> {
 #[derive(Debug)]
 pub(super) struct PacedHttpClient {
     inner: SharedHttpClient,
-    key: PaceKey,
+    key: AwsScope,
     pacer: Arc<Pacer>,
 }
 
@@ -173,7 +207,7 @@ impl PacedHttpClient {
     /// Wrap the client `sdk` names, or else the SDK's default for its behavior version. `None`
     /// only in a build without a default HTTPS client (this crate asks for one), where the SDK
     /// has no client to send with either.
-    pub(super) fn new(sdk: &SdkConfig, key: PaceKey, pacer: Arc<Pacer>) -> Option<Self> {
+    pub(super) fn new(sdk: &SdkConfig, key: AwsScope, pacer: Arc<Pacer>) -> Option<Self> {
         let inner = sdk.http_client().or_else(|| {
             let version = sdk.behavior_version().unwrap_or(BehaviorVersion::latest());
             aws_smithy_runtime::client::defaults::default_http_client_plugin_v2(version)?
@@ -216,7 +250,7 @@ impl HttpClient for PacedHttpClient {
 #[derive(Debug)]
 struct PacedConnector {
     inner: SharedHttpConnector,
-    key: PaceKey,
+    key: AwsScope,
     pacer: Arc<Pacer>,
 }
 

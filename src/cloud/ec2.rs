@@ -4,33 +4,30 @@
 use std::collections::{BTreeMap, HashMap};
 use std::future::Future;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
 use async_trait::async_trait;
-use aws_config::{Region, SdkConfig};
+use aws_config::SdkConfig;
 use aws_sdk_ec2::Client;
 use aws_sdk_ec2::config::http::HttpResponse;
-use aws_sdk_ec2::config::timeout::TimeoutConfig;
 use aws_sdk_ec2::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_ec2::operation::RequestId;
 use aws_sdk_ec2::types::Tag;
 use aws_smithy_async::future::pagination_stream::PaginationStream;
 
-use super::attempt::{Attempts, PacedHttpClient};
+use super::attempt::Instrumented;
 use super::mapping::{
     authorization_rule, create_request, describe_endpoint_fields, modify_request, route,
     target_network,
 };
 use super::{
     AuthorizationRule, ClientVpnApi, CloudError, CreateEndpoint, CreatedEndpoint, ModifyEndpoint,
-    ObservedEndpoint, Operation, PaceKey, Pacer, Route, RouteKey, RuleKey, TargetNetwork,
+    ObservedEndpoint, Operation, Pacer, Route, RouteKey, RuleKey, TargetNetwork,
 };
 use crate::metrics::Metrics;
+use crate::telemetry::error_chain;
 
 /// Largest page the four `DescribeClientVpn*` calls accept (`MaxResults` 5–1000).
 const MAX_PAGE: i32 = 1000;
-/// Upper bound for one AWS call, retries included, so a hung connection cannot stall a reconcile.
-const OPERATION_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// [`ClientVpnApi`] over aws-sdk-ec2. Endpoint overrides (`AWS_ENDPOINT_URL_EC2`,
 /// `AWS_ENDPOINT_URL`), credentials, retries and the HTTP client come from the shared
@@ -87,16 +84,12 @@ impl Ec2ClientVpn {
 
     /// A client for `region` whose every attempt goes through the pacer and the interceptor.
     fn new_client(&self, region: &str) -> Client {
-        let key = PaceKey::region(region);
-        let timeouts = TimeoutConfig::builder()
-            .operation_timeout(OPERATION_TIMEOUT)
-            .build();
-        let attempts = Attempts::new(key.clone(), self.pacer.clone(), self.metrics.clone());
+        let parts = Instrumented::new(&self.sdk, region, &self.pacer, &self.metrics);
         let mut config = aws_sdk_ec2::config::Builder::from(&self.sdk)
-            .region(Region::new(region.to_string()))
-            .timeout_config(timeouts)
-            .interceptor(attempts);
-        if let Some(paced) = PacedHttpClient::new(&self.sdk, key, self.pacer.clone()) {
+            .region(parts.region)
+            .timeout_config(parts.timeouts)
+            .interceptor(parts.attempts);
+        if let Some(paced) = parts.http_client {
             config = config.http_client(paced);
         }
         Client::from_conf(config.build())
@@ -104,7 +97,7 @@ impl Ec2ClientVpn {
 }
 
 /// Await one SDK call, turning its failure into a classified [`CloudError`].
-async fn call<T, E>(
+pub(super) async fn call<T, E>(
     operation: Operation,
     request: impl Future<Output = Result<T, SdkError<E, HttpResponse>>>,
 ) -> Result<T, CloudError>
@@ -115,7 +108,7 @@ where
 }
 
 /// Every item of a paginated listing (`into_paginator().items().send()`), page by page.
-async fn every_item<T, E>(
+pub(super) async fn every_item<T, E>(
     operation: Operation,
     items: PaginationStream<Result<T, SdkError<E, HttpResponse>>>,
 ) -> Result<Vec<T>, CloudError>
@@ -158,7 +151,7 @@ where
 }
 
 /// An answer without a field AWS always sends.
-fn missing(operation: Operation, code: &str, what: &str) -> CloudError {
+pub(super) fn missing(operation: Operation, code: &str, what: &str) -> CloudError {
     CloudError::transport(
         operation.name(),
         code,
@@ -172,16 +165,6 @@ fn subnet(route: &RouteKey) -> Option<String> {
     (!route.target_subnet_id.is_empty()).then(|| route.target_subnet_id.clone())
 }
 
-fn error_chain(err: &dyn std::error::Error) -> String {
-    let mut text = err.to_string();
-    let mut source = err.source();
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
-}
 
 #[async_trait]
 impl ClientVpnApi for Ec2ClientVpn {

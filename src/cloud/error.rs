@@ -122,6 +122,9 @@ const RETRYABLE_CODES: &[&str] = &[
     // The endpoint still has associations (teardown in progress) or has none yet.
     "ClientVpnEndpointAssociationExists",
     "InvalidClientVpnActiveAssociationNotFound",
+    // ACM: the certificate is still in use (an endpoint going away releases it).
+    "ResourceInUseException",
+    "RequestInProgressException",
 ];
 
 /// Classify an AWS error code (and HTTP status, when known) into what the controller should do.
@@ -134,7 +137,8 @@ pub fn classify(code: &str, http_status: Option<u16>) -> ErrorKind {
     if code == "InvalidClientVpnSubnetId.NotFound" {
         return ErrorKind::Terminal;
     }
-    let not_found = code.ends_with(".NotFound")
+    let not_found = code == "ResourceNotFoundException"
+        || code.ends_with(".NotFound")
         || (code.ends_with("NotFound") && code != "InvalidClientVpnActiveAssociationNotFound");
     if not_found {
         return ErrorKind::NotFound;

@@ -2,6 +2,7 @@
 //! aws-sdk-ec2 adapter that implements it ([`Ec2ClientVpn`]: the one implementation; pacing,
 //! metrics and logging of every HTTP attempt live in its SDK interceptor, see `attempt`).
 
+mod acm;
 mod attempt;
 mod ec2;
 mod error;
@@ -14,12 +15,13 @@ use std::collections::BTreeMap;
 
 use async_trait::async_trait;
 
+pub use acm::{AcmCertificate, AcmCertificates, CertificateApi, ImportCertificate};
 pub use ec2::Ec2ClientVpn;
 pub use error::{CloudError, ErrorKind, classify, outcome_of};
 pub use mapping::{create_request, describe_endpoint_fields};
 pub use model::*;
 pub use operation::Operation;
-pub use pacing::{Admission, PaceKey, Pacer, PacingConfig};
+pub use pacing::{Admission, Pacer, PacingConfig};
 
 /// The EC2 Client VPN calls the controller makes. Exists so the controller can be tested with an
 /// in-memory fake; the production implementation is [`Ec2ClientVpn`].

@@ -3,6 +3,7 @@
 //! into these types.
 
 use std::collections::BTreeMap;
+use std::fmt;
 
 /// AWS's endpoint status codes the operator acts on.
 pub mod status_code {
@@ -409,5 +410,33 @@ impl LoginBanner {
     /// Disabled banners compare equal whatever text AWS still remembers.
     pub fn normalized(&self) -> Self {
         when_enabled(self.enabled, self)
+    }
+}
+
+/// Where a piece of AWS state and its limits live: the key of pacing and of the region
+/// inventory. Today a region; EC2 throttles and lists per account and region, so this is where
+/// an account joins when the operator assumes roles.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct AwsScope {
+    region: String,
+}
+
+impl AwsScope {
+    /// The scope of `region` (in the operator's own account).
+    pub fn region(region: &str) -> Self {
+        Self {
+            region: region.to_string(),
+        }
+    }
+
+    /// The region (a `tracing` field and label, never a metric label).
+    pub fn region_name(&self) -> &str {
+        &self.region
+    }
+}
+
+impl fmt::Display for AwsScope {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.region)
     }
 }

@@ -1,13 +1,13 @@
-//! The EC2 actions the operator calls: one table, from which the metric `operation` label,
+//! The AWS actions the operator calls (EC2 Client VPN and ACM): one table, from which the metric `operation` label,
 //! [`CloudError::operation`](super::CloudError) and the lookup of the SDK's operation name (in the
 //! per-attempt interceptor) all come.
 
-/// Declares [`Operation`] from `Variant => sdk_module` rows. Each row is checked against
-/// aws-sdk-ec2 at compile time (the SDK's operation type `operation::<module>::<Variant>` must
-/// exist), so a name here is always the one the SDK puts in its `Metadata`.
+/// Declares [`Operation`] from `Variant => sdk_crate::sdk_module` rows. Each row is checked
+/// against its SDK at compile time (the SDK's operation type `operation::<module>::<Variant>`
+/// must exist), so a name here is always the one the SDK puts in its `Metadata`.
 macro_rules! operations {
-    ($($(#[$doc:meta])* $variant:ident => $module:ident,)*) => {
-        /// One EC2 action. [`Operation::name`] is AWS's action name, the metric label.
+    ($($(#[$doc:meta])* $variant:ident => $sdk:ident::$module:ident,)*) => {
+        /// One AWS action. [`Operation::name`] is AWS's action name, the metric label.
         #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
         pub enum Operation {
             $($(#[$doc])* $variant,)*
@@ -27,30 +27,37 @@ macro_rules! operations {
 
         // The compile-time check that every row names an SDK operation.
         const _: () = {
-            $(let _ = ::std::marker::PhantomData::<aws_sdk_ec2::operation::$module::$variant>;)*
+            $(let _ = ::std::marker::PhantomData::<$sdk::operation::$module::$variant>;)*
         };
     };
 }
 
 operations! {
-    CreateClientVpnEndpoint => create_client_vpn_endpoint,
+    CreateClientVpnEndpoint => aws_sdk_ec2::create_client_vpn_endpoint,
     /// Both the single-endpoint describe and every page of the region listing.
-    DescribeClientVpnEndpoints => describe_client_vpn_endpoints,
-    DeleteClientVpnEndpoint => delete_client_vpn_endpoint,
-    ModifyClientVpnEndpoint => modify_client_vpn_endpoint,
-    CreateTags => create_tags,
-    DeleteTags => delete_tags,
-    DescribeClientVpnTargetNetworks => describe_client_vpn_target_networks,
-    AssociateClientVpnTargetNetwork => associate_client_vpn_target_network,
-    DisassociateClientVpnTargetNetwork => disassociate_client_vpn_target_network,
-    ApplySecurityGroupsToClientVpnTargetNetwork => apply_security_groups_to_client_vpn_target_network,
-    DescribeClientVpnAuthorizationRules => describe_client_vpn_authorization_rules,
-    AuthorizeClientVpnIngress => authorize_client_vpn_ingress,
-    RevokeClientVpnIngress => revoke_client_vpn_ingress,
-    DescribeClientVpnRoutes => describe_client_vpn_routes,
-    CreateClientVpnRoute => create_client_vpn_route,
-    DeleteClientVpnRoute => delete_client_vpn_route,
-    ExportClientVpnClientConfiguration => export_client_vpn_client_configuration,
+    DescribeClientVpnEndpoints => aws_sdk_ec2::describe_client_vpn_endpoints,
+    DeleteClientVpnEndpoint => aws_sdk_ec2::delete_client_vpn_endpoint,
+    ModifyClientVpnEndpoint => aws_sdk_ec2::modify_client_vpn_endpoint,
+    CreateTags => aws_sdk_ec2::create_tags,
+    DeleteTags => aws_sdk_ec2::delete_tags,
+    DescribeClientVpnTargetNetworks => aws_sdk_ec2::describe_client_vpn_target_networks,
+    AssociateClientVpnTargetNetwork => aws_sdk_ec2::associate_client_vpn_target_network,
+    DisassociateClientVpnTargetNetwork => aws_sdk_ec2::disassociate_client_vpn_target_network,
+    ApplySecurityGroupsToClientVpnTargetNetwork => aws_sdk_ec2::apply_security_groups_to_client_vpn_target_network,
+    DescribeClientVpnAuthorizationRules => aws_sdk_ec2::describe_client_vpn_authorization_rules,
+    AuthorizeClientVpnIngress => aws_sdk_ec2::authorize_client_vpn_ingress,
+    RevokeClientVpnIngress => aws_sdk_ec2::revoke_client_vpn_ingress,
+    DescribeClientVpnRoutes => aws_sdk_ec2::describe_client_vpn_routes,
+    CreateClientVpnRoute => aws_sdk_ec2::create_client_vpn_route,
+    DeleteClientVpnRoute => aws_sdk_ec2::delete_client_vpn_route,
+    ExportClientVpnClientConfiguration => aws_sdk_ec2::export_client_vpn_client_configuration,
+    // ACM: certificates the operator imports from Secrets or its managed CA.
+    ImportCertificate => aws_sdk_acm::import_certificate,
+    DescribeCertificate => aws_sdk_acm::describe_certificate,
+    /// Every page of the listing used to find an import whose ARN was not recorded.
+    ListCertificates => aws_sdk_acm::list_certificates,
+    ListTagsForCertificate => aws_sdk_acm::list_tags_for_certificate,
+    DeleteCertificate => aws_sdk_acm::delete_certificate,
 }
 
 impl Operation {
@@ -74,8 +81,8 @@ mod tests {
     fn names_are_aws_action_names_and_round_trip() {
         assert_eq!(
             Operation::ALL.len(),
-            17,
-            "the 17 Client VPN calls the operator makes"
+            22,
+            "the 17 Client VPN and 5 ACM calls the operator makes"
         );
         assert_eq!(
             Operation::CreateClientVpnEndpoint.name(),

@@ -6,12 +6,13 @@
 //! each attempt goes on the wire, and [`Pacer::learn`] hears how it ended.
 
 use std::collections::HashMap;
-use std::fmt;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio::time::Instant;
+
+use super::AwsScope;
 
 /// Limits that apply to each region separately.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -40,38 +41,11 @@ impl Default for PacingConfig {
     }
 }
 
-/// What one set of limits applies to. Today a region; EC2 throttles per account and region, so
-/// this is where an account would join it.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-pub struct PaceKey {
-    region: String,
-}
-
-impl PaceKey {
-    /// The limits of `region`.
-    pub fn region(region: &str) -> Self {
-        Self {
-            region: region.to_string(),
-        }
-    }
-
-    /// The region (a `tracing` field and label, never a metric label).
-    pub fn region_name(&self) -> &str {
-        &self.region
-    }
-}
-
-impl fmt::Display for PaceKey {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.region)
-    }
-}
-
 /// Paces calls key by key (region by region); cheap to share behind an `Arc`.
 #[derive(Debug)]
 pub struct Pacer {
     config: PacingConfig,
-    keys: Mutex<HashMap<PaceKey, Arc<Pace>>>,
+    keys: Mutex<HashMap<AwsScope, Arc<Pace>>>,
 }
 
 /// The limits of one key.
@@ -106,7 +80,7 @@ impl Pacer {
 
     /// Wait until `key`'s limits allow one more attempt: a free concurrency slot, the end of a
     /// throttling pause, and a token. Keep the [`Admission`] while the attempt is in flight.
-    pub async fn admit(&self, key: &PaceKey) -> Admission {
+    pub async fn admit(&self, key: &AwsScope) -> Admission {
         let pace = self.pace(key);
         // The semaphore is never closed, so acquiring only fails in theory; go on unpaced then.
         let slot = pace.in_flight.clone().acquire_owned().await.ok();
@@ -118,7 +92,7 @@ impl Pacer {
 
     /// Hear how an attempt under `key` ended: a throttling answer pauses every caller of the key,
     /// doubling the pause each time; any other answer halves the next pause.
-    pub fn learn(&self, key: &PaceKey, throttled: bool) {
+    pub fn learn(&self, key: &AwsScope, throttled: bool) {
         let pace = self.pace(key);
         let now = Instant::now();
         let mut bucket = lock(&pace.bucket);
@@ -144,7 +118,7 @@ impl Pacer {
     }
 
     /// How long `key` is paused by throttling from now, if at all (for metrics and tests).
-    pub fn paused_for(&self, key: &PaceKey) -> Option<Duration> {
+    pub fn paused_for(&self, key: &AwsScope) -> Option<Duration> {
         let pace = self.pace(key);
         let bucket = lock(&pace.bucket);
         let now = Instant::now();
@@ -154,7 +128,7 @@ impl Pacer {
             .map(|until| until - now)
     }
 
-    fn pace(&self, key: &PaceKey) -> Arc<Pace> {
+    fn pace(&self, key: &AwsScope) -> Arc<Pace> {
         let mut keys = lock(&self.keys);
         if let Some(pace) = keys.get(key) {
             return pace.clone();
@@ -227,7 +201,7 @@ mod tests {
 
     /// One attempt under `region` that AWS answers with `answer`; returns when it was sent.
     async fn attempt(pacer: &Pacer, region: &str, answer: Result<(), CloudError>) -> Instant {
-        let key = PaceKey::region(region);
+        let key = AwsScope::region(region);
         let _admitted = pacer.admit(&key).await;
         let sent = Instant::now();
         pacer.learn(&key, answer.err().is_some_and(|e| e.is_throttling()));
@@ -235,7 +209,7 @@ mod tests {
     }
 
     fn paused_for(pacer: &Pacer, region: &str) -> Option<Duration> {
-        pacer.paused_for(&PaceKey::region(region))
+        pacer.paused_for(&AwsScope::region(region))
     }
 
     #[tokio::test(start_paused = true)]
@@ -321,7 +295,7 @@ mod tests {
         let calls = (0..6).map(|_| {
             let (pacer, running, peak) = (pacer.clone(), running.clone(), peak.clone());
             tokio::spawn(async move {
-                let _admitted = pacer.admit(&PaceKey::region("r")).await;
+                let _admitted = pacer.admit(&AwsScope::region("r")).await;
                 let now = running.fetch_add(1, Ordering::SeqCst) + 1;
                 peak.fetch_max(now, Ordering::SeqCst);
                 tokio::time::sleep(Duration::from_millis(10)).await;

@@ -34,6 +34,22 @@ pub enum Error {
     #[error("writing the client-configuration ConfigMap failed")]
     WriteConfigMap(#[source] kube::Error),
 
+    /// Reading a certificate Secret failed.
+    #[error("reading a certificate Secret failed")]
+    ReadSecret(#[source] kube::Error),
+
+    /// Writing a managed certificate Secret failed.
+    #[error("writing a managed certificate Secret failed")]
+    WriteSecret(#[source] kube::Error),
+
+    /// The managed CA could not issue a certificate.
+    #[error("the managed CA could not issue a certificate")]
+    Issue(#[source] crate::certificates::IssueError),
+
+    /// A certificate the managed CA just issued does not read back.
+    #[error("a certificate the managed CA issued does not read back: {0}")]
+    Issued(String),
+
     /// The object lacks a field the API server always sets.
     #[error("object has no {0}")]
     MissingMetadata(&'static str),
@@ -49,7 +65,11 @@ impl Error {
             | Self::RemoveFinalizer(_)
             | Self::PatchStatus(_)
             | Self::ReadConfigMap(_)
-            | Self::WriteConfigMap(_) => ErrorKind::Retryable,
+            | Self::WriteConfigMap(_)
+            | Self::ReadSecret(_)
+            | Self::WriteSecret(_)
+            | Self::Issue(_)
+            | Self::Issued(_) => ErrorKind::Retryable,
         }
     }
 }
@@ -66,6 +86,9 @@ impl ReconcileError for Error {
             Self::ReadConfigMap(_) => "ReadConfigMap",
             Self::WriteConfigMap(_) => "WriteConfigMap",
             Self::MissingMetadata(_) => "MissingMetadata",
+            Self::ReadSecret(_) => "ReadSecret",
+            Self::WriteSecret(_) => "WriteSecret",
+            Self::Issue(_) | Self::Issued(_) => "IssueCertificate",
         }
     }
 

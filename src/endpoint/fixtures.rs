@@ -15,8 +15,9 @@ use kube::runtime::controller::Action;
 pub use super::fake_cloud::FakeCloud;
 use super::{Context, Error, Settings, reconcile};
 use crate::api::*;
+use crate::cloud::{AcmCertificate, CertificateApi, CloudError, ImportCertificate};
 use crate::metrics::Metrics;
-use crate::runtime::{Cluster, Notice, ObjectHandle};
+use crate::runtime::{Cluster, Notice, ObjectHandle, SecretData};
 
 pub const UID: &str = "5f1d3c1e-0000-4000-8000-000000000001";
 pub const CLUSTER: &str = "test-cluster";
@@ -79,6 +80,7 @@ impl ClientVpnEndpoint {
 pub struct FakeCluster {
     object: Mutex<Option<ClientVpnEndpoint>>,
     config_maps: Mutex<BTreeMap<String, (String, String)>>,
+    secrets: Mutex<BTreeMap<String, SecretData>>,
     notices: Mutex<Vec<Notice>>,
     fail_status_patches: Mutex<u32>,
     fail_finalizer_patches: Mutex<u32>,
@@ -89,6 +91,7 @@ impl FakeCluster {
         Self {
             object: Mutex::new(Some(obj)),
             config_maps: Mutex::default(),
+            secrets: Mutex::default(),
             notices: Mutex::default(),
             fail_status_patches: Mutex::new(0),
             fail_finalizer_patches: Mutex::new(0),
@@ -229,6 +232,64 @@ impl Cluster for FakeCluster {
             .insert(name.into(), (ovpn.into(), fingerprint.into()));
         Ok(())
     }
+
+    async fn secret(
+        &self,
+        _namespace: &str,
+        name: &str,
+    ) -> Result<Option<SecretData>, kube::Error> {
+        Ok(self.secrets.lock().expect("lock").get(name).cloned())
+    }
+
+    async fn apply_tls_secret(
+        &self,
+        _owner: &ObjectHandle,
+        name: &str,
+        data: &SecretData,
+    ) -> Result<(), kube::Error> {
+        self.secrets
+            .lock()
+            .expect("lock")
+            .insert(name.into(), data.clone());
+        Ok(())
+    }
+}
+
+/// ACM for controller tests, whose objects name their certificates by ARN: any call is a bug.
+/// Certificates from Secrets and the managed CA are tested against the emulator's ACM
+/// (`tests/e2e/certificates.rs`).
+struct NoCertificates;
+
+#[async_trait]
+impl CertificateApi for NoCertificates {
+    async fn import_certificate(
+        &self,
+        _region: &str,
+        _request: &ImportCertificate,
+    ) -> Result<String, CloudError> {
+        panic!("controller tests name certificates by ARN")
+    }
+
+    async fn describe_certificate(
+        &self,
+        _region: &str,
+        _arn: &str,
+    ) -> Result<Option<AcmCertificate>, CloudError> {
+        panic!("controller tests name certificates by ARN")
+    }
+
+    async fn find_certificates(
+        &self,
+        _region: &str,
+        _domain: Option<&str>,
+        _tags: &BTreeMap<String, String>,
+    ) -> Result<Vec<String>, CloudError> {
+        panic!("controller tests name certificates by ARN")
+    }
+
+    async fn delete_certificate(&self, _region: &str, _arn: &str) -> Result<(), CloudError> {
+        panic!("controller tests name certificates by ARN")
+    }
 }
 
 /// One object, the fakes, and the production `Context` around them.
@@ -253,6 +314,7 @@ impl Harness {
         };
         let ctx = Arc::new(Context::new(
             cloud.clone(),
+            Arc::new(NoCertificates),
             cluster.clone(),
             Arc::new(Metrics::new()),
             settings,
@@ -268,6 +330,7 @@ impl Harness {
     pub fn restarted(&self) -> Self {
         let ctx = Arc::new(Context::new(
             self.cloud.clone(),
+            Arc::new(NoCertificates),
             self.cluster.clone(),
             Arc::new(Metrics::new()),
             self.ctx.settings.clone(),

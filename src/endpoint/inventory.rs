@@ -8,7 +8,7 @@ use std::time::Duration;
 use futures::Stream;
 use tokio::time::Instant;
 
-use crate::cloud::{ClientVpnApi, CloudError, ObservedEndpoint};
+use crate::cloud::{AwsScope, ClientVpnApi, CloudError, ObservedEndpoint};
 
 /// Every endpoint of one region, as one listing showed them.
 #[derive(Debug)]
@@ -31,7 +31,7 @@ type Slot = Arc<tokio::sync::Mutex<Listing>>;
 /// Callers that need a listing at the same time wait for one call instead of each making one.
 pub struct Inventory {
     max_age: Duration,
-    regions: Mutex<HashMap<String, Slot>>,
+    regions: Mutex<HashMap<AwsScope, Slot>>,
     changes: tokio::sync::watch::Sender<u64>,
 }
 
@@ -105,7 +105,7 @@ impl Inventory {
 
     fn slot(&self, region: &str) -> Slot {
         let mut regions = self.regions.lock().unwrap_or_else(|p| p.into_inner());
-        regions.entry(region.to_string()).or_default().clone()
+        regions.entry(AwsScope::region(region)).or_default().clone()
     }
 
     async fn snapshot(

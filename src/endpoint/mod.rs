@@ -3,6 +3,7 @@
 //! pure; `observe`, `act` and `status` do the I/O; `report` words the events.
 
 mod act;
+mod certificates;
 mod error;
 mod inventory;
 mod memory;
@@ -22,7 +23,7 @@ use kube::{Client, ResourceExt};
 use tracing::info;
 
 use crate::api::ClientVpnEndpoint;
-use crate::cloud::ClientVpnApi;
+use crate::cloud::{CertificateApi, ClientVpnApi};
 use crate::metrics::Metrics;
 use crate::runtime::{Backoffs, Cluster, ObjectHandle, Runtime, log_result};
 
@@ -60,6 +61,8 @@ pub const MAX_RETRY: Duration = Duration::from_secs(300);
 pub struct Context {
     pub runtime: Runtime,
     pub cloud: Arc<dyn ClientVpnApi>,
+    /// ACM, for the certificates the operator imports.
+    pub certificates: Arc<dyn CertificateApi>,
     pub inventory: Inventory,
     pub memory: Memory,
     pub settings: Settings,
@@ -68,6 +71,7 @@ pub struct Context {
 impl Context {
     pub fn new(
         cloud: Arc<dyn ClientVpnApi>,
+        certificates: Arc<dyn CertificateApi>,
         cluster: Arc<dyn Cluster>,
         metrics: Arc<Metrics>,
         settings: Settings,
@@ -84,6 +88,7 @@ impl Context {
                 metrics,
             },
             cloud,
+            certificates,
             inventory: Inventory::new(settings.resync_interval),
             memory: Memory::default(),
             settings,

@@ -8,6 +8,7 @@ use kube::runtime::controller::Action;
 use tracing::{instrument, warn};
 
 use super::act::execute_all;
+use super::certificates::{self, Resolution};
 use super::observe::{Scope, observe, remember};
 use super::plan::{Health, Observation, Outcome, Plan, desired, plan};
 use super::status::{EndpointFacts, write, write_deleting, write_health};
@@ -87,12 +88,35 @@ async fn reconcile_once(
     }
 }
 
-async fn apply(obj: &ClientVpnEndpoint, ctx: &Context, target: &Target) -> Result<Action, Error> {
+async fn apply(
+    original: &ClientVpnEndpoint,
+    ctx: &Context,
+    target: &Target,
+) -> Result<Action, Error> {
+    let resolved = match certificates::resolve(original, ctx, target).await? {
+        Resolution::Ready(resolved) => resolved,
+        Resolution::Waiting { reason, message } => {
+            let health = Health::Reconciling { reason, message };
+            write_health(ctx, original, target, &health).await?;
+            return Ok(Action::requeue(ctx.settings.poll_interval));
+        }
+        Resolution::Refused { reason, message } => {
+            return stall(ctx, original, target, EndpointFacts::of(original), reason, message)
+                .await;
+        }
+    };
+    // From here on the spec carries the certificate ARNs.
+    let obj = &resolved.object;
+    let certified = |mut facts: EndpointFacts| {
+        facts.certificates = resolved.statuses.clone();
+        facts
+    };
     let Some(observed) = observe(obj, ctx, target, Scope::Steady).await? else {
         return Ok(Action::requeue(ctx.settings.resync_interval));
     };
     let observation = &observed.observation;
-    let wanted = desired(obj, &target.uid, &ctx.settings.cluster_name);
+    let mut wanted = desired(obj, &target.uid, &ctx.settings.cluster_name);
+    wanted.certificate_revision = resolved.revision();
     let Plan { steps, outcome } = plan(&wanted, observation);
     let poll = Action::requeue(ctx.settings.poll_interval);
     match outcome {
@@ -108,7 +132,7 @@ async fn apply(obj: &ClientVpnEndpoint, ctx: &Context, target: &Target) -> Resul
                 message: format!("created AWS endpoint {}", created.id),
             };
             let region = target.region()?;
-            let mut facts = EndpointFacts::created(&created, region);
+            let mut facts = certified(EndpointFacts::created(&created, region));
             facts.applied_tag_keys = obj.spec.tags.keys().cloned().collect();
             write(ctx, obj, target, facts, &health).await?;
             report::created(ctx, target, &created.id, region).await;
@@ -131,12 +155,12 @@ async fn apply(obj: &ClientVpnEndpoint, ctx: &Context, target: &Target) -> Resul
                 .metrics
                 .endpoint_observed(&target.uid, Some(&endpoint.status_code));
             let applied_keys = obj.spec.tags.keys().cloned().collect();
-            let facts = EndpointFacts::observed(
+            let facts = certified(EndpointFacts::observed(
                 &endpoint,
                 target.region()?,
                 &observation.children,
                 applied_keys,
-            );
+            ));
             write(ctx, obj, target, facts, &health).await?;
             let busy = !steps.is_empty() || matches!(health, Health::Reconciling { .. });
             remember(
@@ -158,18 +182,12 @@ async fn apply(obj: &ClientVpnEndpoint, ctx: &Context, target: &Target) -> Resul
                 reason: "AwaitingVisibility",
                 message: format!("AWS does not list endpoint {endpoint_id} yet"),
             };
-            write_health(ctx, obj, target, &health).await?;
+            write(ctx, obj, target, certified(EndpointFacts::of(obj)), &health).await?;
             Ok(poll)
         }
         Outcome::Stalled { reason, message } => {
-            let health = Health::Stalled {
-                reason: reason.to_string(),
-                message: message.clone(),
-            };
-            if write_health(ctx, obj, target, &health).await? {
-                report::stalled(ctx, target, reason, message).await;
-            }
-            Ok(Action::requeue(ctx.settings.resync_interval))
+            let facts = certified(EndpointFacts::of(obj));
+            stall(ctx, obj, target, facts, reason, message).await
         }
         Outcome::Deleting { .. } | Outcome::TearingDown { .. } | Outcome::Released { .. } => {
             Ok(poll)
@@ -203,6 +221,7 @@ async fn cleanup(obj: &ClientVpnEndpoint, ctx: &Context, target: &Target) -> Res
                 .as_ref()
                 .and_then(|s| s.client_vpn_endpoint_id.as_deref());
             report::released(ctx, target, retained, recorded).await;
+            certificates::release(obj, ctx, target).await?;
             remove_finalizer(ctx.cluster(), &target.handle, FINALIZER)
                 .await
                 .map_err(Error::RemoveFinalizer)?;
@@ -225,6 +244,25 @@ async fn cleanup(obj: &ClientVpnEndpoint, ctx: &Context, target: &Target) -> Res
         }
         _ => Ok(poll),
     }
+}
+
+/// Stalled: record it (and say so once), then look again only after the resync interval.
+async fn stall(
+    ctx: &Context,
+    obj: &ClientVpnEndpoint,
+    target: &Target,
+    facts: EndpointFacts,
+    reason: &str,
+    message: String,
+) -> Result<Action, Error> {
+    let health = Health::Stalled {
+        reason: reason.to_string(),
+        message: message.clone(),
+    };
+    if write(ctx, obj, target, facts, &health).await? {
+        report::stalled(ctx, target, reason, message).await;
+    }
+    Ok(Action::requeue(ctx.settings.resync_interval))
 }
 
 /// How soon to look again at a settled endpoint: soon while AWS is mid-transition.

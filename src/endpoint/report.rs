@@ -2,6 +2,7 @@
 
 use super::plan::{Health, Step, describe_steps, disruptive_fields};
 use super::{Context, Target};
+use crate::api::CertificateRole;
 use crate::runtime::Notice;
 
 async fn publish(ctx: &Context, target: &Target, notice: Notice) {
@@ -97,4 +98,37 @@ pub async fn released(ctx: &Context, target: &Target, retained: bool, endpoint_i
 /// A reconcile failed.
 pub async fn failed(ctx: &Context, target: &Target, category: &str, message: String) {
     publish(ctx, target, Notice::warning(category, "Reconcile", message)).await;
+}
+
+/// The managed CA issued a CA or server certificate into a Secret.
+pub async fn certificate_issued(ctx: &Context, target: &Target, what: &str, secret: &str) {
+    let note = format!("issued a new {what} into Secret {secret}");
+    publish(ctx, target, Notice::normal("CertificateIssued", "IssueCertificate", note)).await;
+}
+
+/// A certificate went into ACM: a first import, or a renewal re-imported into the same ARN.
+pub async fn certificate_imported(
+    ctx: &Context,
+    target: &Target,
+    role: CertificateRole,
+    arn: &str,
+    reimport: bool,
+) {
+    let (reason, what) = if reimport {
+        ("CertificateReimported", "re-imported the renewed")
+    } else {
+        ("CertificateImported", "imported the")
+    };
+    let role = match role {
+        CertificateRole::Server => "server certificate",
+        CertificateRole::ClientRoot => "client root certificate chain",
+    };
+    let note = format!("{what} {role} into ACM as {arn}");
+    publish(ctx, target, Notice::normal(reason, "ImportCertificate", note)).await;
+}
+
+/// A certificate the operator imported was deleted from ACM after the endpoint.
+pub async fn certificate_deleted(ctx: &Context, target: &Target, arn: &str) {
+    let note = format!("deleted ACM certificate {arn}");
+    publish(ctx, target, Notice::normal("CertificateDeleted", "DeleteCertificate", note)).await;
 }

@@ -7,7 +7,7 @@ use k8s_openapi::jiff::Timestamp;
 use super::plan::{Children, Health};
 use super::{Context, Error, Target};
 use crate::api::{
-    AuthorizationRuleStatus, ClientVpnEndpoint, ClientVpnEndpointStatus, EndpointStatus,
+    AuthorizationRuleStatus, CertificateStatus, ClientVpnEndpoint, ClientVpnEndpointStatus, EndpointStatus,
     RouteStatus, TargetNetworkStatus, condition,
 };
 use crate::cloud::{ChildState, CreatedEndpoint, ObservedEndpoint, status_code};
@@ -70,6 +70,8 @@ pub struct EndpointFacts {
     pub authorization_rules: Vec<AuthorizationRuleStatus>,
     pub routes: Vec<RouteStatus>,
     pub applied_tag_keys: Vec<String>,
+    /// Set by the reconcile from the certificates it resolved (empty from `observed`/`created`).
+    pub certificates: Vec<CertificateStatus>,
 }
 
 impl EndpointFacts {
@@ -118,6 +120,7 @@ impl EndpointFacts {
                 })
                 .collect(),
             applied_tag_keys,
+            certificates: Vec::new(),
         }
     }
 
@@ -149,6 +152,7 @@ impl EndpointFacts {
             authorization_rules: status.authorization_rules.clone(),
             routes: status.routes.clone(),
             applied_tag_keys: status.applied_tag_keys.clone(),
+            certificates: status.certificates.clone(),
         }
     }
 }
@@ -178,6 +182,7 @@ pub fn compute_status(
         authorization_rules: facts.authorization_rules,
         routes: facts.routes,
         applied_tag_keys: facts.applied_tag_keys,
+        certificates: facts.certificates,
         observed_generation: generation,
         conditions: conditions(&previous.conditions, health, generation, now),
     }

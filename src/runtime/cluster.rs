@@ -1,9 +1,12 @@
 //! What every controller writes to the Kubernetes API (finalizers, status, events, owned
-//! ConfigMaps), for any kind of object, behind a trait so reconcile can be tested with an
+//! ConfigMaps and Secrets), for any kind of object, behind a trait so reconcile can be tested with an
 //! in-memory fake; [`KubeCluster`] is the real one.
 
+use std::collections::BTreeMap;
+
 use async_trait::async_trait;
-use k8s_openapi::api::core::v1::{ConfigMap, ObjectReference};
+use k8s_openapi::ByteString;
+use k8s_openapi::api::core::v1::{ConfigMap, ObjectReference, Secret};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::OwnerReference;
 use kube::api::{Api, ApiResource, DynamicObject, Patch, PatchParams};
 use kube::runtime::events::{Event, EventType, Recorder, Reporter};
@@ -127,6 +130,32 @@ pub trait Cluster: Send + Sync {
         ovpn: &str,
         fingerprint: &str,
     ) -> Result<(), kube::Error>;
+    /// The data of a Secret; `None` when it does not exist.
+    async fn secret(&self, namespace: &str, name: &str) -> Result<Option<SecretData>, kube::Error>;
+    /// Server-side apply a `kubernetes.io/tls` Secret with `data`, owned by `owner`.
+    async fn apply_tls_secret(
+        &self,
+        owner: &ObjectHandle,
+        name: &str,
+        data: &SecretData,
+    ) -> Result<(), kube::Error>;
+}
+
+/// The data of a Secret. Its `Debug` shows only the keys: values may be private keys.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct SecretData(pub BTreeMap<String, Vec<u8>>);
+
+impl SecretData {
+    /// The value of `key`.
+    pub fn get(&self, key: &str) -> Option<&[u8]> {
+        self.0.get(key).map(Vec::as_slice)
+    }
+}
+
+impl std::fmt::Debug for SecretData {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_set().entries(self.0.keys()).finish()
+    }
 }
 
 /// Add `finalizer` to the object (conflict-safe).
@@ -253,6 +282,53 @@ impl Cluster for KubeCluster {
             "data": { CONFIG_KEY: ovpn },
         });
         let api: Api<ConfigMap> = Api::namespaced(self.client.clone(), &owner.namespace);
+        api.patch(
+            name,
+            &PatchParams::apply(FIELD_MANAGER).force(),
+            &Patch::Apply(body),
+        )
+        .await
+        .map(|_| ())
+    }
+
+    async fn secret(&self, namespace: &str, name: &str) -> Result<Option<SecretData>, kube::Error> {
+        let api: Api<Secret> = Api::namespaced(self.client.clone(), namespace);
+        Ok(api.get_opt(name).await?.map(|secret| {
+            SecretData(
+                secret
+                    .data
+                    .unwrap_or_default()
+                    .into_iter()
+                    .map(|(key, value)| (key, value.0))
+                    .collect(),
+            )
+        }))
+    }
+
+    async fn apply_tls_secret(
+        &self,
+        owner: &ObjectHandle,
+        name: &str,
+        data: &SecretData,
+    ) -> Result<(), kube::Error> {
+        let encoded: BTreeMap<&str, ByteString> = data
+            .0
+            .iter()
+            .map(|(key, value)| (key.as_str(), ByteString(value.clone())))
+            .collect();
+        let body = json!({
+            "apiVersion": "v1",
+            "kind": "Secret",
+            "type": "kubernetes.io/tls",
+            "metadata": {
+                "name": name,
+                "namespace": owner.namespace,
+                "labels": { "app.kubernetes.io/managed-by": FIELD_MANAGER },
+                "ownerReferences": [owner.owner_reference()],
+            },
+            "data": encoded,
+        });
+        let api: Api<Secret> = Api::namespaced(self.client.clone(), &owner.namespace);
         api.patch(
             name,
             &PatchParams::apply(FIELD_MANAGER).force(),

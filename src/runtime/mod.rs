@@ -17,7 +17,9 @@ use serde::de::DeserializeOwned;
 use tracing::{debug, warn};
 
 pub use backoff::{Attempt, Backoffs};
-pub use cluster::{Cluster, KubeCluster, Notice, ObjectHandle, add_finalizer, remove_finalizer};
+pub use cluster::{
+    Cluster, KubeCluster, Notice, ObjectHandle, SecretData, add_finalizer, remove_finalizer,
+};
 
 use crate::metrics::Metrics;
 

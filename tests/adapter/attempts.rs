@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use aws_sdk_ec2::config::retry::RetryConfig;
-use clientvpn_operator::cloud::{ClientVpnApi, PaceKey, PacingConfig};
+use clientvpn_operator::cloud::{ClientVpnApi, AwsScope, PacingConfig};
 use serde_json::Value;
 
 use crate::emulator::Emulator;
@@ -120,13 +120,13 @@ async fn a_throttling_answer_pauses_its_region_only() {
         .await
         .expect_err("throttled");
     assert!(err.is_throttling(), "{err:?}");
-    let paused = adapter.pacer.paused_for(&PaceKey::region(REGION));
+    let paused = adapter.pacer.paused_for(&AwsScope::region(REGION));
     assert!(
         paused.is_some_and(|p| p > Duration::from_secs(50)),
         "{paused:?}"
     );
     assert_eq!(
-        adapter.pacer.paused_for(&PaceKey::region("eu-west-1")),
+        adapter.pacer.paused_for(&AwsScope::region("eu-west-1")),
         None
     );
     assert_eq!(adapter.attempts("DescribeClientVpnRoutes", "retryable"), 1);

@@ -204,7 +204,7 @@ pub fn expected_settings(spec: &ClientVpnEndpointSpec) -> EndpointSettings {
             text: b.banner_text.clone(),
         });
     EndpointSettings {
-        server_certificate_arn: spec.server_certificate_arn.clone(),
+        server_certificate_arn: spec.server_certificate_arn.clone().unwrap_or_default(),
         connection_log: connection_log.unwrap_or_default(),
         dns_servers: spec.dns_servers.clone(),
         vpn_port: spec.vpn_port.unwrap_or(443),
@@ -229,7 +229,7 @@ pub fn expected_fixed(spec: &ClientVpnEndpointSpec) -> FixedSettings {
     let authentication = spec.authentication_options.iter().map(|option| {
         let federated = option.federated_authentication.as_ref();
         let mutual = option.mutual_authentication.as_ref();
-        let reference = (mutual.map(|m| &m.client_root_certificate_chain_arn))
+        let reference = (mutual.and_then(|m| m.client_root_certificate_chain_arn.as_ref()))
             .or(option.active_directory.as_ref().map(|d| &d.directory_id))
             .or(federated.map(|f| &f.saml_provider_arn));
         AuthenticationFact {

@@ -36,6 +36,7 @@ pub fn desired(obj: &ClientVpnEndpoint, uid: &str, cluster_name: &str) -> Desire
             .client_configuration
             .as_ref()
             .map(|c| c.config_map_name.clone()),
+        certificate_revision: String::new(),
     }
 }
 
@@ -77,7 +78,8 @@ fn settings(spec: &ClientVpnEndpointSpec) -> EndpointSettings {
     let mut security_group_ids = spec.security_group_ids.clone();
     security_group_ids.sort();
     EndpointSettings {
-        server_certificate_arn: spec.server_certificate_arn.clone(),
+        // Filled from `serverCertificate` (the import's ARN) before planning.
+        server_certificate_arn: spec.server_certificate_arn.clone().unwrap_or_default(),
         connection_log: ConnectionLog {
             enabled: log.enabled,
             log_group: log.cloudwatch_log_group,

@@ -52,7 +52,7 @@ pub fn plan_live(
     steps.extend(children.steps);
 
     if let Some(config_map_name) = &desired.config_map_name {
-        let fingerprint = config_fingerprint(endpoint);
+        let fingerprint = config_fingerprint(endpoint, &desired.certificate_revision);
         if observed.config_map_fingerprint.as_deref() != Some(fingerprint.as_str()) {
             steps.push(Step::ExportClientConfiguration {
                 config_map_name: config_map_name.clone(),
@@ -112,17 +112,18 @@ fn health(
 }
 
 /// What the exported client configuration depends on.
-pub fn config_fingerprint(endpoint: &ObservedEndpoint) -> String {
+pub fn config_fingerprint(endpoint: &ObservedEndpoint, certificate_revision: &str) -> String {
     let port = endpoint.settings.vpn_port.to_string();
-    format!(
-        "{:016x}",
-        super::children::fnv1a(&[
-            endpoint.dns_name.as_deref().unwrap_or_default(),
-            &port,
-            &endpoint.fixed.transport_protocol,
-            &endpoint.settings.server_certificate_arn,
-        ])
-    )
+    let mut parts = vec![
+        endpoint.dns_name.as_deref().unwrap_or_default(),
+        &port,
+        &endpoint.fixed.transport_protocol,
+        &endpoint.settings.server_certificate_arn,
+    ];
+    if !certificate_revision.is_empty() {
+        parts.push(certificate_revision);
+    }
+    format!("{:016x}", super::children::fnv1a(&parts))
 }
 
 #[cfg(test)]

@@ -27,6 +27,9 @@ pub struct Desired {
     pub children: WantedChildren,
     /// ConfigMap that receives the exported client configuration, if any.
     pub config_map_name: Option<String>,
+    /// The serials of the certificates the operator imports (empty for ARNs): a renewal keeps
+    /// the ARN, so this is what makes the exported configuration follow it.
+    pub certificate_revision: String,
 }
 
 /// The normalized endpoint: what Create sends, what Modify and drift compare, what adoption checks.
