@@ -13,6 +13,11 @@ echo "==> control plane binaries and helm (hack/build-k8s.sh)"
 CLIENTVPN_K8S_BIN_DIR="$(CLIENTVPN_BUILD_HELM=1 hack/build-k8s.sh | tail -n 1)"
 export CLIENTVPN_K8S_BIN_DIR
 
+echo "==> cert-manager controller and CRDs (hack/build-cert-manager.sh)"
+# tests/cert_manager runs the real controller; the last stdout line is the bin dir.
+CLIENTVPN_CERT_MANAGER_BIN="$(hack/build-cert-manager.sh | tail -n 1)/cert-manager-controller"
+export CLIENTVPN_CERT_MANAGER_BIN
+
 echo "==> cargo build"
 cargo build --workspace --bins
 export CLIENTVPN_EMULATOR_BIN="$CARGO_TARGET_DIR/debug/clientvpn-emulator"
