@@ -4,6 +4,7 @@
 
 mod associations;
 mod certificates;
+mod children;
 mod describe;
 mod endpoint_params;
 mod endpoints;
