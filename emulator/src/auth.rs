@@ -23,6 +23,37 @@ pub enum AuthError {
     },
 }
 
+/// How a protocol answers each [`AuthError`]: its error codes, and its wording for a request
+/// without credentials.
+pub struct Refusals {
+    pub missing: &'static str,
+    pub missing_message: &'static str,
+    pub incomplete: &'static str,
+    pub wrong_service: &'static str,
+}
+
+impl AuthError {
+    /// The error code (one of `refusals`) and message AWS answers this refusal with, for a
+    /// request to `service`.
+    pub fn answer(&self, service: &str, refusals: &Refusals) -> (&'static str, String) {
+        match self {
+            Self::Missing => (refusals.missing, refusals.missing_message.to_owned()),
+            Self::Incomplete => (
+                refusals.incomplete,
+                format!(
+                    "Authorization header requires 'Credential' of the form AKID/date/region/{service}/aws4_request."
+                ),
+            ),
+            Self::WrongService { expected, found } => (
+                refusals.wrong_service,
+                format!(
+                    "Credential should be scoped to correct service: '{expected}', not '{found}'."
+                ),
+            ),
+        }
+    }
+}
+
 /// The caller's identity as far as the emulator cares.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Caller {

@@ -16,7 +16,7 @@ use crate::AppState;
 use crate::acm::Acm;
 use crate::clock::Now;
 use crate::ec2::Ec2;
-use crate::protocol::{HttpRequest, Protocol};
+use crate::protocol::{HttpRequest, Protocol, WireError};
 
 pub fn router() -> Router<AppState> {
     // SDKs always POST; EC2 also accepts GET with a query string.
@@ -60,7 +60,7 @@ async fn serve<P: Protocol>(state: &AppState, request: &HttpRequest<'_>) -> Resp
             tracing::debug!(%request_id, action, account = outcome.account, region = outcome.region, "ok");
         }
         Err(err) => {
-            let (code, message) = P::describe(err);
+            let (code, message) = err.describe();
             tracing::debug!(%request_id, action, account = outcome.account, region = outcome.region, code, message, "error");
         }
     }
@@ -76,7 +76,7 @@ struct Outcome<P: Protocol> {
 }
 
 fn process<P: Protocol>(state: &AppState, request: &HttpRequest<'_>) -> Outcome<P> {
-    let (caller, action, input) = match P::identify(request) {
+    let call = match P::identify(request) {
         Ok(found) => found,
         Err(err) => {
             return Outcome {
@@ -88,7 +88,7 @@ fn process<P: Protocol>(state: &AppState, request: &HttpRequest<'_>) -> Outcome<
             };
         }
     };
-    let name = P::action_name(action);
+    let name = P::action_name(call.action);
     let now = Now::read();
     let mut world = state.lock();
     world.count_call(name);
@@ -104,18 +104,18 @@ fn process<P: Protocol>(state: &AppState, request: &HttpRequest<'_>) -> Outcome<
     let result = match injected {
         Some(rule) if rule.after_apply => {
             // The change happens, the response is "lost".
-            let _applied = P::execute(&mut world, &caller, action, &input, now);
-            Err(P::injected(&rule.code, rule.message.as_deref()))
+            let _applied = P::execute(&mut world, &call, now);
+            Err(P::Error::injected(&rule.code, rule.message.as_deref()))
         }
-        Some(rule) => Err(P::injected(&rule.code, rule.message.as_deref())),
-        None if faulty && world.rng.chance(throttle) => Err(P::throttled()),
-        None if faulty && world.rng.chance(internal) => Err(P::internal()),
-        None => P::execute(&mut world, &caller, action, &input, now),
+        Some(rule) => Err(P::Error::injected(&rule.code, rule.message.as_deref())),
+        None if faulty && world.rng.chance(throttle) => Err(P::Error::throttled()),
+        None if faulty && world.rng.chance(internal) => Err(P::Error::internal()),
+        None => P::execute(&mut world, &call, now),
     };
     Outcome {
-        action: Some(action),
-        account: caller.account_id,
-        region: caller.region,
+        action: Some(call.action),
+        account: call.caller.account_id,
+        region: call.caller.region,
         result,
         latency,
     }

@@ -5,6 +5,8 @@ use std::borrow::Cow;
 use axum::http::StatusCode;
 use serde_json::json;
 
+use crate::protocol::WireError;
+
 /// An ACM API error as the client sees it.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{code}: {message}")]
@@ -89,20 +91,21 @@ impl AcmError {
             format!("Could not find certificate {arn}."),
         )
     }
+}
 
-    pub fn throttled() -> Self {
+impl WireError for AcmError {
+    fn throttled() -> Self {
         Self::new("ThrottlingException", "Rate exceeded")
     }
 
-    pub fn internal() -> Self {
+    fn internal() -> Self {
         Self::new(
             "InternalFailure",
             "The request processing has failed because of an unknown error, exception or failure.",
         )
     }
 
-    /// A fail-next rule's error.
-    pub fn injected(code: &str, message: Option<&str>) -> Self {
+    fn injected(code: &str, message: Option<&str>) -> Self {
         match (code, message) {
             (_, Some(message)) => Self::new(code.to_owned(), message),
             ("ThrottlingException", None) => Self::throttled(),
@@ -112,6 +115,10 @@ impl AcmError {
                 format!("Injected fault {code} (clientvpn-emulator)"),
             ),
         }
+    }
+
+    fn describe(&self) -> (&str, &str) {
+        (self.code(), self.message())
     }
 }
 

@@ -13,37 +13,21 @@ pub mod x509;
 pub use error::AcmError;
 pub use wire::{Acm, is_acm_request};
 
-use crate::auth::Caller;
 use crate::clock::Now;
 use crate::config::Limits;
 use crate::ids::Rng;
+use crate::protocol::Call;
 use crate::state::{Certificate, Region, World};
 use input::Input;
 
 macro_rules! actions {
     ($($name:ident => $module:ident::$handler:ident),+ $(,)?) => {
-        /// An ACM action the emulator implements.
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-        pub enum Action {
+        crate::protocol::action_enum! {
+            /// An ACM action the emulator implements.
             $($name),+
         }
 
         impl Action {
-            pub const ALL: &'static [Action] = &[$(Action::$name),+];
-
-            pub fn name(self) -> &'static str {
-                match self {
-                    $(Action::$name => stringify!($name)),+
-                }
-            }
-
-            pub fn from_name(name: &str) -> Option<Self> {
-                match name {
-                    $(stringify!($name) => Some(Action::$name),)+
-                    _ => None,
-                }
-            }
-
             fn run(self, ctx: &mut Ctx<'_>, region: &mut Region, input: &Input) -> Result<String, AcmError> {
                 match self {
                     $(Action::$name => $module::$handler(ctx, region, input)),+
@@ -74,27 +58,18 @@ pub struct Ctx<'a> {
 }
 
 /// Runs one action against the caller's region; returns the JSON response body.
-pub fn execute(
-    world: &mut World,
-    caller: &Caller,
-    action: Action,
-    input: &Input,
-    now: Now,
-) -> Result<String, AcmError> {
+pub fn execute(world: &mut World, call: &Call<Acm>, now: Now) -> Result<String, AcmError> {
+    let caller = &call.caller;
     let limits = world.limits;
-    let region = world
-        .regions
-        .entry((caller.account_id.clone(), caller.region.clone()))
-        .or_default();
-    region.advance(&now);
+    let (region, rng) = world.caller_region(caller, &now);
     let mut ctx = Ctx {
         account_id: &caller.account_id,
         region_name: &caller.region,
         now,
         limits,
-        rng: &mut world.rng,
+        rng,
     };
-    action.run(&mut ctx, region, input)
+    call.action.run(&mut ctx, region, &call.input)
 }
 
 /// The certificate named by the required `CertificateArn`: `InvalidArnException` if it is not
@@ -158,15 +133,6 @@ fn find_mut<'r>(region: &'r mut Region, arn: &str) -> Result<&'r mut Certificate
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn action_names_round_trip() {
-        assert_eq!(Action::ALL.len(), 8);
-        for action in Action::ALL {
-            assert_eq!(Action::from_name(action.name()), Some(*action));
-        }
-        assert_eq!(Action::from_name("RequestCertificate"), None);
-    }
 
     #[test]
     fn arn_shapes() {

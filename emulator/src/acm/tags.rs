@@ -5,7 +5,7 @@ use serde_json::{Map, Value, json};
 use super::error::AcmError;
 use super::input::Input;
 use super::{Ctx, certificate_arn, find, find_mut};
-use crate::state::Region;
+use crate::state::{Region, tag_count_after, tag_removed};
 
 const MAX_TAGS: usize = 50;
 
@@ -13,11 +13,7 @@ pub fn add(_: &mut Ctx<'_>, region: &mut Region, input: &Input) -> Result<String
     let arn = certificate_arn(input)?;
     let tags = required_tags(input)?;
     let cert = find_mut(region, arn)?;
-    let new_keys = tags
-        .iter()
-        .filter(|(k, _)| !cert.tags.contains_key(k))
-        .count();
-    check_tag_count(cert.tags.len() + new_keys)?;
+    check_tag_count(tag_count_after(&cert.tags, &tags))?;
     cert.tags.extend(tags);
     Ok("{}".to_owned())
 }
@@ -28,12 +24,11 @@ pub fn remove(_: &mut Ctx<'_>, region: &mut Region, input: &Input) -> Result<Str
     let tags = required_tags(input)?;
     let cert = find_mut(region, arn)?;
     for (key, value) in tags {
-        let matches = match (cert.tags.get(&key), &value) {
-            (Some(_), None) => true,
-            (Some(current), Some(wanted)) => current.as_deref().unwrap_or_default() == wanted,
-            (None, _) => false,
-        };
-        if matches {
+        let current = cert
+            .tags
+            .get(&key)
+            .map(|v| v.as_deref().unwrap_or_default());
+        if tag_removed(current, value.as_deref()) {
             cert.tags.remove(&key);
         }
     }

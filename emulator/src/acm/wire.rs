@@ -1,15 +1,15 @@
 //! AWS JSON 1.1 on the wire: `X-Amz-Target: CertificateManager.<Action>`, JSON bodies, the SigV4
 //! scope `acm`, answers with `Content-Type: application/x-amz-json-1.1` and `x-amzn-RequestId`.
 
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
 
 use super::error::AcmError;
 use super::input::Input;
 use super::{Action, execute};
-use crate::auth::{self, AuthError, Caller};
+use crate::auth::{self, AuthError, Refusals};
 use crate::clock::Now;
-use crate::protocol::{HttpRequest, Protocol};
+use crate::protocol::{Call, HttpRequest, Protocol, aws_response};
 use crate::state::World;
 
 /// The `X-Amz-Target` prefix of ACM.
@@ -34,7 +34,7 @@ impl Protocol for Acm {
     type Input = Input;
     type Error = AcmError;
 
-    fn identify(request: &HttpRequest<'_>) -> Result<(Caller, Action, Input), AcmError> {
+    fn identify(request: &HttpRequest<'_>) -> Result<Call<Self>, AcmError> {
         let caller = auth::caller(request.headers, "acm").map_err(auth_error)?;
         let name = target(request.headers)
             .and_then(|t| t.strip_prefix(TARGET_PREFIX))
@@ -46,37 +46,19 @@ impl Protocol for Acm {
             )
         })?;
         let input = Input::parse(request.body)?;
-        Ok((caller, action, input))
+        Ok(Call {
+            caller,
+            action,
+            input,
+        })
     }
 
     fn action_name(action: Action) -> &'static str {
         action.name()
     }
 
-    fn execute(
-        world: &mut World,
-        caller: &Caller,
-        action: Action,
-        input: &Input,
-        now: Now,
-    ) -> Result<String, AcmError> {
-        execute(world, caller, action, input, now)
-    }
-
-    fn injected(code: &str, message: Option<&str>) -> AcmError {
-        AcmError::injected(code, message)
-    }
-
-    fn throttled() -> AcmError {
-        AcmError::throttled()
-    }
-
-    fn internal() -> AcmError {
-        AcmError::internal()
-    }
-
-    fn describe(error: &AcmError) -> (&str, &str) {
-        (error.code(), error.message())
+    fn execute(world: &mut World, call: &Call<Self>, now: Now) -> Result<String, AcmError> {
+        execute(world, call, now)
     }
 
     fn respond(_: Option<Action>, request_id: &str, result: Result<String, AcmError>) -> Response {
@@ -88,29 +70,18 @@ impl Protocol for Acm {
 }
 
 /// The answers of AWS JSON services to a refused `Authorization` header.
+const REFUSALS: Refusals = Refusals {
+    missing: "MissingAuthenticationTokenException",
+    missing_message: "Missing Authentication Token",
+    incomplete: "IncompleteSignatureException",
+    wrong_service: "InvalidSignatureException",
+};
+
 fn auth_error(err: AuthError) -> AcmError {
-    match err {
-        AuthError::Missing => AcmError::new(
-            "MissingAuthenticationTokenException",
-            "Missing Authentication Token",
-        ),
-        AuthError::Incomplete => AcmError::new(
-            "IncompleteSignatureException",
-            "Authorization header requires 'Credential' of the form AKID/date/region/acm/aws4_request.",
-        ),
-        AuthError::WrongService { expected, found } => AcmError::new(
-            "InvalidSignatureException",
-            format!("Credential should be scoped to correct service: '{expected}', not '{found}'."),
-        ),
-    }
+    let (code, message) = err.answer("acm", &REFUSALS);
+    AcmError::new(code, message)
 }
 
 fn json_response(status: StatusCode, request_id: &str, body: String) -> Response {
-    let mut response = (status, body).into_response();
-    let headers = response.headers_mut();
-    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(CONTENT_TYPE));
-    if let Ok(id) = HeaderValue::from_str(request_id) {
-        headers.insert("x-amzn-RequestId", id);
-    }
-    response
+    aws_response(status, request_id, CONTENT_TYPE, body)
 }

@@ -1,12 +1,13 @@
 //! Associate / Disassociate / Describe target networks, and ApplySecurityGroups.
 
+use std::time::Instant;
+
+use super::children::{Child, LISTING_PARAMS, Listing, begin_removal};
 use super::error::Ec2Error;
 use super::network;
-use super::query::Params;
+use super::query::{Params, concat};
 use super::xml::Xml;
-use super::{
-    Ctx, Filter, Page, check_concurrency, endpoint, endpoint_mut, filters, idempotent, seq_key,
-};
+use super::{Ctx, Filter, check_concurrency, endpoint, endpoint_mut, idempotent};
 use crate::state::{Association, AssociationState, Endpoint, Region};
 
 pub const ASSOCIATE_PARAMS: &[&str] = &[
@@ -17,14 +18,8 @@ pub const ASSOCIATE_PARAMS: &[&str] = &[
     "AvailabilityZoneId",
 ];
 pub const DISASSOCIATE_PARAMS: &[&str] = &["ClientVpnEndpointId", "AssociationId"];
-pub const DESCRIBE_PARAMS: &[&str] = &[
-    "ClientVpnEndpointId",
-    "AssociationIds.#",
-    "MaxResults",
-    "NextToken",
-    "Filter.#.Name",
-    "Filter.#.Value.#",
-];
+pub const DESCRIBE_PARAMS: &[&str] =
+    &concat::<{ LISTING_PARAMS.len() + 1 }>(LISTING_PARAMS, &["AssociationIds.#"]);
 pub const APPLY_SECURITY_GROUPS_PARAMS: &[&str] =
     &["ClientVpnEndpointId", "VpcId", "SecurityGroupId.#"];
 
@@ -215,25 +210,14 @@ pub fn disassociate(
     let endpoint_id = p.required("ClientVpnEndpointId")?;
     let association_id = p.required("AssociationId")?;
     let ep = endpoint_mut(region, endpoint_id)?;
-    let status = ep
+    let position = ep
         .associations
         .iter()
-        .find(|a| a.association_id == association_id)
-        .map(|a| a.status)
+        .position(|a| a.association_id == association_id)
         .ok_or_else(|| association_not_found(association_id))?;
     ctx.proceed()?;
-    if status != AssociationState::Disassociating {
-        check_concurrency(ep, &ctx.limits)?;
-    }
-    let association = ep
-        .associations
-        .iter_mut()
-        .find(|a| a.association_id == association_id)
-        .ok_or_else(|| association_not_found(association_id))?;
-    if association.status != AssociationState::Disassociating {
-        association.status = AssociationState::Disassociating;
-        association.due = Some(ctx.due_in(ctx.timing.association()));
-    }
+    let delay = ctx.timing.association();
+    begin_removal(ctx, ep, |ep| &mut ep.associations, position, delay)?;
     let mut x = Xml::new();
     x.text("associationId", association_id);
     x.status("status", AssociationState::Disassociating.as_str(), None);
@@ -241,10 +225,9 @@ pub fn disassociate(
 }
 
 pub fn describe(ctx: &mut Ctx<'_>, region: &mut Region, p: &Params) -> Result<String, Ec2Error> {
-    let endpoint_id = p.required("ClientVpnEndpointId")?;
+    let listing = Listing::parse::<Association>(p)?;
+    let endpoint_id = listing.endpoint_id;
     let ids = p.list("AssociationIds");
-    let filters = filters(p, &["association-id", "target-network-id", "vpc-id"])?;
-    let page = Page::from_params(p)?;
     let ep = endpoint(region, endpoint_id)?;
     ctx.proceed()?;
     if let Some(missing) = ids
@@ -253,39 +236,51 @@ pub fn describe(ctx: &mut Ctx<'_>, region: &mut Region, p: &Params) -> Result<St
     {
         return Err(association_not_found(missing));
     }
-    let matching = ep
+    let requested = ep
         .associations
         .iter()
-        .filter(|a| ids.is_empty() || ids.contains(&a.association_id))
-        .filter(|a| filters.iter().all(|f| association_matches(f, a)))
-        .map(|a| (seq_key(a.seq), a))
-        .collect();
-    let (associations, next) = page.apply(matching);
-    let mut x = Xml::new();
-    x.list("clientVpnTargetNetworks", associations, |x, a| {
-        x.text("associationId", &a.association_id);
-        x.opt_text("vpcId", a.vpc_id.as_deref());
-        x.text("targetNetworkId", &a.target_network_id);
-        x.text("clientVpnEndpointId", endpoint_id);
-        x.status("status", a.status.as_str(), None);
-        x.string_list("securityGroups", &a.security_groups);
-        if !a.availability_zones.is_empty() {
-            x.string_list("availabilityZoneSet", &a.availability_zones);
-        }
-        if !a.availability_zone_ids.is_empty() {
-            x.string_list("availabilityZoneIdSet", &a.availability_zone_ids);
-        }
-    });
-    x.opt_text("nextToken", next.as_deref());
-    Ok(x.into_string())
+        .filter(|a| ids.is_empty() || ids.contains(&a.association_id));
+    Ok(
+        listing.answer(requested, "clientVpnTargetNetworks", |x, a| {
+            x.text("associationId", &a.association_id);
+            x.opt_text("vpcId", a.vpc_id.as_deref());
+            x.text("targetNetworkId", &a.target_network_id);
+            x.text("clientVpnEndpointId", endpoint_id);
+            x.status("status", a.status.as_str(), None);
+            x.string_list("securityGroups", &a.security_groups);
+            if !a.availability_zones.is_empty() {
+                x.string_list("availabilityZoneSet", &a.availability_zones);
+            }
+            if !a.availability_zone_ids.is_empty() {
+                x.string_list("availabilityZoneIdSet", &a.availability_zone_ids);
+            }
+        }),
+    )
 }
 
-fn association_matches(filter: &Filter, a: &Association) -> bool {
-    match filter.name.as_str() {
-        "association-id" => filter.matches(&a.association_id),
-        "target-network-id" => filter.matches(&a.target_network_id),
-        "vpc-id" => a.vpc_id.as_deref().is_some_and(|v| filter.matches(v)),
-        _ => false,
+impl Child for Association {
+    const FILTERS: &'static [&'static str] = &["association-id", "target-network-id", "vpc-id"];
+
+    fn seq(&self) -> u64 {
+        self.seq
+    }
+
+    fn matches(&self, filter: &Filter) -> bool {
+        match filter.name.as_str() {
+            "association-id" => filter.matches(&self.association_id),
+            "target-network-id" => filter.matches(&self.target_network_id),
+            "vpc-id" => self.vpc_id.as_deref().is_some_and(|v| filter.matches(v)),
+            _ => false,
+        }
+    }
+
+    fn is_leaving(&self) -> bool {
+        self.status == AssociationState::Disassociating
+    }
+
+    fn start_leaving(&mut self, due: Instant) {
+        self.status = AssociationState::Disassociating;
+        self.due = Some(due);
     }
 }
 
@@ -297,15 +292,8 @@ pub fn apply_security_groups(
     let endpoint_id = p.required("ClientVpnEndpointId")?;
     let vpc_id = p.required("VpcId")?;
     network::check_vpc_id(vpc_id)?;
-    let groups = p.list("SecurityGroupId");
-    if groups.is_empty() {
-        return Err(Ec2Error::missing("SecurityGroupId"));
-    }
-    if groups.len() > 5 {
-        return Err(Ec2Error::invalid(
-            "At most five security groups can be applied.",
-        ));
-    }
+    let too_many = "At most five security groups can be applied.";
+    let groups = p.required_list("SecurityGroupId", 5, too_many)?;
     for group in &groups {
         network::check_security_group_id(group)?;
     }

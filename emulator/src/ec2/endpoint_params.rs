@@ -340,97 +340,89 @@ fn parse_self_service_portal(p: &Params) -> Result<Option<bool>, Ec2Error> {
 }
 
 fn parse_client_connect(p: &Params) -> Result<Option<ClientConnect>, Ec2Error> {
-    let o = p.sub("ClientConnectOptions");
-    if o.is_empty() {
-        return Ok(None);
-    }
-    let enabled = o.bool("Enabled")?.unwrap_or(false);
-    let lambda = o
-        .get("LambdaFunctionArn")
-        .filter(|v| !v.is_empty())
-        .map(str::to_owned);
-    if enabled && lambda.is_none() {
-        return Err(Ec2Error::missing("ClientConnectOptions.LambdaFunctionArn"));
-    }
-    Ok(Some(ClientConnect {
-        enabled,
-        lambda_function_arn: lambda,
-    }))
+    p.optional_struct("ClientConnectOptions", |o| {
+        let enabled = o.bool("Enabled")?.unwrap_or(false);
+        let lambda = o
+            .get("LambdaFunctionArn")
+            .filter(|v| !v.is_empty())
+            .map(str::to_owned);
+        if enabled && lambda.is_none() {
+            return Err(Ec2Error::missing("ClientConnectOptions.LambdaFunctionArn"));
+        }
+        Ok(ClientConnect {
+            enabled,
+            lambda_function_arn: lambda,
+        })
+    })
 }
 
 fn parse_banner(p: &Params) -> Result<Option<LoginBanner>, Ec2Error> {
-    let o = p.sub("ClientLoginBannerOptions");
-    if o.is_empty() {
-        return Ok(None);
-    }
-    let enabled = o.bool("Enabled")?.unwrap_or(false);
-    let text = o.get("BannerText").map(str::to_owned);
-    if text.as_ref().is_some_and(|t| t.chars().count() > 1400) {
-        return Err(Ec2Error::invalid(
-            "The login banner text can be at most 1400 characters.",
-        ));
-    }
-    if enabled && text.as_deref().is_none_or(str::is_empty) {
-        return Err(Ec2Error::missing("ClientLoginBannerOptions.BannerText"));
-    }
-    Ok(Some(LoginBanner {
-        enabled,
-        banner_text: text,
-    }))
+    p.optional_struct("ClientLoginBannerOptions", |o| {
+        let enabled = o.bool("Enabled")?.unwrap_or(false);
+        let text = o.get("BannerText").map(str::to_owned);
+        if text.as_ref().is_some_and(|t| t.chars().count() > 1400) {
+            return Err(Ec2Error::invalid(
+                "The login banner text can be at most 1400 characters.",
+            ));
+        }
+        if enabled && text.as_deref().is_none_or(str::is_empty) {
+            return Err(Ec2Error::missing("ClientLoginBannerOptions.BannerText"));
+        }
+        Ok(LoginBanner {
+            enabled,
+            banner_text: text,
+        })
+    })
 }
 
 fn parse_transit_gateway(p: &Params) -> Result<Option<TransitGatewayConfig>, Ec2Error> {
-    let o = p.sub("TransitGatewayConfiguration");
-    if o.is_empty() {
-        return Ok(None);
-    }
-    let tgw = o
-        .required("TransitGatewayId")
-        .map_err(|_| Ec2Error::missing("TransitGatewayConfiguration.TransitGatewayId"))?;
-    if !tgw.starts_with("tgw-") {
-        return Err(Ec2Error::invalid(format!(
-            "Invalid id: \"{tgw}\" (expecting \"tgw-...\")"
-        )));
-    }
-    Ok(Some(TransitGatewayConfig {
-        transit_gateway_id: tgw.to_owned(),
-        transit_gateway_attachment_id: String::new(),
-        availability_zones: o.list("AvailabilityZone"),
-        availability_zone_ids: o.list("AvailabilityZoneId"),
-    }))
+    p.optional_struct("TransitGatewayConfiguration", |o| {
+        let tgw = o
+            .required("TransitGatewayId")
+            .map_err(|_| Ec2Error::missing("TransitGatewayConfiguration.TransitGatewayId"))?;
+        if !tgw.starts_with("tgw-") {
+            return Err(Ec2Error::invalid(format!(
+                "Invalid id: \"{tgw}\" (expecting \"tgw-...\")"
+            )));
+        }
+        Ok(TransitGatewayConfig {
+            transit_gateway_id: tgw.to_owned(),
+            transit_gateway_attachment_id: String::new(),
+            availability_zones: o.list("AvailabilityZone"),
+            availability_zone_ids: o.list("AvailabilityZoneId"),
+        })
+    })
 }
 
 fn parse_device_posture(p: &Params) -> Result<Option<DevicePosture>, Ec2Error> {
-    let o = p.sub("DevicePostureOptions");
-    if o.is_empty() {
-        return Ok(None);
-    }
-    let mut trust_providers = Vec::new();
-    for (i, t) in o.structs("TrustProvider").iter().enumerate() {
-        let key = format!(
-            "DevicePostureOptions.TrustProvider.{}.TrustProviderType",
-            i + 1
-        );
-        let kind = t
-            .required("TrustProviderType")
-            .map_err(|_| Ec2Error::missing(&key))?;
-        if !["crowdstrike", "jamf", "jumpcloud"].contains(&kind) {
-            return Err(Ec2Error::invalid_value(
-                &key,
-                kind,
-                "Valid values: crowdstrike, jamf, jumpcloud.",
-            ));
+    p.optional_struct("DevicePostureOptions", |o| {
+        let mut trust_providers = Vec::new();
+        for (i, t) in o.structs("TrustProvider").iter().enumerate() {
+            let key = format!(
+                "DevicePostureOptions.TrustProvider.{}.TrustProviderType",
+                i + 1
+            );
+            let kind = t
+                .required("TrustProviderType")
+                .map_err(|_| Ec2Error::missing(&key))?;
+            if !["crowdstrike", "jamf", "jumpcloud"].contains(&kind) {
+                return Err(Ec2Error::invalid_value(
+                    &key,
+                    kind,
+                    "Valid values: crowdstrike, jamf, jumpcloud.",
+                ));
+            }
+            trust_providers.push(TrustProvider {
+                trust_provider_type: kind.to_owned(),
+                tenant_id: t.get("TenantId").map(str::to_owned),
+                public_signing_key_url: t.get("PublicSigningKeyUrl").map(str::to_owned),
+            });
         }
-        trust_providers.push(TrustProvider {
-            trust_provider_type: kind.to_owned(),
-            tenant_id: t.get("TenantId").map(str::to_owned),
-            public_signing_key_url: t.get("PublicSigningKeyUrl").map(str::to_owned),
-        });
-    }
-    Ok(Some(DevicePosture {
-        enabled: o.bool("Enabled")?,
-        trust_providers,
-    }))
+        Ok(DevicePosture {
+            enabled: o.bool("Enabled")?,
+            trust_providers,
+        })
+    })
 }
 
 fn arn(p: &Params, key: &str) -> Result<Option<String>, Ec2Error> {

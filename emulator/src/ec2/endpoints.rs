@@ -6,33 +6,22 @@ use super::endpoint_params::{
 };
 use super::error::Ec2Error;
 use super::network;
-use super::query::Params;
+use super::query::{Params, concat};
 use super::xml::Xml;
 use super::{Ctx, Filter, Page, endpoint_mut, filters, idempotent, return_true};
 use crate::clock::format_ec2_time;
 use crate::state::{AssociationState, Endpoint, EndpointState, Region};
 
-pub const CREATE_PARAMS: &[&str] = &[
-    "ClientCidrBlock",
+/// The endpoint settings that CreateClientVpnEndpoint and ModifyClientVpnEndpoint both take.
+const SETTINGS_PARAMS: &[&str] = &[
     "ServerCertificateArn",
-    "Authentication.#.Type",
-    "Authentication.#.ActiveDirectory.DirectoryId",
-    "Authentication.#.MutualAuthentication.ClientRootCertificateChainArn",
-    "Authentication.#.FederatedAuthentication.SAMLProviderArn",
-    "Authentication.#.FederatedAuthentication.SelfServiceSAMLProviderArn",
     "ConnectionLogOptions.Enabled",
     "ConnectionLogOptions.CloudwatchLogGroup",
     "ConnectionLogOptions.CloudwatchLogStream",
     "ConnectionLogOptions.IncludeAuthorizationPolicyContext",
-    "DnsServers.#",
-    "TransportProtocol",
     "VpnPort",
     "Description",
     "SplitTunnel",
-    "ClientToken",
-    "TagSpecification.#.ResourceType",
-    "TagSpecification.#.Tag.#.Key",
-    "TagSpecification.#.Tag.#.Value",
     "SecurityGroupId.#",
     "VpcId",
     "SelfServicePortal",
@@ -43,8 +32,6 @@ pub const CREATE_PARAMS: &[&str] = &[
     "ClientLoginBannerOptions.BannerText",
     "ClientRouteEnforcementOptions.Enforced",
     "DisconnectOnSessionTimeout",
-    "EndpointIpAddressType",
-    "TrafficIpAddressType",
     "TransitGatewayConfiguration.TransitGatewayId",
     "TransitGatewayConfiguration.AvailabilityZone.#",
     "TransitGatewayConfiguration.AvailabilityZoneId.#",
@@ -53,6 +40,29 @@ pub const CREATE_PARAMS: &[&str] = &[
     "DevicePostureOptions.TrustProvider.#.PublicSigningKeyUrl",
     "DevicePostureOptions.Enabled",
 ];
+
+/// What only CreateClientVpnEndpoint takes (settings fixed at creation, tags, the token).
+const CREATE_ONLY_PARAMS: &[&str] = &[
+    "ClientCidrBlock",
+    "Authentication.#.Type",
+    "Authentication.#.ActiveDirectory.DirectoryId",
+    "Authentication.#.MutualAuthentication.ClientRootCertificateChainArn",
+    "Authentication.#.FederatedAuthentication.SAMLProviderArn",
+    "Authentication.#.FederatedAuthentication.SelfServiceSAMLProviderArn",
+    "DnsServers.#",
+    "TransportProtocol",
+    "ClientToken",
+    "TagSpecification.#.ResourceType",
+    "TagSpecification.#.Tag.#.Key",
+    "TagSpecification.#.Tag.#.Value",
+    "EndpointIpAddressType",
+    "TrafficIpAddressType",
+];
+
+pub const CREATE_PARAMS: &[&str] = &concat::<{ SETTINGS_PARAMS.len() + CREATE_ONLY_PARAMS.len() }>(
+    SETTINGS_PARAMS,
+    CREATE_ONLY_PARAMS,
+);
 
 pub const DESCRIBE_PARAMS: &[&str] = &[
     "ClientVpnEndpointId.#",
@@ -62,36 +72,17 @@ pub const DESCRIBE_PARAMS: &[&str] = &[
     "Filter.#.Value.#",
 ];
 
-pub const MODIFY_PARAMS: &[&str] = &[
+/// What only ModifyClientVpnEndpoint takes (the endpoint, and DNS servers as a structure).
+const MODIFY_ONLY_PARAMS: &[&str] = &[
     "ClientVpnEndpointId",
-    "ServerCertificateArn",
-    "ConnectionLogOptions.Enabled",
-    "ConnectionLogOptions.CloudwatchLogGroup",
-    "ConnectionLogOptions.CloudwatchLogStream",
-    "ConnectionLogOptions.IncludeAuthorizationPolicyContext",
     "DnsServers.CustomDnsServers.#",
     "DnsServers.Enabled",
-    "VpnPort",
-    "Description",
-    "SplitTunnel",
-    "SecurityGroupId.#",
-    "VpcId",
-    "SelfServicePortal",
-    "ClientConnectOptions.Enabled",
-    "ClientConnectOptions.LambdaFunctionArn",
-    "SessionTimeoutHours",
-    "ClientLoginBannerOptions.Enabled",
-    "ClientLoginBannerOptions.BannerText",
-    "ClientRouteEnforcementOptions.Enforced",
-    "DisconnectOnSessionTimeout",
-    "TransitGatewayConfiguration.TransitGatewayId",
-    "TransitGatewayConfiguration.AvailabilityZone.#",
-    "TransitGatewayConfiguration.AvailabilityZoneId.#",
-    "DevicePostureOptions.TrustProvider.#.TrustProviderType",
-    "DevicePostureOptions.TrustProvider.#.TenantId",
-    "DevicePostureOptions.TrustProvider.#.PublicSigningKeyUrl",
-    "DevicePostureOptions.Enabled",
 ];
+
+pub const MODIFY_PARAMS: &[&str] = &concat::<{ SETTINGS_PARAMS.len() + MODIFY_ONLY_PARAMS.len() }>(
+    SETTINGS_PARAMS,
+    MODIFY_ONLY_PARAMS,
+);
 
 pub const DELETE_PARAMS: &[&str] = &["ClientVpnEndpointId"];
 

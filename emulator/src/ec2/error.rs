@@ -6,6 +6,7 @@ use std::borrow::Cow;
 use axum::http::StatusCode;
 
 use super::xml::escape;
+use crate::protocol::WireError;
 
 /// An EC2 API error as the client sees it: `Code` + `Message` in the `<Response><Errors>` envelope.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -90,20 +91,21 @@ impl Ec2Error {
             "Request would have succeeded, but DryRun flag is set.",
         )
     }
+}
 
-    pub fn throttled() -> Self {
+impl WireError for Ec2Error {
+    fn throttled() -> Self {
         Self::new("RequestLimitExceeded", "Request limit exceeded.")
     }
 
-    pub fn internal() -> Self {
+    fn internal() -> Self {
         Self::new(
             "InternalError",
             "An internal error has occurred. Please try again later.",
         )
     }
 
-    /// Default message for an injected fault that came without one.
-    pub fn injected(code: &str, message: Option<&str>) -> Self {
+    fn injected(code: &str, message: Option<&str>) -> Self {
         let message = message.map_or_else(
             || match code {
                 "RequestLimitExceeded" => "Request limit exceeded.".to_owned(),
@@ -115,6 +117,10 @@ impl Ec2Error {
             str::to_owned,
         );
         Self::new(code.to_owned(), message)
+    }
+
+    fn describe(&self) -> (&str, &str) {
+        (self.category(), self.message())
     }
 }
 

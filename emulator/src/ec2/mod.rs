@@ -4,6 +4,7 @@
 
 mod associations;
 mod certificates;
+mod children;
 mod describe;
 mod endpoint_params;
 mod endpoints;
@@ -22,38 +23,22 @@ use std::time::{Duration, Instant};
 pub use error::Ec2Error;
 pub use wire::Ec2;
 
-use crate::auth::Caller;
 use crate::clock::Now;
 use crate::config::{Limits, Settings, Timing};
 use crate::ids::Rng;
+use crate::protocol::Call;
 use crate::state::{Endpoint, EndpointState, IdempotencyRecord, Region, World};
 pub(crate) use describe::{Filter, Page, filters, seq_key};
 use query::Params;
 
 macro_rules! actions {
     ($($name:ident => $module:ident::$handler:ident($params:ident)),+ $(,)?) => {
-        /// An EC2 action the emulator implements.
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-        pub enum Action {
+        crate::protocol::action_enum! {
+            /// An EC2 action the emulator implements.
             $($name),+
         }
 
         impl Action {
-            pub const ALL: &'static [Action] = &[$(Action::$name),+];
-
-            pub fn name(self) -> &'static str {
-                match self {
-                    $(Action::$name => stringify!($name)),+
-                }
-            }
-
-            pub fn from_name(name: &str) -> Option<Self> {
-                match name {
-                    $(stringify!($name) => Some(Action::$name),)+
-                    _ => None,
-                }
-            }
-
             /// Every parameter the action accepts, list indexes written as `#`.
             pub fn params(self) -> &'static [&'static str] {
                 match self {
@@ -92,21 +77,12 @@ actions! {
 
 /// Runs one action against the caller's region and returns the response body (the children of
 /// `<{Action}Response>` after `<requestId>`).
-pub fn execute(
-    world: &mut World,
-    caller: &Caller,
-    action: Action,
-    params: &Params,
-    now: Now,
-) -> Result<String, Ec2Error> {
+pub fn execute(world: &mut World, call: &Call<Ec2>, now: Now) -> Result<String, Ec2Error> {
+    let (caller, action, params) = (&call.caller, call.action, &call.input);
     params.check_allowed(action.params())?;
     let dry_run = params.bool("DryRun")?.unwrap_or(false);
     let (timing, limits, settings) = (world.timing, world.limits, world.settings);
-    let region = world
-        .regions
-        .entry((caller.account_id.clone(), caller.region.clone()))
-        .or_default();
-    region.advance(&now);
+    let (region, rng) = world.caller_region(caller, &now);
     let mut ctx = Ctx {
         action,
         account_id: &caller.account_id,
@@ -115,7 +91,7 @@ pub fn execute(
         timing,
         limits,
         settings,
-        rng: &mut world.rng,
+        rng,
         dry_run,
         scheduled: None,
     };
@@ -236,18 +212,4 @@ pub fn idempotent(
 /// `<return>true</return>`, the body of actions that only acknowledge.
 pub fn return_true() -> String {
     "<return>true</return>".to_owned()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn action_names_round_trip() {
-        assert_eq!(Action::ALL.len(), 17);
-        for action in Action::ALL {
-            assert_eq!(Action::from_name(action.name()), Some(*action));
-        }
-        assert_eq!(Action::from_name("RunInstances"), None);
-    }
 }

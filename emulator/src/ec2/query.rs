@@ -60,6 +60,24 @@ impl Params {
     }
 
     /// Members of a flattened scalar list `prefix.1`, `prefix.2`, … in index order.
+    /// The required list `prefix.N` of at most `max` items: `MissingParameter` when empty,
+    /// `InvalidParameterValue` with `too_many` when longer.
+    pub fn required_list(
+        &self,
+        prefix: &str,
+        max: usize,
+        too_many: &str,
+    ) -> Result<Vec<String>, Ec2Error> {
+        let items = self.list(prefix);
+        if items.is_empty() {
+            return Err(Ec2Error::missing(prefix));
+        }
+        if items.len() > max {
+            return Err(Ec2Error::invalid(too_many));
+        }
+        Ok(items)
+    }
+
     pub fn list(&self, prefix: &str) -> Vec<String> {
         let mut items: Vec<(u64, &String)> = self
             .under(prefix)
@@ -95,6 +113,20 @@ impl Params {
                 .map(|(rest, v)| (rest.to_owned(), v.clone()))
                 .collect(),
         }
+    }
+
+    /// The structure under `prefix.` parsed by `parse`, or `None` when the request sets none of
+    /// its members.
+    pub fn optional_struct<T>(
+        &self,
+        prefix: &str,
+        parse: impl FnOnce(&Params) -> Result<T, Ec2Error>,
+    ) -> Result<Option<T>, Ec2Error> {
+        let members = self.sub(prefix);
+        if members.is_empty() {
+            return Ok(None);
+        }
+        parse(&members).map(Some)
     }
 
     pub fn is_empty(&self) -> bool {
@@ -161,6 +193,30 @@ fn key_shape(key: &str) -> String {
         })
         .collect::<Vec<_>>()
         .join(".")
+}
+
+/// `first` followed by `second`, as one array: how an action's parameter list is put together
+/// from lists it shares with other actions. `N` must be the sum of both lengths.
+pub const fn concat<const N: usize>(
+    first: &[&'static str],
+    second: &[&'static str],
+) -> [&'static str; N] {
+    assert!(
+        first.len() + second.len() == N,
+        "N must be the total length"
+    );
+    let mut all = [""; N];
+    let mut i = 0;
+    while i < first.len() {
+        all[i] = first[i];
+        i += 1;
+    }
+    let mut j = 0;
+    while j < second.len() {
+        all[i + j] = second[j];
+        j += 1;
+    }
+    all
 }
 
 #[cfg(test)]

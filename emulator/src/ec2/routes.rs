@@ -1,12 +1,12 @@
 //! Create / Delete / Describe Client VPN routes.
 
+use std::time::Instant;
+
+use super::children::{Child, LISTING_PARAMS, Listing, begin_removal, status_only};
 use super::error::Ec2Error;
 use super::network;
 use super::query::Params;
-use super::xml::Xml;
-use super::{
-    Ctx, Filter, Page, check_concurrency, endpoint, endpoint_mut, filters, idempotent, seq_key,
-};
+use super::{Ctx, Filter, check_concurrency, endpoint, endpoint_mut, idempotent};
 use crate::state::{AssociationState, Region, Route, RouteState};
 
 pub const CREATE_PARAMS: &[&str] = &[
@@ -21,13 +21,7 @@ pub const DELETE_PARAMS: &[&str] = &[
     "TargetVpcSubnetId",
     "DestinationCidrBlock",
 ];
-pub const DESCRIBE_PARAMS: &[&str] = &[
-    "ClientVpnEndpointId",
-    "MaxResults",
-    "NextToken",
-    "Filter.#.Name",
-    "Filter.#.Value.#",
-];
+pub const DESCRIBE_PARAMS: &[&str] = LISTING_PARAMS;
 
 const ADD_ROUTE: &str = "add-route";
 
@@ -101,9 +95,7 @@ pub fn create(ctx: &mut Ctx<'_>, region: &mut Region, p: &Params) -> Result<Stri
             seq,
             due: Some(ctx.due_in(ctx.timing.route())),
         });
-        let mut x = Xml::new();
-        x.status("status", RouteState::Creating.as_str(), None);
-        Ok(x.into_string())
+        Ok(status_only(RouteState::Creating.as_str()))
     })
 }
 
@@ -142,34 +134,17 @@ pub fn delete(ctx: &mut Ctx<'_>, region: &mut Region, p: &Params) -> Result<Stri
         )));
     }
     ctx.proceed()?;
-    if route.status != RouteState::Deleting {
-        check_concurrency(ep, &ctx.limits)?;
-    }
-    let route = &mut ep.routes[position];
-    if route.status != RouteState::Deleting {
-        route.status = RouteState::Deleting;
-        route.due = Some(ctx.due_in(ctx.timing.route()));
-    }
-    let mut x = Xml::new();
-    x.status("status", RouteState::Deleting.as_str(), None);
-    Ok(x.into_string())
+    let delay = ctx.timing.route();
+    begin_removal(ctx, ep, |ep| &mut ep.routes, position, delay)?;
+    Ok(status_only(RouteState::Deleting.as_str()))
 }
 
 pub fn describe(ctx: &mut Ctx<'_>, region: &mut Region, p: &Params) -> Result<String, Ec2Error> {
-    let endpoint_id = p.required("ClientVpnEndpointId")?;
-    let filters = filters(p, &["destination-cidr", "origin", "target-subnet"])?;
-    let page = Page::from_params(p)?;
+    let listing = Listing::parse::<Route>(p)?;
+    let endpoint_id = listing.endpoint_id;
     let ep = endpoint(region, endpoint_id)?;
     ctx.proceed()?;
-    let matching = ep
-        .routes
-        .iter()
-        .filter(|r| filters.iter().all(|f| route_matches(f, r)))
-        .map(|r| (seq_key(r.seq), r))
-        .collect();
-    let (routes, next) = page.apply(matching);
-    let mut x = Xml::new();
-    x.list("routes", routes, |x, r| {
+    Ok(listing.answer(&ep.routes, "routes", |x, r| {
         x.text("clientVpnEndpointId", endpoint_id);
         x.text("destinationCidr", &r.destination_cidr);
         x.text("targetSubnet", &r.target_subnet);
@@ -181,16 +156,31 @@ pub fn describe(ctx: &mut Ctx<'_>, region: &mut Region, p: &Params) -> Result<St
             "transitGatewayAttachmentId",
             r.transit_gateway_attachment_id.as_deref(),
         );
-    });
-    x.opt_text("nextToken", next.as_deref());
-    Ok(x.into_string())
+    }))
 }
 
-fn route_matches(filter: &Filter, r: &Route) -> bool {
-    match filter.name.as_str() {
-        "destination-cidr" => filter.matches(&r.destination_cidr),
-        "origin" => filter.matches(&r.origin),
-        "target-subnet" => filter.matches(&r.target_subnet),
-        _ => false,
+impl Child for Route {
+    const FILTERS: &'static [&'static str] = &["destination-cidr", "origin", "target-subnet"];
+
+    fn seq(&self) -> u64 {
+        self.seq
+    }
+
+    fn matches(&self, filter: &Filter) -> bool {
+        match filter.name.as_str() {
+            "destination-cidr" => filter.matches(&self.destination_cidr),
+            "origin" => filter.matches(&self.origin),
+            "target-subnet" => filter.matches(&self.target_subnet),
+            _ => false,
+        }
+    }
+
+    fn is_leaving(&self) -> bool {
+        self.status == RouteState::Deleting
+    }
+
+    fn start_leaving(&mut self, due: Instant) {
+        self.status = RouteState::Deleting;
+        self.due = Some(due);
     }
 }

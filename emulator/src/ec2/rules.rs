@@ -1,12 +1,12 @@
 //! Authorize / Revoke / Describe authorization rules (AuthorizeClientVpnIngress & co).
 
+use std::time::Instant;
+
+use super::children::{Child, LISTING_PARAMS, Listing, begin_removal, status_only};
 use super::error::Ec2Error;
 use super::network;
 use super::query::Params;
-use super::xml::Xml;
-use super::{
-    Ctx, Filter, Page, check_concurrency, endpoint, endpoint_mut, filters, idempotent, seq_key,
-};
+use super::{Ctx, Filter, check_concurrency, endpoint, endpoint_mut, idempotent};
 use crate::state::{Region, Rule, RuleState};
 
 pub const AUTHORIZE_PARAMS: &[&str] = &[
@@ -23,13 +23,7 @@ pub const REVOKE_PARAMS: &[&str] = &[
     "AccessGroupId",
     "RevokeAllGroups",
 ];
-pub const DESCRIBE_PARAMS: &[&str] = &[
-    "ClientVpnEndpointId",
-    "MaxResults",
-    "NextToken",
-    "Filter.#.Name",
-    "Filter.#.Value.#",
-];
+pub const DESCRIBE_PARAMS: &[&str] = LISTING_PARAMS;
 
 /// Who a rule is for: one access group or everybody.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -108,9 +102,7 @@ pub fn authorize(ctx: &mut Ctx<'_>, region: &mut Region, p: &Params) -> Result<S
             seq,
             due: Some(ctx.due_in(ctx.timing.rule())),
         });
-        let mut x = Xml::new();
-        x.status("status", RuleState::Authorizing.as_str(), None);
-        Ok(x.into_string())
+        Ok(status_only(RuleState::Authorizing.as_str()))
     })
 }
 
@@ -131,50 +123,50 @@ pub fn revoke(ctx: &mut Ctx<'_>, region: &mut Region, p: &Params) -> Result<Stri
             )
         })?;
     ctx.proceed()?;
-    if ep.authorization_rules[position].status != RuleState::Revoking {
-        check_concurrency(ep, &ctx.limits)?;
-    }
-    let rule = &mut ep.authorization_rules[position];
-    if rule.status != RuleState::Revoking {
-        rule.status = RuleState::Revoking;
-        rule.due = Some(ctx.due_in(ctx.timing.rule()));
-    }
-    let mut x = Xml::new();
-    x.status("status", RuleState::Revoking.as_str(), None);
-    Ok(x.into_string())
+    let delay = ctx.timing.rule();
+    begin_removal(ctx, ep, |ep| &mut ep.authorization_rules, position, delay)?;
+    Ok(status_only(RuleState::Revoking.as_str()))
 }
 
 pub fn describe(ctx: &mut Ctx<'_>, region: &mut Region, p: &Params) -> Result<String, Ec2Error> {
-    let endpoint_id = p.required("ClientVpnEndpointId")?;
-    let filters = filters(p, &["description", "destination-cidr", "group-id"])?;
-    let page = Page::from_params(p)?;
+    let listing = Listing::parse::<Rule>(p)?;
+    let endpoint_id = listing.endpoint_id;
     let ep = endpoint(region, endpoint_id)?;
     ctx.proceed()?;
-    let matching = ep
-        .authorization_rules
-        .iter()
-        .filter(|r| filters.iter().all(|f| rule_matches(f, r)))
-        .map(|r| (seq_key(r.seq), r))
-        .collect();
-    let (rules, next) = page.apply(matching);
-    let mut x = Xml::new();
-    x.list("authorizationRule", rules, |x, r| {
-        x.text("clientVpnEndpointId", endpoint_id);
-        x.text("description", &r.description);
-        x.text("groupId", &r.group_id);
-        x.bool("accessAll", r.access_all);
-        x.text("destinationCidr", &r.destination_cidr);
-        x.status("status", r.status.as_str(), None);
-    });
-    x.opt_text("nextToken", next.as_deref());
-    Ok(x.into_string())
+    Ok(
+        listing.answer(&ep.authorization_rules, "authorizationRule", |x, r| {
+            x.text("clientVpnEndpointId", endpoint_id);
+            x.text("description", &r.description);
+            x.text("groupId", &r.group_id);
+            x.bool("accessAll", r.access_all);
+            x.text("destinationCidr", &r.destination_cidr);
+            x.status("status", r.status.as_str(), None);
+        }),
+    )
 }
 
-fn rule_matches(filter: &Filter, r: &Rule) -> bool {
-    match filter.name.as_str() {
-        "description" => filter.matches(&r.description),
-        "destination-cidr" => filter.matches(&r.destination_cidr),
-        "group-id" => filter.matches(&r.group_id),
-        _ => false,
+impl Child for Rule {
+    const FILTERS: &'static [&'static str] = &["description", "destination-cidr", "group-id"];
+
+    fn seq(&self) -> u64 {
+        self.seq
+    }
+
+    fn matches(&self, filter: &Filter) -> bool {
+        match filter.name.as_str() {
+            "description" => filter.matches(&self.description),
+            "destination-cidr" => filter.matches(&self.destination_cidr),
+            "group-id" => filter.matches(&self.group_id),
+            _ => false,
+        }
+    }
+
+    fn is_leaving(&self) -> bool {
+        self.status == RuleState::Revoking
+    }
+
+    fn start_leaving(&mut self, due: Instant) {
+        self.status = RuleState::Revoking;
+        self.due = Some(due);
     }
 }

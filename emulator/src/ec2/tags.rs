@@ -3,7 +3,7 @@
 use super::error::Ec2Error;
 use super::query::Params;
 use super::{Ctx, endpoint_mut, return_true};
-use crate::state::Region;
+use crate::state::{Region, tag_count_after, tag_removed};
 
 pub const CREATE_PARAMS: &[&str] = &["ResourceId.#", "Tag.#.Key", "Tag.#.Value"];
 pub const DELETE_PARAMS: &[&str] = &["ResourceId.#", "Tag.#.Key", "Tag.#.Value"];
@@ -18,11 +18,7 @@ pub fn create(ctx: &mut Ctx<'_>, region: &mut Region, p: &Params) -> Result<Stri
     }
     for id in &resources {
         let ep = endpoint_mut(region, id)?;
-        let new_keys = tags
-            .iter()
-            .filter(|(k, _)| !ep.tags.contains_key(k))
-            .count();
-        check_tag_count(ep.tags.len() + new_keys)?;
+        check_tag_count(tag_count_after(&ep.tags, &tags))?;
     }
     ctx.proceed()?;
     for id in &resources {
@@ -51,12 +47,7 @@ pub fn delete(ctx: &mut Ctx<'_>, region: &mut Region, p: &Params) -> Result<Stri
             continue;
         }
         for (key, value) in &tags {
-            let matches = match (ep.tags.get(key), value) {
-                (Some(_), None) => true,
-                (Some(current), Some(wanted)) => current == wanted,
-                (None, _) => false,
-            };
-            if matches {
+            if tag_removed(ep.tags.get(key).map(String::as_str), value.as_deref()) {
                 ep.tags.remove(key);
             }
         }
@@ -65,15 +56,8 @@ pub fn delete(ctx: &mut Ctx<'_>, region: &mut Region, p: &Params) -> Result<Stri
 }
 
 fn resource_ids(p: &Params) -> Result<Vec<String>, Ec2Error> {
-    let ids = p.list("ResourceId");
-    if ids.is_empty() {
-        return Err(Ec2Error::missing("ResourceId"));
-    }
-    if ids.len() > 1000 {
-        return Err(Ec2Error::invalid(
-            "At most 1000 resource IDs can be tagged in one request.",
-        ));
-    }
+    let too_many = "At most 1000 resource IDs can be tagged in one request.";
+    let ids = p.required_list("ResourceId", 1000, too_many)?;
     if let Some(bad) = ids.iter().find(|id| !id.starts_with("cvpn-endpoint-")) {
         return Err(Ec2Error::new(
             "InvalidID",

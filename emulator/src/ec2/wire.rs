@@ -3,15 +3,15 @@
 //! `x-amzn-RequestId` header and the body.
 
 use axum::http::{HeaderValue, Method, StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 
 use super::error::Ec2Error;
 use super::query::Params;
 use super::xml::success_document;
 use super::{Action, execute};
-use crate::auth::{self, AuthError, Caller};
+use crate::auth::{self, AuthError, Refusals};
 use crate::clock::Now;
-use crate::protocol::{HttpRequest, Protocol};
+use crate::protocol::{Call, HttpRequest, Protocol, aws_response};
 use crate::state::World;
 
 /// The EC2 protocol (marker for [`Protocol`]).
@@ -23,7 +23,7 @@ impl Protocol for Ec2 {
     type Input = Params;
     type Error = Ec2Error;
 
-    fn identify(request: &HttpRequest<'_>) -> Result<(Caller, Action, Params), Ec2Error> {
+    fn identify(request: &HttpRequest<'_>) -> Result<Call<Self>, Ec2Error> {
         let params = if *request.method == Method::GET {
             Params::parse(request.uri.query().unwrap_or_default().as_bytes())
         } else {
@@ -46,37 +46,19 @@ impl Protocol for Ec2 {
             )
         })?;
         params.required("Version")?;
-        Ok((caller, action, params))
+        Ok(Call {
+            caller,
+            action,
+            input: params,
+        })
     }
 
     fn action_name(action: Action) -> &'static str {
         action.name()
     }
 
-    fn execute(
-        world: &mut World,
-        caller: &Caller,
-        action: Action,
-        input: &Params,
-        now: Now,
-    ) -> Result<String, Ec2Error> {
-        execute(world, caller, action, input, now)
-    }
-
-    fn injected(code: &str, message: Option<&str>) -> Ec2Error {
-        Ec2Error::injected(code, message)
-    }
-
-    fn throttled() -> Ec2Error {
-        Ec2Error::throttled()
-    }
-
-    fn internal() -> Ec2Error {
-        Ec2Error::internal()
-    }
-
-    fn describe(error: &Ec2Error) -> (&str, &str) {
-        (error.category(), error.message())
+    fn execute(world: &mut World, call: &Call<Self>, now: Now) -> Result<String, Ec2Error> {
+        execute(world, call, now)
     }
 
     fn respond(
@@ -99,33 +81,22 @@ impl Protocol for Ec2 {
 }
 
 /// EC2's answers to a refused `Authorization` header.
+const REFUSALS: Refusals = Refusals {
+    missing: "AuthFailure",
+    missing_message: "AWS was not able to validate the provided access credentials",
+    incomplete: "IncompleteSignature",
+    wrong_service: "SignatureDoesNotMatch",
+};
+
 fn auth_error(err: AuthError) -> Ec2Error {
-    match err {
-        AuthError::Missing => Ec2Error::new(
-            "AuthFailure",
-            "AWS was not able to validate the provided access credentials",
-        ),
-        AuthError::Incomplete => Ec2Error::new(
-            "IncompleteSignature",
-            "Authorization header requires 'Credential' of the form AKID/date/region/ec2/aws4_request.",
-        ),
-        AuthError::WrongService { expected, found } => Ec2Error::new(
-            "SignatureDoesNotMatch",
-            format!("Credential should be scoped to correct service: '{expected}', not '{found}'."),
-        ),
-    }
+    let (code, message) = err.answer("ec2", &REFUSALS);
+    Ec2Error::new(code, message)
 }
 
+/// An XML answer, with the `Server: AmazonEC2` header EC2 sends.
 fn xml_response(status: StatusCode, request_id: &str, body: String) -> Response {
-    let mut response = (status, body).into_response();
-    let headers = response.headers_mut();
-    headers.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/xml;charset=UTF-8"),
-    );
-    headers.insert(header::SERVER, HeaderValue::from_static("AmazonEC2"));
-    if let Ok(id) = HeaderValue::from_str(request_id) {
-        headers.insert("x-amzn-RequestId", id);
-    }
+    let mut response = aws_response(status, request_id, "text/xml;charset=UTF-8", body);
+    let server = HeaderValue::from_static("AmazonEC2");
+    response.headers_mut().insert(header::SERVER, server);
     response
 }

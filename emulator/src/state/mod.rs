@@ -14,6 +14,7 @@ pub use region::{IdempotencyRecord, Region};
 
 use std::collections::{BTreeMap, HashMap};
 
+use crate::auth::Caller;
 use crate::clock::Now;
 use crate::config::{Limits, Settings, Timing};
 use crate::faults::{FailNextQueue, Faults};
@@ -35,6 +36,15 @@ pub struct World {
 }
 
 impl World {
+    /// The caller's account and region (created on first use), with every transition due by
+    /// `now` applied, and the dice for ids and faults.
+    pub fn caller_region(&mut self, caller: &Caller, now: &Now) -> (&mut Region, &mut Rng) {
+        let key = (caller.account_id.clone(), caller.region.clone());
+        let region = self.regions.entry(key).or_default();
+        region.advance(now);
+        (region, &mut self.rng)
+    }
+
     pub fn new(
         timing: Timing,
         limits: Limits,
@@ -55,16 +65,6 @@ impl World {
         }
     }
 
-    /// The caller's region, created on first use, with its due transitions applied.
-    pub fn region(&mut self, account_id: &str, region: &str, now: &Now) -> &mut Region {
-        let region = self
-            .regions
-            .entry((account_id.to_owned(), region.to_owned()))
-            .or_default();
-        region.advance(now);
-        region
-    }
-
     /// Applies due transitions everywhere (for whole-state reads).
     pub fn advance_all(&mut self, now: &Now) {
         for region in self.regions.values_mut() {
@@ -82,5 +82,23 @@ impl World {
         self.calls.clear();
         self.faults = Faults::default();
         self.fail_next = FailNextQueue::default();
+    }
+}
+
+/// How many tags a resource with `existing` tags has once `added` are merged in: keys it
+/// already has are overwritten, not added.
+pub fn tag_count_after<V, W>(existing: &BTreeMap<String, V>, added: &[(String, W)]) -> usize {
+    let new_keys = added.iter().filter(|(k, _)| !existing.contains_key(k));
+    existing.len() + new_keys.count()
+}
+
+/// Whether a tag removal request for a key removes the tag the resource has (`current`,
+/// `None` when it has none): without a `wanted` value whatever its value, with one only
+/// when the values match.
+pub fn tag_removed(current: Option<&str>, wanted: Option<&str>) -> bool {
+    match (current, wanted) {
+        (Some(_), None) => true,
+        (Some(current), Some(wanted)) => current == wanted,
+        (None, _) => false,
     }
 }

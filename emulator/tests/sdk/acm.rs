@@ -1,8 +1,6 @@
 //! ACM through the real `aws-sdk-acm` (AWS JSON 1.1), and EC2 endpoints using its certificates.
 
-use aws_config::{BehaviorVersion, Region};
 use aws_sdk_acm::Client as Acm;
-use aws_sdk_acm::config::{Credentials, retry::RetryConfig};
 use aws_sdk_acm::primitives::Blob;
 use aws_sdk_acm::types::{Filters, KeyAlgorithm, Tag};
 use aws_sdk_ec2::types::{
@@ -13,14 +11,7 @@ use crate::certs::{Ca, Leaf};
 use crate::common::*;
 
 async fn acm_client(emu: &Emulator, access_key: &str, region: &str) -> Acm {
-    let sdk = aws_config::defaults(BehaviorVersion::latest())
-        .region(Region::new(region.to_owned()))
-        .credentials_provider(Credentials::new(access_key, "secret", None, None, "static"))
-        .endpoint_url(&emu.url)
-        .retry_config(RetryConfig::disabled())
-        .load()
-        .await;
-    Acm::new(&sdk)
+    Acm::new(&emu.sdk_config(access_key, region).await)
 }
 
 async fn import(acm: &Acm, leaf: &Leaf, chain: Option<&str>) -> String {
@@ -112,18 +103,17 @@ async fn import_describe_get_and_reimport() {
 
     // A mismatched key, and an EC certificate over an RSA one.
     let other = ca.leaf("x.example.com", &["x.example.com"]);
-    let message = assert_error(
+    let message = assert_rejected(
         acm.import_certificate()
             .certificate(Blob::new(leaf.cert.as_bytes()))
             .private_key(Blob::new(other.key.as_bytes()))
             .send()
             .await,
         "ValidationException",
-        400,
     );
     assert!(message.contains("does not match"), "{message}");
     let ec = ca.ec_leaf("vpn.example.com", &["vpn.example.com"]);
-    assert_error(
+    assert_rejected(
         acm.import_certificate()
             .certificate_arn(&arn)
             .certificate(Blob::new(ec.cert.as_bytes()))
@@ -131,7 +121,6 @@ async fn import_describe_get_and_reimport() {
             .send()
             .await,
         "ValidationException",
-        400,
     );
 }
 
@@ -179,15 +168,13 @@ async fn list_paginates_with_default_key_filter() {
         .filter_map(|c| c.certificate_arn())
         .collect();
     assert_eq!(ec_listed, [ec.as_str()]);
-    assert_error(
+    assert_rejected(
         acm.list_certificates().next_token("garbage").send().await,
         "InvalidArgsException",
-        400,
     );
-    assert_error(
+    assert_rejected(
         acm.list_certificates().max_items(0).send().await,
         "ValidationException",
-        400,
     );
 }
 
@@ -219,31 +206,28 @@ async fn tags_and_errors() {
     let pairs: Vec<(&str, Option<&str>)> =
         tags.tags().iter().map(|t| (t.key(), t.value())).collect();
     assert_eq!(pairs, [("team", Some("net"))]);
-    assert_error(
+    assert_rejected(
         acm.add_tags_to_certificate()
             .certificate_arn(&arn)
             .tags(Tag::builder().key("aws:reserved").build().unwrap())
             .send()
             .await,
         "InvalidTagException",
-        400,
     );
-    assert_error(
+    assert_rejected(
         acm.describe_certificate()
             .certificate_arn("arn:aws:s3:::some-bucket/object")
             .send()
             .await,
         "InvalidArnException",
-        400,
     );
     let west = acm_client(&emu, ACCESS_KEY, "us-west-2").await;
-    let message = assert_error(
+    let message = assert_rejected(
         west.describe_certificate()
             .certificate_arn(&arn)
             .send()
             .await,
         "ResourceNotFoundException",
-        400,
     );
     assert_eq!(message, format!("Could not find certificate {arn}."));
     acm.delete_certificate()
@@ -251,10 +235,9 @@ async fn tags_and_errors() {
         .send()
         .await
         .unwrap();
-    assert_error(
+    assert_rejected(
         acm.get_certificate().certificate_arn(&arn).send().await,
         "ResourceNotFoundException",
-        400,
     );
 }
 
@@ -272,21 +255,16 @@ async fn endpoints_need_imported_certificates() {
     .await;
 
     // The old made-up ARNs are refused by default.
-    let message = assert_error(
-        create_endpoint(&ec2).send().await,
-        "InvalidParameterValue",
-        400,
-    );
+    let message = assert_rejected(create_endpoint(&ec2).send().await, "InvalidParameterValue");
     assert_eq!(message, format!("Certificate {SERVER_CERT} does not exist"));
     let bare = import(&acm, &ca.leaf("server", &[]), None).await;
-    let message = assert_error(
+    let message = assert_rejected(
         create_endpoint(&ec2)
             .server_certificate_arn(&bare)
             .set_authentication_options(Some(vec![mutual(&server)]))
             .send()
             .await,
         "InvalidParameterValue",
-        400,
     );
     assert_eq!(
         message,
@@ -315,22 +293,20 @@ async fn endpoints_need_imported_certificates() {
             "arn:aws:ec2:{REGION}:{account}:client-vpn-endpoint/{id}"
         )]
     );
-    assert_error(
+    assert_rejected(
         acm.delete_certificate()
             .certificate_arn(&server)
             .send()
             .await,
         "ResourceInUseException",
-        400,
     );
-    assert_error(
+    assert_rejected(
         ec2.modify_client_vpn_endpoint()
             .client_vpn_endpoint_id(&id)
             .server_certificate_arn(SERVER_CERT)
             .send()
             .await,
         "InvalidParameterValue",
-        400,
     );
     let config = ec2
         .export_client_vpn_client_configuration()

@@ -1,25 +1,15 @@
 use aws_sdk_ec2::Client;
-use aws_sdk_ec2::types::{ClientVpnRoute, Filter};
+use aws_sdk_ec2::types::ClientVpnRoute;
 
 use crate::common::*;
 
 async fn routes(ec2: &Client, endpoint_id: &str) -> Vec<ClientVpnRoute> {
-    ec2.describe_client_vpn_routes()
-        .client_vpn_endpoint_id(endpoint_id)
-        .send()
-        .await
-        .unwrap()
-        .routes()
-        .to_vec()
+    routes_of(ec2, endpoint_id, vec![]).await
 }
 
 async fn association_ids(ec2: &Client, endpoint_id: &str) -> Vec<String> {
-    ec2.describe_client_vpn_target_networks()
-        .client_vpn_endpoint_id(endpoint_id)
-        .send()
-        .await
-        .unwrap()
-        .client_vpn_target_networks()
+    let networks = target_networks_of(ec2, endpoint_id, vec![]).await;
+    networks
         .iter()
         .map(|n| n.association_id().unwrap().to_owned())
         .collect()
@@ -27,9 +17,7 @@ async fn association_ids(ec2: &Client, endpoint_id: &str) -> Vec<String> {
 
 #[tokio::test]
 async fn association_lifecycle_drives_endpoint_status_and_default_route() {
-    let emu = Emulator::start().await;
-    let ec2 = emu.client().await;
-    let id = new_endpoint(&ec2).await;
+    let (_, ec2, id) = start_with_endpoint().await;
 
     let out = ec2
         .associate_client_vpn_target_network()
@@ -50,13 +38,8 @@ async fn association_lifecycle_drives_endpoint_status_and_default_route() {
         (endpoint_status(&ec2, &id).await == "available").then_some(())
     })
     .await;
-    let networks = ec2
-        .describe_client_vpn_target_networks()
-        .client_vpn_endpoint_id(&id)
-        .send()
-        .await
-        .unwrap();
-    let network = &networks.client_vpn_target_networks()[0];
+    let networks = target_networks_of(&ec2, &id, vec![]).await;
+    let network = &networks[0];
     assert_eq!(network.association_id(), Some(assoc_a.as_str()));
     assert_eq!(network.vpc_id(), Some(VPC));
     assert_eq!(network.target_network_id(), Some(SUBNET_A));
@@ -92,13 +75,12 @@ async fn association_lifecycle_drives_endpoint_status_and_default_route() {
     let assoc_b = associate(&ec2, &id, SUBNET_B).await;
     assert_eq!(routes(&ec2, &id).await.len(), 2);
 
-    let msg = assert_error(
+    let msg = assert_rejected(
         ec2.delete_client_vpn_endpoint()
             .client_vpn_endpoint_id(&id)
             .send()
             .await,
         "ClientVpnEndpointAssociationExists",
-        400,
     );
     assert!(msg.contains(&assoc_a), "{msg}");
 
@@ -144,9 +126,7 @@ async fn association_lifecycle_drives_endpoint_status_and_default_route() {
 
 #[tokio::test]
 async fn associate_rejects_what_aws_rejects() {
-    let emu = Emulator::start().await;
-    let ec2 = emu.client().await;
-    let id = new_endpoint(&ec2).await;
+    let (_, ec2, id) = start_with_endpoint().await;
     let assoc = |subnet: &str| {
         ec2.associate_client_vpn_target_network()
             .client_vpn_endpoint_id(&id)
@@ -154,31 +134,27 @@ async fn associate_rejects_what_aws_rejects() {
             .send()
     };
     assoc(SUBNET_A).await.unwrap();
-    assert_error(
+    assert_rejected(
         assoc(SUBNET_A).await,
         "InvalidClientVpnDuplicateAssociationException",
-        400,
     );
-    assert_error(
+    assert_rejected(
         assoc(SUBNET_SAME_AZ_AS_A).await,
         "InvalidClientVpnSubnetId.DuplicateAz",
-        400,
     );
-    assert_error(assoc(SUBNET_OTHER_VPC).await, "InvalidParameterValue", 400);
-    assert_error(
+    assert_rejected(assoc(SUBNET_OTHER_VPC).await, "InvalidParameterValue");
+    assert_rejected(
         assoc("subnet-nope").await,
         "InvalidClientVpnSubnetId.NotFound",
-        400,
     );
-    assert_error(
+    assert_rejected(
         ec2.associate_client_vpn_target_network()
             .client_vpn_endpoint_id(&id)
             .send()
             .await,
         "MissingParameter",
-        400,
     );
-    assert_error(
+    assert_rejected(
         ec2.associate_client_vpn_target_network()
             .client_vpn_endpoint_id(&id)
             .subnet_id(SUBNET_B)
@@ -186,16 +162,14 @@ async fn associate_rejects_what_aws_rejects() {
             .send()
             .await,
         "InvalidParameterCombination",
-        400,
     );
-    assert_error(
+    assert_rejected(
         ec2.associate_client_vpn_target_network()
             .client_vpn_endpoint_id("cvpn-endpoint-00000000000000000")
             .subnet_id(SUBNET_B)
             .send()
             .await,
         "InvalidClientVpnEndpointId.NotFound",
-        400,
     );
 
     // A client CIDR overlapping the VPC (10.1.0.0/16) cannot be associated there.
@@ -204,52 +178,44 @@ async fn associate_rejects_what_aws_rejects() {
         .send()
         .await
         .unwrap();
-    assert_error(
+    assert_rejected(
         ec2.associate_client_vpn_target_network()
             .client_vpn_endpoint_id(overlapping.client_vpn_endpoint_id().unwrap())
             .subnet_id(SUBNET_A)
             .send()
             .await,
         "InvalidClientVpnSubnetId.OverlappingCidr",
-        400,
     );
 }
 
 #[tokio::test]
 async fn unknown_association_ids_are_not_found() {
-    let emu = Emulator::start().await;
-    let ec2 = emu.client().await;
-    let id = new_endpoint(&ec2).await;
-    assert_error(
+    let (_, ec2, id) = start_with_endpoint().await;
+    assert_rejected(
         ec2.disassociate_client_vpn_target_network()
             .client_vpn_endpoint_id(&id)
             .association_id("cvpn-assoc-00000000000000000")
             .send()
             .await,
         "InvalidClientVpnAssociationIdNotFound",
-        400,
     );
-    assert_error(
+    assert_rejected(
         ec2.describe_client_vpn_target_networks()
             .client_vpn_endpoint_id(&id)
             .association_ids("cvpn-assoc-00000000000000000")
             .send()
             .await,
         "InvalidClientVpnAssociationIdNotFound",
-        400,
     );
-    assert_error(
+    assert_rejected(
         ec2.describe_client_vpn_target_networks().send().await,
         "MissingParameter",
-        400,
     );
 }
 
 #[tokio::test]
 async fn target_networks_filter_and_paginate() {
-    let emu = Emulator::start().await;
-    let ec2 = emu.client().await;
-    let id = new_endpoint(&ec2).await;
+    let (_, ec2, id) = start_with_endpoint().await;
     // Six subnets of one VPC, one per AZ (last digits 1..6 → AZs b, c, d, e, f, a).
     let mut created = Vec::new();
     for digit in 1..=6 {
@@ -279,19 +245,10 @@ async fn target_networks_filter_and_paginate() {
         .collect();
     assert_eq!(listed, created, "creation order, each once");
 
-    let by = |name: &'static str, value: String| {
-        let ec2 = ec2.clone();
-        let id = id.clone();
-        async move {
-            ec2.describe_client_vpn_target_networks()
-                .client_vpn_endpoint_id(id)
-                .filters(Filter::builder().name(name).values(value).build())
-                .send()
-                .await
-                .unwrap()
-                .client_vpn_target_networks()
-                .len()
-        }
+    let by = async |name: &str, value: String| {
+        target_networks_of(&ec2, &id, vec![filter(name, value)])
+            .await
+            .len()
     };
     assert_eq!(by("association-id", created[2].clone()).await, 1);
     assert_eq!(
@@ -313,9 +270,7 @@ async fn target_networks_filter_and_paginate() {
 
 #[tokio::test]
 async fn apply_security_groups_replaces_the_set_everywhere() {
-    let emu = Emulator::start().await;
-    let ec2 = emu.client().await;
-    let id = new_endpoint(&ec2).await;
+    let (_, ec2, id) = start_with_endpoint().await;
     associate(&ec2, &id, SUBNET_A).await;
     let out = ec2
         .apply_security_groups_to_client_vpn_target_network()
@@ -329,18 +284,13 @@ async fn apply_security_groups_replaces_the_set_everywhere() {
     assert_eq!(out.security_group_ids(), ["sg-11111111", "sg-22222222"]);
     let ep = describe_endpoint(&ec2, &id).await;
     assert_eq!(ep.security_group_ids(), ["sg-11111111", "sg-22222222"]);
-    let networks = ec2
-        .describe_client_vpn_target_networks()
-        .client_vpn_endpoint_id(&id)
-        .send()
-        .await
-        .unwrap();
+    let networks = target_networks_of(&ec2, &id, vec![]).await;
     assert_eq!(
-        networks.client_vpn_target_networks()[0].security_groups(),
+        networks[0].security_groups(),
         ["sg-11111111", "sg-22222222"]
     );
 
-    assert_error(
+    assert_rejected(
         ec2.apply_security_groups_to_client_vpn_target_network()
             .client_vpn_endpoint_id(&id)
             .vpc_id("vpc-99999999")
@@ -348,18 +298,16 @@ async fn apply_security_groups_replaces_the_set_everywhere() {
             .send()
             .await,
         "InvalidParameterValue",
-        400,
     );
-    assert_error(
+    assert_rejected(
         ec2.apply_security_groups_to_client_vpn_target_network()
             .client_vpn_endpoint_id(&id)
             .vpc_id(VPC)
             .send()
             .await,
         "MissingParameter",
-        400,
     );
-    assert_error(
+    assert_rejected(
         ec2.apply_security_groups_to_client_vpn_target_network()
             .client_vpn_endpoint_id(&id)
             .vpc_id(VPC)
@@ -367,6 +315,5 @@ async fn apply_security_groups_replaces_the_set_everywhere() {
             .send()
             .await,
         "InvalidParameterValue",
-        400,
     );
 }

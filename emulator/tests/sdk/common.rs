@@ -5,14 +5,16 @@ use std::future::Future;
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use aws_config::{BehaviorVersion, Region};
+use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_sdk_ec2::Client;
 use aws_sdk_ec2::config::{Credentials, retry::RetryConfig};
 use aws_sdk_ec2::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_ec2::operation::create_client_vpn_endpoint::builders::CreateClientVpnEndpointFluentBuilder;
 use aws_sdk_ec2::types::{
-    CertificateAuthenticationRequest, ClientVpnAuthenticationRequest, ClientVpnAuthenticationType,
-    ConnectionLogOptions,
+    AuthorizationRule, CertificateAuthenticationRequest, ClientVpnAuthenticationRequest,
+    ClientVpnAuthenticationType, ClientVpnRoute, ConnectionLogOptions,
+    DirectoryServiceAuthenticationRequest, FederatedAuthenticationRequest, Filter, Tag,
+    TargetNetwork,
 };
 use clientvpn_emulator::{AppState, app};
 use serde_json::{Value, json};
@@ -45,14 +47,12 @@ impl Emulator {
     /// about certificates and use made-up ARNs.
     pub async fn start() -> Self {
         let emulator = Self::start_strict().await;
-        let (status, body) = emulator
-            .control(
-                "POST",
+        emulator
+            .post_settings(
                 "/_emulator/settings",
-                Some(json!({"permissive_certificates": true})),
+                json!({"permissive_certificates": true}),
             )
             .await;
-        assert_eq!(status, 200, "{body}");
         emulator
     }
 
@@ -60,20 +60,15 @@ impl Emulator {
     /// endpoint certificates must be imported into its ACM first.
     pub async fn start_strict() -> Self {
         let emulator = Self::start_with(AppState::default()).await;
-        let (status, _) = emulator
-            .control(
-                "POST",
-                "/_emulator/timing",
-                Some(json!({
-                    "association_delay_ms": 30,
-                    "rule_delay_ms": 20,
-                    "route_delay_ms": 20,
-                    "delete_delay_ms": 30,
-                    "deleted_visible_ms": 150,
-                })),
-            )
+        emulator
+            .set_timing(json!({
+                "association_delay_ms": 30,
+                "rule_delay_ms": 20,
+                "route_delay_ms": 20,
+                "delete_delay_ms": 30,
+                "deleted_visible_ms": 150,
+            }))
             .await;
-        assert_eq!(status, 200);
         emulator
     }
 
@@ -98,14 +93,18 @@ impl Emulator {
 
     /// A client as in the reference §7: static credentials, endpoint_url, no retries.
     pub async fn client_for(&self, access_key: &str, region: &str) -> Client {
-        let sdk = aws_config::defaults(BehaviorVersion::latest())
+        Client::new(&self.sdk_config(access_key, region).await)
+    }
+
+    /// The SDK configuration every client of this emulator uses (EC2 and ACM alike).
+    pub async fn sdk_config(&self, access_key: &str, region: &str) -> SdkConfig {
+        aws_config::defaults(BehaviorVersion::latest())
             .region(Region::new(region.to_owned()))
             .credentials_provider(Credentials::new(access_key, "secret", None, None, "static"))
             .endpoint_url(&self.url)
             .retry_config(RetryConfig::disabled())
             .load()
-            .await;
-        Client::new(&sdk)
+            .await
     }
 
     /// Calls the control API; returns the status and the JSON body (`Null` if not JSON).
@@ -118,20 +117,23 @@ impl Emulator {
         (response.status, json)
     }
 
-    /// A partial limits update (`POST /_emulator/limits`), e.g. to exceed AWS's 5 endpoints.
-    pub async fn set_limits(&self, limits: Value) {
-        let (status, body) = self
-            .control("POST", "/_emulator/limits", Some(limits))
-            .await;
-        assert_eq!(status, 200, "{body}");
+    /// A partial limits update (`POST /_emulator/limits`), e.g. to exceed AWS's 5 endpoints;
+    /// returns the limits now in force.
+    pub async fn set_limits(&self, limits: Value) -> Value {
+        self.post_settings("/_emulator/limits", limits).await
     }
 
-    /// A partial timing update (`POST /_emulator/timing`).
-    pub async fn set_timing(&self, timing: Value) {
-        let (status, body) = self
-            .control("POST", "/_emulator/timing", Some(timing))
-            .await;
-        assert_eq!(status, 200, "{body}");
+    /// A partial timing update (`POST /_emulator/timing`); returns the timing now in force.
+    pub async fn set_timing(&self, timing: Value) -> Value {
+        self.post_settings("/_emulator/timing", timing).await
+    }
+
+    /// POSTs a partial update to a control-API settings resource, asserts it was accepted and
+    /// returns the resulting settings.
+    async fn post_settings(&self, path: &str, update: Value) -> Value {
+        let (status, body) = self.control("POST", path, Some(update)).await;
+        assert_eq!(status, 200, "{path}: {body}");
+        body
     }
 
     pub async fn calls(&self) -> Value {
@@ -243,7 +245,29 @@ pub fn http_status<E>(err: &SdkError<E>) -> u16 {
     err.raw_response().map_or(0, |r| r.status().as_u16())
 }
 
-/// Asserts that a call failed with `code` and HTTP `status`.
+/// Asserts that a call was rejected as a client error: `code` with HTTP 400, as AWS answers
+/// every invalid request; returns the error message.
+#[track_caller]
+pub fn assert_rejected<T: std::fmt::Debug, E: ProvideErrorMetadata + std::fmt::Debug>(
+    result: Result<T, SdkError<E>>,
+    expected_code: &str,
+) -> String {
+    assert_error(result, expected_code, 400)
+}
+
+/// [`assert_rejected`] for one case of a table of requests, named `what` in failures.
+#[track_caller]
+pub fn assert_case_rejected<T: std::fmt::Debug, E: ProvideErrorMetadata + std::fmt::Debug>(
+    what: &str,
+    result: Result<T, SdkError<E>>,
+    expected_code: &str,
+) {
+    let err = result.expect_err(what);
+    assert_eq!(code(&err), expected_code, "{what}: {err:?}");
+    assert_eq!(http_status(&err), 400, "{what}");
+}
+
+/// Asserts that a call failed with `code` and HTTP `status`; returns the error message.
 #[track_caller]
 pub fn assert_error<T: std::fmt::Debug, E: ProvideErrorMetadata + std::fmt::Debug>(
     result: Result<T, SdkError<E>>,
@@ -275,14 +299,72 @@ where
     }
 }
 
+/// A started emulator (see [`Emulator::start`]) and a client for the default account and region.
+pub async fn start_with_client() -> (Emulator, Client) {
+    let emulator = Emulator::start().await;
+    let client = emulator.client().await;
+    (emulator, client)
+}
+
+/// As [`start_with_client`], plus one endpoint created with [`new_endpoint`]; returns its id.
+pub async fn start_with_endpoint() -> (Emulator, Client, String) {
+    let (emulator, client) = start_with_client().await;
+    let id = new_endpoint(&client).await;
+    (emulator, client, id)
+}
+
 /// A valid CreateClientVpnEndpoint request (mutual auth, logging off, client CIDR 172.16.0.0/22).
 pub fn create_endpoint(client: &Client) -> CreateClientVpnEndpointFluentBuilder {
+    create_endpoint_authenticated_by(client, vec![mutual_auth()])
+}
+
+/// As [`create_endpoint`] but with these authentication options, in this order.
+pub fn create_endpoint_authenticated_by(
+    client: &Client,
+    authentication: Vec<ClientVpnAuthenticationRequest>,
+) -> CreateClientVpnEndpointFluentBuilder {
+    bare_create_endpoint(client)
+        .client_cidr_block("172.16.0.0/22")
+        .set_authentication_options(Some(authentication))
+}
+
+/// A CreateClientVpnEndpoint request with only the server certificate and logging off: no
+/// client CIDR and no authentication yet.
+pub fn bare_create_endpoint(client: &Client) -> CreateClientVpnEndpointFluentBuilder {
     client
         .create_client_vpn_endpoint()
-        .client_cidr_block("172.16.0.0/22")
         .server_certificate_arn(SERVER_CERT)
-        .authentication_options(mutual_auth())
-        .connection_log_options(ConnectionLogOptions::builder().enabled(false).build())
+        .connection_log_options(logging_off())
+}
+
+/// Connection logging disabled, the one setting CreateClientVpnEndpoint requires.
+pub fn logging_off() -> ConnectionLogOptions {
+    ConnectionLogOptions::builder().enabled(false).build()
+}
+
+/// Active Directory authentication (directory `d-1234567890`).
+pub fn directory_auth() -> ClientVpnAuthenticationRequest {
+    ClientVpnAuthenticationRequest::builder()
+        .r#type(ClientVpnAuthenticationType::DirectoryServiceAuthentication)
+        .active_directory(
+            DirectoryServiceAuthenticationRequest::builder()
+                .directory_id("d-1234567890")
+                .build(),
+        )
+        .build()
+}
+
+/// SAML federated authentication, with a separate provider for the self-service portal.
+pub fn federated_auth() -> ClientVpnAuthenticationRequest {
+    ClientVpnAuthenticationRequest::builder()
+        .r#type(ClientVpnAuthenticationType::FederatedAuthentication)
+        .federated_authentication(
+            FederatedAuthenticationRequest::builder()
+                .saml_provider_arn("arn:aws:iam::123456789012:saml-provider/idp")
+                .self_service_saml_provider_arn("arn:aws:iam::123456789012:saml-provider/portal")
+                .build(),
+        )
+        .build()
 }
 
 pub fn mutual_auth() -> ClientVpnAuthenticationRequest {
@@ -338,11 +420,17 @@ pub async fn associate(client: &Client, endpoint_id: &str, subnet: &str) -> Stri
         .await
         .expect("associate");
     let association_id = out.association_id().expect("association id").to_owned();
+    wait_until_associated(client, endpoint_id, &association_id).await;
+    association_id
+}
+
+/// Waits until the association reports `associated`.
+pub async fn wait_until_associated(client: &Client, endpoint_id: &str, association_id: &str) {
     eventually("association to become associated", || async {
         let out = client
             .describe_client_vpn_target_networks()
             .client_vpn_endpoint_id(endpoint_id)
-            .association_ids(&association_id)
+            .association_ids(association_id)
             .send()
             .await
             .ok()?;
@@ -356,5 +444,83 @@ pub async fn associate(client: &Client, endpoint_id: &str, subnet: &str) -> Stri
         (status == "associated").then_some(())
     })
     .await;
-    association_id
+}
+
+/// Authorizes every group to `cidr` (the rule starts `authorizing`).
+pub async fn authorize_all(client: &Client, endpoint_id: &str, cidr: &str) {
+    client
+        .authorize_client_vpn_ingress()
+        .client_vpn_endpoint_id(endpoint_id)
+        .target_network_cidr(cidr)
+        .authorize_all_groups(true)
+        .send()
+        .await
+        .expect("authorize all groups");
+}
+
+/// Adds a route to `cidr` through `subnet` (the route starts `creating`).
+pub async fn add_route(client: &Client, endpoint_id: &str, cidr: &str, subnet: &str) {
+    client
+        .create_client_vpn_route()
+        .client_vpn_endpoint_id(endpoint_id)
+        .destination_cidr_block(cidr)
+        .target_vpc_subnet_id(subnet)
+        .send()
+        .await
+        .expect("create route");
+}
+
+/// An EC2 tag.
+pub fn tag(key: &str, value: &str) -> Tag {
+    Tag::builder().key(key).value(value).build()
+}
+
+/// Tags one resource with one tag.
+pub async fn tag_resource(client: &Client, resource_id: &str, key: &str, value: &str) {
+    let request = client.create_tags().resources(resource_id);
+    request
+        .tags(tag(key, value))
+        .send()
+        .await
+        .expect("create tags");
+}
+
+/// A Describe* filter with one value.
+pub fn filter(name: &str, value: impl Into<String>) -> Filter {
+    Filter::builder().name(name).values(value).build()
+}
+
+/// What a Describe* call sends for `filters`: nothing when there are none.
+fn filters_param(filters: Vec<Filter>) -> Option<Vec<Filter>> {
+    (!filters.is_empty()).then_some(filters)
+}
+
+/// The endpoint's routes matching every filter (all of them without filters).
+pub async fn routes_of(ec2: &Client, id: &str, filters: Vec<Filter>) -> Vec<ClientVpnRoute> {
+    let request = ec2.describe_client_vpn_routes();
+    let request = request.client_vpn_endpoint_id(id);
+    let out = request.set_filters(filters_param(filters)).send().await;
+    out.expect("describe routes").routes().to_vec()
+}
+
+/// The endpoint's authorization rules matching every filter (all of them without filters).
+pub async fn rules_of(ec2: &Client, id: &str, filters: Vec<Filter>) -> Vec<AuthorizationRule> {
+    let request = ec2.describe_client_vpn_authorization_rules();
+    let request = request.client_vpn_endpoint_id(id);
+    let out = request.set_filters(filters_param(filters)).send().await;
+    out.expect("describe rules").authorization_rules().to_vec()
+}
+
+/// The endpoint's target networks matching every filter (all of them without filters).
+pub async fn target_networks_of(
+    ec2: &Client,
+    id: &str,
+    filters: Vec<Filter>,
+) -> Vec<TargetNetwork> {
+    let request = ec2.describe_client_vpn_target_networks();
+    let request = request.client_vpn_endpoint_id(id);
+    let out = request.set_filters(filters_param(filters)).send().await;
+    out.expect("describe networks")
+        .client_vpn_target_networks()
+        .to_vec()
 }

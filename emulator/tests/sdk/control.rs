@@ -4,7 +4,6 @@ use std::time::{Duration, Instant};
 
 use aws_config::{BehaviorVersion, Region};
 use aws_sdk_ec2::config::{Credentials, retry::RetryConfig, timeout::TimeoutConfig};
-use aws_sdk_ec2::types::Tag;
 use serde_json::json;
 
 use crate::common::*;
@@ -32,8 +31,7 @@ async fn healthz() {
 
 #[tokio::test]
 async fn calls_are_counted_per_action_including_injected_failures() {
-    let emu = Emulator::start().await;
-    let ec2 = emu.client().await;
+    let (emu, ec2) = start_with_client().await;
     new_endpoint(&ec2).await;
     new_endpoint(&ec2).await;
     ec2.describe_client_vpn_endpoints().send().await.unwrap();
@@ -62,8 +60,7 @@ async fn calls_are_counted_per_action_including_injected_failures() {
 
 #[tokio::test]
 async fn random_faults_apply_to_the_chosen_actions_and_are_not_applied() {
-    let emu = Emulator::start().await;
-    let ec2 = emu.client().await;
+    let (emu, ec2) = start_with_client().await;
     let (status, body) = emu
         .control(
             "POST",
@@ -101,8 +98,7 @@ async fn random_faults_apply_to_the_chosen_actions_and_are_not_applied() {
 
 #[tokio::test]
 async fn fail_next_fails_exactly_n_calls_with_the_status_of_the_code() {
-    let emu = Emulator::start().await;
-    let ec2 = emu.client().await;
+    let (emu, ec2) = start_with_client().await;
     let (status, body) = emu
         .control(
             "POST",
@@ -151,8 +147,7 @@ async fn fail_next_fails_exactly_n_calls_with_the_status_of_the_code() {
 
 #[tokio::test]
 async fn fail_next_after_apply_performs_the_action_and_loses_the_response() {
-    let emu = Emulator::start().await;
-    let ec2 = emu.client().await;
+    let (emu, ec2) = start_with_client().await;
     emu.control(
         "POST",
         "/_emulator/faults/fail-next",
@@ -217,8 +212,7 @@ async fn latency_is_added_after_the_action_is_applied() {
 
 #[tokio::test]
 async fn reset_clears_state_counters_and_faults_but_keeps_timing() {
-    let emu = Emulator::start().await;
-    let ec2 = emu.client().await;
+    let (emu, ec2) = start_with_client().await;
     new_endpoint(&ec2).await;
     emu.control("POST", "/_emulator/faults", Some(json!({"latency_ms": 5})))
         .await;
@@ -242,14 +236,7 @@ async fn reset_clears_state_counters_and_faults_but_keeps_timing() {
 #[tokio::test]
 async fn timing_and_configuration_are_validated() {
     let emu = Emulator::start().await;
-    let (status, timing) = emu
-        .control(
-            "POST",
-            "/_emulator/timing",
-            Some(json!({"rule_delay_ms": 7})),
-        )
-        .await;
-    assert_eq!(status, 200);
+    let timing = emu.set_timing(json!({"rule_delay_ms": 7})).await;
     assert_eq!(
         timing,
         json!({
@@ -278,23 +265,10 @@ async fn timing_and_configuration_are_validated() {
 
 #[tokio::test]
 async fn state_dump_shows_everything_an_endpoint_owns() {
-    let emu = Emulator::start().await;
-    let ec2 = emu.client().await;
-    let id = new_endpoint(&ec2).await;
+    let (emu, ec2, id) = start_with_endpoint().await;
     associate(&ec2, &id, SUBNET_A).await;
-    ec2.authorize_client_vpn_ingress()
-        .client_vpn_endpoint_id(&id)
-        .target_network_cidr("10.1.0.0/16")
-        .authorize_all_groups(true)
-        .send()
-        .await
-        .unwrap();
-    ec2.create_tags()
-        .resources(&id)
-        .tags(Tag::builder().key("owner").value("me").build())
-        .send()
-        .await
-        .unwrap();
+    authorize_all(&ec2, &id, "10.1.0.0/16").await;
+    tag_resource(&ec2, &id, "owner", "me").await;
     let state = emu.state().await;
     let account = clientvpn_emulator::auth::account_id(ACCESS_KEY);
     let ep = &state["accounts"][&account][REGION]["endpoints"][0];

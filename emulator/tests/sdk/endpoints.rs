@@ -1,44 +1,32 @@
 use aws_sdk_ec2::operation::RequestId;
 use aws_sdk_ec2::types::{
     ClientConnectOptions, ClientLoginBannerOptions, ClientRouteEnforcementOptions,
-    ClientVpnAuthenticationRequest, ClientVpnAuthenticationType, ClientVpnDeviceTrustProviderType,
-    ClientVpnTrustProviderRequest, ConnectionLogOptions, DevicePostureOptions,
-    DirectoryServiceAuthenticationRequest, DnsServersOptionsModifyStructure, EndpointIpAddressType,
-    FederatedAuthenticationRequest, Filter, ResourceType, SelfServicePortal, Tag, TagSpecification,
+    ClientVpnAuthenticationType, ClientVpnDeviceTrustProviderType, ClientVpnTrustProviderRequest,
+    ConnectionLogOptions, DevicePostureOptions, DnsServersOptionsModifyStructure,
+    EndpointIpAddressType, ResourceType, SelfServicePortal, Tag, TagSpecification,
     TrafficIpAddressType, TransitGatewayConfigurationInputStructure, TransportProtocol,
 };
 
-use serde_json::json;
-
 use crate::common::*;
 
-fn federated_auth() -> ClientVpnAuthenticationRequest {
-    ClientVpnAuthenticationRequest::builder()
-        .r#type(ClientVpnAuthenticationType::FederatedAuthentication)
-        .federated_authentication(
-            FederatedAuthenticationRequest::builder()
-                .saml_provider_arn("arn:aws:iam::123456789012:saml-provider/idp")
-                .self_service_saml_provider_arn("arn:aws:iam::123456789012:saml-provider/portal")
-                .build(),
-        )
+/// Client route enforcement switched on.
+fn route_enforcement_on() -> ClientRouteEnforcementOptions {
+    ClientRouteEnforcementOptions::builder()
+        .enforced(true)
         .build()
 }
 
-fn directory_auth() -> ClientVpnAuthenticationRequest {
-    ClientVpnAuthenticationRequest::builder()
-        .r#type(ClientVpnAuthenticationType::DirectoryServiceAuthentication)
-        .active_directory(
-            DirectoryServiceAuthenticationRequest::builder()
-                .directory_id("d-1234567890")
-                .build(),
-        )
+/// A login banner that is shown, with this text.
+fn login_banner(text: &str) -> ClientLoginBannerOptions {
+    ClientLoginBannerOptions::builder()
+        .enabled(true)
+        .banner_text(text)
         .build()
 }
 
 #[tokio::test]
 async fn create_returns_id_status_and_dns_name() {
-    let emu = Emulator::start().await;
-    let ec2 = emu.client().await;
+    let (_, ec2) = start_with_client().await;
     let out = create_endpoint(&ec2).send().await.unwrap();
     let id = out.client_vpn_endpoint_id().unwrap();
     let hex = id.strip_prefix("cvpn-endpoint-").unwrap();
@@ -60,14 +48,9 @@ async fn create_returns_id_status_and_dns_name() {
 
 #[tokio::test]
 async fn describe_reports_every_field_of_a_fully_specified_endpoint() {
-    let emu = Emulator::start().await;
-    let ec2 = emu.client().await;
-    let out = ec2
-        .create_client_vpn_endpoint()
+    let (_, ec2) = start_with_client().await;
+    let out = create_endpoint_authenticated_by(&ec2, vec![mutual_auth(), federated_auth()])
         .client_cidr_block("172.16.0.0/20")
-        .server_certificate_arn(SERVER_CERT)
-        .authentication_options(mutual_auth())
-        .authentication_options(federated_auth())
         .connection_log_options(
             ConnectionLogOptions::builder()
                 .enabled(true)
@@ -102,17 +85,8 @@ async fn describe_reports_every_field_of_a_fully_specified_endpoint() {
                 .build(),
         )
         .session_timeout_hours(12)
-        .client_login_banner_options(
-            ClientLoginBannerOptions::builder()
-                .enabled(true)
-                .banner_text("Authorized use only")
-                .build(),
-        )
-        .client_route_enforcement_options(
-            ClientRouteEnforcementOptions::builder()
-                .enforced(true)
-                .build(),
-        )
+        .client_login_banner_options(login_banner("Authorized use only"))
+        .client_route_enforcement_options(route_enforcement_on())
         .disconnect_on_session_timeout(false)
         .endpoint_ip_address_type(EndpointIpAddressType::DualStack)
         .traffic_ip_address_type(TrafficIpAddressType::Ipv4)
@@ -222,9 +196,7 @@ async fn describe_reports_every_field_of_a_fully_specified_endpoint() {
 
 #[tokio::test]
 async fn defaults_of_a_minimal_endpoint() {
-    let emu = Emulator::start().await;
-    let ec2 = emu.client().await;
-    let id = new_endpoint(&ec2).await;
+    let (_, ec2, id) = start_with_endpoint().await;
     let ep = describe_endpoint(&ec2, &id).await;
     assert_eq!(ep.description(), Some(""));
     assert!(ep.dns_servers().is_empty());
@@ -259,8 +231,7 @@ async fn defaults_of_a_minimal_endpoint() {
 
 #[tokio::test]
 async fn vpc_without_security_groups_gets_the_default_group() {
-    let emu = Emulator::start().await;
-    let ec2 = emu.client().await;
+    let (_, ec2) = start_with_client().await;
     let id = create_endpoint(&ec2).vpc_id(VPC).send().await.unwrap();
     let ep = describe_endpoint(&ec2, id.client_vpn_endpoint_id().unwrap()).await;
     assert_eq!(ep.security_group_ids(), ["sg-0123456789abcdef0"]);
@@ -268,15 +239,8 @@ async fn vpc_without_security_groups_gets_the_default_group() {
 
 #[tokio::test]
 async fn directory_authentication_is_reported() {
-    let emu = Emulator::start().await;
-    let ec2 = emu.client().await;
-    let out = ec2
-        .create_client_vpn_endpoint()
-        .client_cidr_block("172.16.0.0/22")
-        .server_certificate_arn(SERVER_CERT)
-        .authentication_options(directory_auth())
-        .authentication_options(mutual_auth())
-        .connection_log_options(ConnectionLogOptions::builder().enabled(false).build())
+    let (_, ec2) = start_with_client().await;
+    let out = create_endpoint_authenticated_by(&ec2, vec![directory_auth(), mutual_auth()])
         .send()
         .await
         .unwrap();
@@ -291,8 +255,7 @@ async fn directory_authentication_is_reported() {
 
 #[tokio::test]
 async fn transit_gateway_endpoint_with_device_posture_goes_pending_then_available() {
-    let emu = Emulator::start().await;
-    let ec2 = emu.client().await;
+    let (_, ec2) = start_with_client().await;
     let out = create_endpoint(&ec2)
         .transit_gateway_configuration(
             TransitGatewayConfigurationInputStructure::builder()
@@ -353,31 +316,24 @@ async fn transit_gateway_endpoint_with_device_posture_goes_pending_then_availabl
         .send()
         .await
         .unwrap();
-    let networks = ec2
-        .describe_client_vpn_target_networks()
-        .client_vpn_endpoint_id(id)
-        .send()
-        .await
-        .unwrap();
-    let network = &networks.client_vpn_target_networks()[0];
+    let networks = target_networks_of(&ec2, id, vec![]).await;
+    let network = &networks[0];
     assert_eq!(network.association_id(), assoc.association_id());
     assert_eq!(network.availability_zones(), ["us-east-1a"]);
     assert_eq!(network.target_network_id(), Some("tgw-0123456789abcdef0"));
-    assert_error(
+    assert_rejected(
         ec2.associate_client_vpn_target_network()
             .client_vpn_endpoint_id(id)
             .subnet_id(SUBNET_A)
             .send()
             .await,
         "InvalidParameterCombination",
-        400,
     );
 }
 
 #[tokio::test]
 async fn modify_changes_what_it_is_given_and_nothing_else() {
-    let emu = Emulator::start().await;
-    let ec2 = emu.client().await;
+    let (_, ec2) = start_with_client().await;
     let id = create_endpoint(&ec2)
         .description("before")
         .dns_servers("10.0.0.2")
@@ -412,17 +368,8 @@ async fn modify_changes_what_it_is_given_and_nothing_else() {
         .security_group_ids("sg-22222222")
         .self_service_portal(SelfServicePortal::Enabled)
         .session_timeout_hours(8)
-        .client_login_banner_options(
-            ClientLoginBannerOptions::builder()
-                .enabled(true)
-                .banner_text("hi")
-                .build(),
-        )
-        .client_route_enforcement_options(
-            ClientRouteEnforcementOptions::builder()
-                .enforced(true)
-                .build(),
-        )
+        .client_login_banner_options(login_banner("hi"))
+        .client_route_enforcement_options(route_enforcement_on())
         .disconnect_on_session_timeout(false)
         .send()
         .await
@@ -485,21 +432,14 @@ async fn modify_changes_what_it_is_given_and_nothing_else() {
 
 #[tokio::test]
 async fn modify_validates_like_create() {
-    let emu = Emulator::start().await;
-    let ec2 = emu.client().await;
-    let id = new_endpoint(&ec2).await;
+    let (_, ec2, id) = start_with_endpoint().await;
     let modify = || ec2.modify_client_vpn_endpoint().client_vpn_endpoint_id(&id);
-    assert_error(
-        modify().vpn_port(80).send().await,
-        "InvalidParameterValue",
-        400,
-    );
-    assert_error(
+    assert_rejected(modify().vpn_port(80).send().await, "InvalidParameterValue");
+    assert_rejected(
         modify().session_timeout_hours(9).send().await,
         "InvalidParameterValue",
-        400,
     );
-    assert_error(
+    assert_rejected(
         modify()
             .dns_servers(
                 DnsServersOptionsModifyStructure::builder()
@@ -511,24 +451,21 @@ async fn modify_validates_like_create() {
             .send()
             .await,
         "InvalidParameterValue",
-        400,
     );
-    let msg = assert_error(
+    let msg = assert_rejected(
         modify().security_group_ids("sg-12345678").send().await,
         "InvalidParameterValue",
-        400,
     );
     assert!(msg.contains("without a VPC"), "{msg}");
     // Mutual authentication only: no self-service portal.
-    assert_error(
+    assert_rejected(
         modify()
             .self_service_portal(SelfServicePortal::Enabled)
             .send()
             .await,
         "InvalidParameterValue",
-        400,
     );
-    assert_error(
+    assert_rejected(
         modify()
             .transit_gateway_configuration(
                 TransitGatewayConfigurationInputStructure::builder()
@@ -538,29 +475,24 @@ async fn modify_validates_like_create() {
             .send()
             .await,
         "InvalidParameterValue",
-        400,
     );
-    assert_error(
+    assert_rejected(
         ec2.modify_client_vpn_endpoint()
             .client_vpn_endpoint_id("cvpn-endpoint-00000000000000000")
             .description("x")
             .send()
             .await,
         "InvalidClientVpnEndpointId.NotFound",
-        400,
     );
-    assert_error(
+    assert_rejected(
         ec2.modify_client_vpn_endpoint().send().await,
         "MissingParameter",
-        400,
     );
 }
 
 #[tokio::test]
 async fn delete_goes_deleting_then_deleted_then_not_found() {
-    let emu = Emulator::start().await;
-    let ec2 = emu.client().await;
-    let id = new_endpoint(&ec2).await;
+    let (_, ec2, id) = start_with_endpoint().await;
     let out = ec2
         .delete_client_vpn_endpoint()
         .client_vpn_endpoint_id(&id)
@@ -576,14 +508,13 @@ async fn delete_goes_deleting_then_deleted_then_not_found() {
         .await
         .unwrap();
     // Changes are refused while deleting.
-    assert_error(
+    assert_rejected(
         ec2.modify_client_vpn_endpoint()
             .client_vpn_endpoint_id(&id)
             .description("x")
             .send()
             .await,
         "IncorrectState",
-        400,
     );
 
     let deleted = eventually("endpoint to be deleted", || async {
@@ -595,13 +526,12 @@ async fn delete_goes_deleting_then_deleted_then_not_found() {
     // Also listed without ids while visible.
     let all = ec2.describe_client_vpn_endpoints().send().await.unwrap();
     assert_eq!(all.client_vpn_endpoints().len(), 1);
-    assert_error(
+    assert_rejected(
         ec2.delete_client_vpn_endpoint()
             .client_vpn_endpoint_id(&id)
             .send()
             .await,
         "InvalidClientVpnEndpointId.NotFound",
-        400,
     );
 
     eventually("deleted endpoint to disappear", || async {
@@ -618,173 +548,4 @@ async fn delete_goes_deleting_then_deleted_then_not_found() {
     .await;
     let all = ec2.describe_client_vpn_endpoints().send().await.unwrap();
     assert!(all.client_vpn_endpoints().is_empty());
-}
-
-#[tokio::test]
-async fn describe_filters_by_id_and_transport_protocol() {
-    let emu = Emulator::start().await;
-    let ec2 = emu.client().await;
-    let udp = new_endpoint(&ec2).await;
-    let tcp = create_endpoint(&ec2)
-        .transport_protocol(TransportProtocol::Tcp)
-        .send()
-        .await
-        .unwrap()
-        .client_vpn_endpoint_id()
-        .unwrap()
-        .to_owned();
-    let ids = |filters: Vec<Filter>| {
-        let ec2 = ec2.clone();
-        async move {
-            let out = ec2
-                .describe_client_vpn_endpoints()
-                .set_filters(Some(filters))
-                .send()
-                .await
-                .unwrap();
-            let mut ids: Vec<String> = out
-                .client_vpn_endpoints()
-                .iter()
-                .map(|e| e.client_vpn_endpoint_id().unwrap().to_owned())
-                .collect();
-            ids.sort();
-            ids
-        }
-    };
-    let filter = |name: &str, values: &[&str]| {
-        Filter::builder()
-            .name(name)
-            .set_values(Some(values.iter().map(|v| v.to_string()).collect()))
-            .build()
-    };
-    assert_eq!(
-        ids(vec![filter("transport-protocol", &["tcp"])]).await,
-        [tcp.as_str()]
-    );
-    assert_eq!(
-        ids(vec![filter("endpoint-id", &[&udp])]).await,
-        [udp.as_str()]
-    );
-    let mut both = vec![udp.clone(), tcp.clone()];
-    both.sort();
-    assert_eq!(ids(vec![filter("endpoint-id", &[&udp, &tcp])]).await, both);
-    assert_eq!(
-        ids(vec![filter("endpoint-id", &["cvpn-endpoint-*"])]).await,
-        both
-    );
-    assert!(
-        ids(vec![
-            filter("endpoint-id", &[&udp]),
-            filter("transport-protocol", &["tcp"])
-        ])
-        .await
-        .is_empty()
-    );
-    let msg = assert_error(
-        ec2.describe_client_vpn_endpoints()
-            .filters(filter("tag:Name", &["x"]))
-            .send()
-            .await,
-        "InvalidParameterValue",
-        400,
-    );
-    assert!(msg.contains("tag:Name"), "{msg}");
-}
-
-#[tokio::test]
-async fn describe_unknown_id_is_not_found() {
-    let emu = Emulator::start().await;
-    let ec2 = emu.client().await;
-    let msg = assert_error(
-        ec2.describe_client_vpn_endpoints()
-            .client_vpn_endpoint_ids("cvpn-endpoint-0123456789abcdef0")
-            .send()
-            .await,
-        "InvalidClientVpnEndpointId.NotFound",
-        400,
-    );
-    assert!(msg.contains("cvpn-endpoint-0123456789abcdef0"));
-}
-
-#[tokio::test]
-async fn paginator_walks_every_endpoint_once() {
-    let emu = Emulator::start().await;
-    // More than AWS's default quota of 5.
-    emu.set_limits(json!({"endpoints_per_region": 12})).await;
-    let ec2 = emu.client().await;
-    let mut created = Vec::new();
-    for _ in 0..12 {
-        created.push(new_endpoint(&ec2).await);
-    }
-    created.sort();
-
-    let pages: Vec<_> = ec2
-        .describe_client_vpn_endpoints()
-        .into_paginator()
-        .page_size(5)
-        .send()
-        .collect::<Result<Vec<_>, _>>()
-        .await
-        .unwrap();
-    assert_eq!(pages.len(), 3);
-    assert_eq!(
-        pages
-            .iter()
-            .map(|p| p.client_vpn_endpoints().len())
-            .collect::<Vec<_>>(),
-        [5, 5, 2]
-    );
-    assert!(pages[0].next_token().is_some());
-    assert!(pages[2].next_token().is_none());
-
-    let mut listed: Vec<String> = ec2
-        .describe_client_vpn_endpoints()
-        .into_paginator()
-        .page_size(5)
-        .items()
-        .send()
-        .collect::<Result<Vec<_>, _>>()
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|e| e.client_vpn_endpoint_id().unwrap().to_owned())
-        .collect();
-    listed.sort();
-    assert_eq!(listed, created);
-
-    // Without MaxResults everything comes in one page.
-    let all = ec2.describe_client_vpn_endpoints().send().await.unwrap();
-    assert_eq!(all.client_vpn_endpoints().len(), 12);
-    assert!(all.next_token().is_none());
-}
-
-#[tokio::test]
-async fn pagination_parameters_are_validated() {
-    let emu = Emulator::start().await;
-    let ec2 = emu.client().await;
-    for bad in [0, 4, 1001] {
-        assert_error(
-            ec2.describe_client_vpn_endpoints()
-                .max_results(bad)
-                .send()
-                .await,
-            "InvalidParameterValue",
-            400,
-        );
-    }
-    for ok in [5, 1000] {
-        ec2.describe_client_vpn_endpoints()
-            .max_results(ok)
-            .send()
-            .await
-            .unwrap();
-    }
-    assert_error(
-        ec2.describe_client_vpn_endpoints()
-            .next_token("not-a-token")
-            .send()
-            .await,
-        "InvalidPaginationToken",
-        400,
-    );
 }

@@ -19,9 +19,7 @@ async fn export(emu: &Emulator, id: &str) -> String {
 
 #[tokio::test]
 async fn exported_configuration_line_by_line() {
-    let emu = Emulator::start().await;
-    let ec2 = emu.client().await;
-    let id = new_endpoint(&ec2).await;
+    let (emu, _, id) = start_with_endpoint().await;
     let config = export(&emu, &id).await;
     let lines: Vec<&str> = config.lines().collect();
     let ca_start = lines.iter().position(|l| *l == "<ca>").unwrap();
@@ -63,8 +61,7 @@ async fn exported_configuration_line_by_line() {
 
 #[tokio::test]
 async fn exported_configuration_follows_protocol_port_and_authentication() {
-    let emu = Emulator::start().await;
-    let ec2 = emu.client().await;
+    let (emu, ec2) = start_with_client().await;
     let out = create_endpoint(&ec2)
         .transport_protocol(TransportProtocol::Tcp)
         .vpn_port(1194)
@@ -91,21 +88,18 @@ async fn exported_configuration_follows_protocol_port_and_authentication() {
     );
     assert_eq!(lines.last(), Some(&"auth-user-pass"));
 
-    assert_error(
+    assert_rejected(
         ec2.export_client_vpn_client_configuration()
             .client_vpn_endpoint_id("cvpn-endpoint-00000000000000000")
             .send()
             .await,
         "InvalidClientVpnEndpointId.NotFound",
-        400,
     );
 }
 
 #[tokio::test]
 async fn exported_configuration_is_xml_escaped_on_the_wire() {
-    let emu = Emulator::start().await;
-    let ec2 = emu.client().await;
-    let id = new_endpoint(&ec2).await;
+    let (emu, _, id) = start_with_endpoint().await;
     let raw = emu
         .query(&format!(
             "Action=ExportClientVpnClientConfiguration&Version=2016-11-15&ClientVpnEndpointId={id}"

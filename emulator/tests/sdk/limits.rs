@@ -29,10 +29,9 @@ async fn default_limits_are_aws_quotas() {
     for _ in 0..5 {
         new_endpoint(&ec2).await;
     }
-    let message = assert_error(
+    let message = assert_rejected(
         create_endpoint(&ec2).send().await,
         "ClientVpnEndpointLimitExceeded",
-        400,
     );
     assert!(message.contains("(5)"), "{message}");
 }
@@ -49,12 +48,8 @@ async fn authorize(ec2: &Client, id: &str, i: u32) -> Result<(), String> {
 }
 
 async fn active_rules(ec2: &Client, id: &str) -> usize {
-    ec2.describe_client_vpn_authorization_rules()
-        .client_vpn_endpoint_id(id)
-        .send()
+    rules_of(ec2, id, vec![])
         .await
-        .unwrap()
-        .authorization_rules()
         .iter()
         .filter(|r| r.status().and_then(|s| s.code()).map(|c| c.as_str()) == Some("active"))
         .count()
@@ -62,9 +57,7 @@ async fn active_rules(ec2: &Client, id: &str) -> usize {
 
 #[tokio::test]
 async fn eleventh_operation_in_progress_is_refused_until_one_finishes() {
-    let emu = Emulator::start().await;
-    let ec2 = emu.client().await;
-    let id = new_endpoint(&ec2).await;
+    let (emu, ec2, id) = start_with_endpoint().await;
     associate(&ec2, &id, SUBNET_A).await;
     // Long enough that all of them are still in progress when the eleventh arrives.
     emu.set_timing(json!({"rule_delay_ms": 1500, "route_delay_ms": 1500}))
@@ -73,15 +66,9 @@ async fn eleventh_operation_in_progress_is_refused_until_one_finishes() {
         authorize(&ec2, &id, i).await.unwrap();
     }
     for i in 0..4 {
-        ec2.create_client_vpn_route()
-            .client_vpn_endpoint_id(&id)
-            .destination_cidr_block(format!("192.168.{i}.0/24"))
-            .target_vpc_subnet_id(SUBNET_A)
-            .send()
-            .await
-            .unwrap();
+        add_route(&ec2, &id, &format!("192.168.{i}.0/24"), SUBNET_A).await;
     }
-    let message = assert_error(
+    let message = assert_rejected(
         ec2.authorize_client_vpn_ingress()
             .client_vpn_endpoint_id(&id)
             .target_network_cidr("10.99.0.0/16")
@@ -89,10 +76,9 @@ async fn eleventh_operation_in_progress_is_refused_until_one_finishes() {
             .send()
             .await,
         CONCURRENT,
-        400,
     );
     assert_eq!(message, CONCURRENT_MESSAGE);
-    assert_error(
+    assert_rejected(
         ec2.create_client_vpn_route()
             .client_vpn_endpoint_id(&id)
             .destination_cidr_block("192.168.99.0/24")
@@ -100,18 +86,16 @@ async fn eleventh_operation_in_progress_is_refused_until_one_finishes() {
             .send()
             .await,
         CONCURRENT,
-        400,
     );
-    assert_error(
+    assert_rejected(
         ec2.associate_client_vpn_target_network()
             .client_vpn_endpoint_id(&id)
             .subnet_id(SUBNET_B)
             .send()
             .await,
         CONCURRENT,
-        400,
     );
-    assert_error(
+    assert_rejected(
         ec2.apply_security_groups_to_client_vpn_target_network()
             .client_vpn_endpoint_id(&id)
             .vpc_id(VPC)
@@ -119,7 +103,6 @@ async fn eleventh_operation_in_progress_is_refused_until_one_finishes() {
             .send()
             .await,
         CONCURRENT,
-        400,
     );
     // Another endpoint is not affected; reads are not limited.
     let other = new_endpoint(&ec2).await;
@@ -137,33 +120,23 @@ async fn eleventh_operation_in_progress_is_refused_until_one_finishes() {
 
 #[tokio::test]
 async fn replays_and_repeats_start_nothing_new() {
-    let emu = Emulator::start().await;
-    let ec2 = emu.client().await;
-    let id = new_endpoint(&ec2).await;
+    let (emu, ec2, id) = start_with_endpoint().await;
     emu.set_timing(json!({"rule_delay_ms": 60_000})).await;
-    let first = ec2
-        .authorize_client_vpn_ingress()
-        .client_vpn_endpoint_id(&id)
-        .target_network_cidr("10.0.0.0/16")
-        .authorize_all_groups(true)
-        .client_token("token-0")
-        .send()
-        .await
-        .unwrap();
+    let authorize_with_token = || {
+        ec2.authorize_client_vpn_ingress()
+            .client_vpn_endpoint_id(&id)
+            .target_network_cidr("10.0.0.0/16")
+            .authorize_all_groups(true)
+            .client_token("token-0")
+            .send()
+    };
+    let first = authorize_with_token().await.unwrap();
     for i in 1..10 {
         authorize(&ec2, &id, i).await.unwrap();
     }
     assert_eq!(authorize(&ec2, &id, 10).await, Err(CONCURRENT.to_owned()));
     // The same ClientToken returns the original answer: nothing new is initiated.
-    let replay = ec2
-        .authorize_client_vpn_ingress()
-        .client_vpn_endpoint_id(&id)
-        .target_network_cidr("10.0.0.0/16")
-        .authorize_all_groups(true)
-        .client_token("token-0")
-        .send()
-        .await
-        .unwrap();
+    let replay = authorize_with_token().await.unwrap();
     assert_eq!(replay.status(), first.status());
     // The limit is a Limits field like the others.
     emu.set_limits(json!({"concurrent_operations_per_endpoint": 11}))
@@ -174,26 +147,21 @@ async fn replays_and_repeats_start_nothing_new() {
 
 #[tokio::test]
 async fn disassociation_counts_until_it_finishes() {
-    let emu = Emulator::start().await;
+    let (emu, ec2) = start_with_client().await;
     emu.set_limits(json!({"concurrent_operations_per_endpoint": 1}))
         .await;
-    let ec2 = emu.client().await;
     let id = new_endpoint(&ec2).await;
     let association = associate(&ec2, &id, SUBNET_A).await;
     emu.set_timing(json!({"association_delay_ms": 60_000}))
         .await;
-    ec2.disassociate_client_vpn_target_network()
-        .client_vpn_endpoint_id(&id)
-        .association_id(&association)
-        .send()
-        .await
-        .unwrap();
+    let disassociate = || {
+        ec2.disassociate_client_vpn_target_network()
+            .client_vpn_endpoint_id(&id)
+            .association_id(&association)
+            .send()
+    };
+    disassociate().await.unwrap();
     // Repeating a change already under way is accepted (it starts nothing).
-    ec2.disassociate_client_vpn_target_network()
-        .client_vpn_endpoint_id(&id)
-        .association_id(&association)
-        .send()
-        .await
-        .unwrap();
+    disassociate().await.unwrap();
     assert_eq!(authorize(&ec2, &id, 1).await, Err(CONCURRENT.to_owned()));
 }

@@ -7,6 +7,7 @@ mod common;
 mod acm;
 mod associations;
 mod control;
+mod describe;
 mod endpoints;
 mod export;
 mod limits;

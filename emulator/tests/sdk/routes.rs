@@ -1,25 +1,16 @@
 use aws_sdk_ec2::Client;
-use aws_sdk_ec2::types::{ClientVpnRoute, Filter};
+use aws_sdk_ec2::types::ClientVpnRoute;
 use serde_json::json;
 
 use crate::common::*;
 
 async fn added_routes(ec2: &Client, endpoint_id: &str) -> Vec<ClientVpnRoute> {
-    ec2.describe_client_vpn_routes()
-        .client_vpn_endpoint_id(endpoint_id)
-        .filters(Filter::builder().name("origin").values("add-route").build())
-        .send()
-        .await
-        .unwrap()
-        .routes()
-        .to_vec()
+    routes_of(ec2, endpoint_id, vec![filter("origin", "add-route")]).await
 }
 
 #[tokio::test]
 async fn routes_need_an_active_association_and_go_through_their_states() {
-    let emu = Emulator::start().await;
-    let ec2 = emu.client().await;
-    let id = new_endpoint(&ec2).await;
+    let (_, ec2, id) = start_with_endpoint().await;
     let create = || {
         ec2.create_client_vpn_route()
             .client_vpn_endpoint_id(&id)
@@ -27,16 +18,15 @@ async fn routes_need_an_active_association_and_go_through_their_states() {
             .target_vpc_subnet_id(SUBNET_A)
             .description("internet")
     };
-    assert_error(
+    assert_rejected(
         create().send().await,
         "InvalidClientVpnActiveAssociationNotFound",
-        400,
     );
 
     associate(&ec2, &id, SUBNET_A).await;
     let out = create().send().await.unwrap();
     assert_eq!(out.status().unwrap().code().unwrap().as_str(), "creating");
-    assert_error(create().send().await, "InvalidClientVpnDuplicateRoute", 400);
+    assert_rejected(create().send().await, "InvalidClientVpnDuplicateRoute");
 
     let route = eventually("route to become active", || async {
         let routes = added_routes(&ec2, &id).await;
@@ -65,17 +55,16 @@ async fn routes_need_an_active_association_and_go_through_their_states() {
     })
     .await;
 
-    assert_error(
+    assert_rejected(
         ec2.delete_client_vpn_route()
             .client_vpn_endpoint_id(&id)
             .destination_cidr_block("0.0.0.0/0")
             .send()
             .await,
         "InvalidClientVpnRouteNotFound",
-        400,
     );
     // The association's own route cannot be deleted directly.
-    assert_error(
+    assert_rejected(
         ec2.delete_client_vpn_route()
             .client_vpn_endpoint_id(&id)
             .destination_cidr_block(VPC_CIDR)
@@ -83,18 +72,16 @@ async fn routes_need_an_active_association_and_go_through_their_states() {
             .send()
             .await,
         "InvalidParameterValue",
-        400,
     );
-    assert_error(
+    assert_rejected(
         ec2.create_client_vpn_route()
             .client_vpn_endpoint_id(&id)
             .destination_cidr_block("0.0.0.0/0")
             .send()
             .await,
         "MissingParameter",
-        400,
     );
-    assert_error(
+    assert_rejected(
         ec2.create_client_vpn_route()
             .client_vpn_endpoint_id(&id)
             .destination_cidr_block("300.0.0.0/8")
@@ -102,23 +89,14 @@ async fn routes_need_an_active_association_and_go_through_their_states() {
             .send()
             .await,
         "InvalidParameterValue",
-        400,
     );
 }
 
 #[tokio::test]
 async fn disassociating_removes_the_routes_of_the_subnet() {
-    let emu = Emulator::start().await;
-    let ec2 = emu.client().await;
-    let id = new_endpoint(&ec2).await;
+    let (_, ec2, id) = start_with_endpoint().await;
     let assoc = associate(&ec2, &id, SUBNET_A).await;
-    ec2.create_client_vpn_route()
-        .client_vpn_endpoint_id(&id)
-        .destination_cidr_block("192.168.0.0/16")
-        .target_vpc_subnet_id(SUBNET_A)
-        .send()
-        .await
-        .unwrap();
+    add_route(&ec2, &id, "192.168.0.0/16", SUBNET_A).await;
     ec2.disassociate_client_vpn_target_network()
         .client_vpn_endpoint_id(&id)
         .association_id(assoc)
@@ -139,16 +117,8 @@ async fn disassociating_removes_the_routes_of_the_subnet() {
 
 #[tokio::test]
 async fn route_quota_per_association() {
-    let emu = Emulator::start().await;
-    let (status, _) = emu
-        .control(
-            "POST",
-            "/_emulator/limits",
-            Some(json!({"routes_per_association": 1})),
-        )
-        .await;
-    assert_eq!(status, 200);
-    let ec2 = emu.client().await;
+    let (emu, ec2) = start_with_client().await;
+    emu.set_limits(json!({"routes_per_association": 1})).await;
     let id = new_endpoint(&ec2).await;
     associate(&ec2, &id, SUBNET_A).await;
     let route = |cidr: &'static str| {
@@ -159,30 +129,19 @@ async fn route_quota_per_association() {
             .send()
     };
     route("192.168.0.0/24").await.unwrap();
-    assert_error(
-        route("192.168.1.0/24").await,
-        "ClientVpnRouteLimitExceeded",
-        400,
-    );
+    assert_rejected(route("192.168.1.0/24").await, "ClientVpnRouteLimitExceeded");
 }
 
 #[tokio::test]
 async fn routes_filter_and_paginate() {
-    let emu = Emulator::start().await;
+    let (emu, ec2) = start_with_client().await;
     // 11 routes in flight at once: more than AWS's 10 concurrent operations.
     emu.set_limits(json!({"concurrent_operations_per_endpoint": 20}))
         .await;
-    let ec2 = emu.client().await;
     let id = new_endpoint(&ec2).await;
     associate(&ec2, &id, SUBNET_A).await;
     for i in 0..11 {
-        ec2.create_client_vpn_route()
-            .client_vpn_endpoint_id(&id)
-            .destination_cidr_block(format!("192.168.{i}.0/24"))
-            .target_vpc_subnet_id(SUBNET_A)
-            .send()
-            .await
-            .unwrap();
+        add_route(&ec2, &id, &format!("192.168.{i}.0/24"), SUBNET_A).await;
     }
     let pages: Vec<_> = ec2
         .describe_client_vpn_routes()
@@ -196,20 +155,8 @@ async fn routes_filter_and_paginate() {
     let sizes: Vec<usize> = pages.iter().map(|p| p.routes().len()).collect();
     assert_eq!(sizes, [5, 5, 2], "11 added + 1 associate route");
 
-    let count = |name: &'static str, value: &'static str| {
-        let ec2 = ec2.clone();
-        let id = id.clone();
-        async move {
-            ec2.describe_client_vpn_routes()
-                .client_vpn_endpoint_id(id)
-                .filters(Filter::builder().name(name).values(value).build())
-                .send()
-                .await
-                .unwrap()
-                .routes()
-                .len()
-        }
-    };
+    let count =
+        async |name: &str, value: &str| routes_of(&ec2, &id, vec![filter(name, value)]).await.len();
     assert_eq!(count("origin", "associate").await, 1);
     assert_eq!(count("origin", "add-route").await, 11);
     assert_eq!(count("destination-cidr", "192.168.3.0/24").await, 1);

@@ -1,17 +1,11 @@
 use aws_sdk_ec2::Client;
-use aws_sdk_ec2::types::{AuthorizationRule, Filter};
+use aws_sdk_ec2::types::AuthorizationRule;
 use serde_json::json;
 
 use crate::common::*;
 
 async fn rules(ec2: &Client, endpoint_id: &str) -> Vec<AuthorizationRule> {
-    ec2.describe_client_vpn_authorization_rules()
-        .client_vpn_endpoint_id(endpoint_id)
-        .send()
-        .await
-        .unwrap()
-        .authorization_rules()
-        .to_vec()
+    rules_of(ec2, endpoint_id, vec![]).await
 }
 
 fn status(rule: &AuthorizationRule) -> &str {
@@ -20,9 +14,7 @@ fn status(rule: &AuthorizationRule) -> &str {
 
 #[tokio::test]
 async fn authorize_and_revoke_go_through_their_states() {
-    let emu = Emulator::start().await;
-    let ec2 = emu.client().await;
-    let id = new_endpoint(&ec2).await;
+    let (_, ec2, id) = start_with_endpoint().await;
 
     let out = ec2
         .authorize_client_vpn_ingress()
@@ -94,35 +86,31 @@ async fn authorize_and_revoke_go_through_their_states() {
 
 #[tokio::test]
 async fn rule_errors() {
-    let emu = Emulator::start().await;
-    let ec2 = emu.client().await;
-    let id = new_endpoint(&ec2).await;
+    let (_, ec2, id) = start_with_endpoint().await;
     let authorize = || {
         ec2.authorize_client_vpn_ingress()
             .client_vpn_endpoint_id(&id)
             .target_network_cidr("10.1.0.0/16")
     };
     authorize().access_group_id("g1").send().await.unwrap();
-    assert_error(
+    assert_rejected(
         authorize().access_group_id("g1").send().await,
         "InvalidClientVpnDuplicateAuthorizationRule",
-        400,
     );
     // Same CIDR for another group or for everyone is a different rule.
     authorize().access_group_id("g2").send().await.unwrap();
     authorize().authorize_all_groups(true).send().await.unwrap();
-    let msg = assert_error(authorize().send().await, "MissingParameter", 400);
+    let msg = assert_rejected(authorize().send().await, "MissingParameter");
     assert!(msg.contains("access-group-id"), "{msg}");
-    assert_error(
+    assert_rejected(
         authorize()
             .access_group_id("g3")
             .authorize_all_groups(true)
             .send()
             .await,
         "InvalidParameterCombination",
-        400,
     );
-    assert_error(
+    assert_rejected(
         ec2.authorize_client_vpn_ingress()
             .client_vpn_endpoint_id(&id)
             .target_network_cidr("10.1.0.0/33")
@@ -130,18 +118,16 @@ async fn rule_errors() {
             .send()
             .await,
         "InvalidParameterValue",
-        400,
     );
-    assert_error(
+    assert_rejected(
         ec2.authorize_client_vpn_ingress()
             .client_vpn_endpoint_id(&id)
             .access_group_id("g")
             .send()
             .await,
         "MissingParameter",
-        400,
     );
-    assert_error(
+    assert_rejected(
         ec2.revoke_client_vpn_ingress()
             .client_vpn_endpoint_id(&id)
             .target_network_cidr("10.9.0.0/16")
@@ -149,9 +135,8 @@ async fn rule_errors() {
             .send()
             .await,
         "InvalidClientVpnEndpointAuthorizationRuleNotFound",
-        400,
     );
-    assert_error(
+    assert_rejected(
         ec2.revoke_client_vpn_ingress()
             .client_vpn_endpoint_id(&id)
             .target_network_cidr("10.1.0.0/16")
@@ -159,30 +144,20 @@ async fn rule_errors() {
             .send()
             .await,
         "InvalidClientVpnEndpointAuthorizationRuleNotFound",
-        400,
     );
-    assert_error(
+    assert_rejected(
         ec2.describe_client_vpn_authorization_rules()
             .client_vpn_endpoint_id("cvpn-endpoint-00000000000000000")
             .send()
             .await,
         "InvalidClientVpnEndpointId.NotFound",
-        400,
     );
 }
 
 #[tokio::test]
 async fn rule_quota_is_enforced() {
-    let emu = Emulator::start().await;
-    let (status, _) = emu
-        .control(
-            "POST",
-            "/_emulator/limits",
-            Some(json!({"rules_per_endpoint": 2})),
-        )
-        .await;
-    assert_eq!(status, 200);
-    let ec2 = emu.client().await;
+    let (emu, ec2) = start_with_client().await;
+    emu.set_limits(json!({"rules_per_endpoint": 2})).await;
     let id = new_endpoint(&ec2).await;
     for group in ["a", "b"] {
         ec2.authorize_client_vpn_ingress()
@@ -193,7 +168,7 @@ async fn rule_quota_is_enforced() {
             .await
             .unwrap();
     }
-    assert_error(
+    assert_rejected(
         ec2.authorize_client_vpn_ingress()
             .client_vpn_endpoint_id(&id)
             .target_network_cidr("10.1.0.0/16")
@@ -201,17 +176,15 @@ async fn rule_quota_is_enforced() {
             .send()
             .await,
         "ClientVpnAuthorizationRuleLimitExceeded",
-        400,
     );
 }
 
 #[tokio::test]
 async fn rules_filter_and_paginate() {
-    let emu = Emulator::start().await;
+    let (emu, ec2) = start_with_client().await;
     // 12 rules in flight at once: more than AWS's 10 concurrent operations.
     emu.set_limits(json!({"concurrent_operations_per_endpoint": 20}))
         .await;
-    let ec2 = emu.client().await;
     let id = new_endpoint(&ec2).await;
     for i in 0..12 {
         ec2.authorize_client_vpn_ingress()
@@ -240,30 +213,17 @@ async fn rules_filter_and_paginate() {
     let expected: Vec<String> = (0..12).map(|i| format!("10.{i}.0.0/16")).collect();
     assert_eq!(cidrs, expected);
 
-    let count = |name: &'static str, value: &'static str| {
-        let ec2 = ec2.clone();
-        let id = id.clone();
-        async move {
-            ec2.describe_client_vpn_authorization_rules()
-                .client_vpn_endpoint_id(id)
-                .filters(Filter::builder().name(name).values(value).build())
-                .send()
-                .await
-                .unwrap()
-                .authorization_rules()
-                .len()
-        }
-    };
+    let count =
+        async |name: &str, value: &str| rules_of(&ec2, &id, vec![filter(name, value)]).await.len();
     assert_eq!(count("group-id", "even").await, 6);
     assert_eq!(count("destination-cidr", "10.3.0.0/16").await, 1);
     assert_eq!(count("description", "rule 1*").await, 3); // 1, 10, 11
-    assert_error(
+    assert_rejected(
         ec2.describe_client_vpn_authorization_rules()
             .client_vpn_endpoint_id(&id)
-            .filters(Filter::builder().name("origin").values("x").build())
+            .filters(filter("origin", "x"))
             .send()
             .await,
         "InvalidParameterValue",
-        400,
     );
 }

@@ -2,45 +2,18 @@
 
 use aws_sdk_ec2::types::{
     ClientConnectOptions, ClientLoginBannerOptions, ClientVpnAuthenticationRequest,
-    ClientVpnAuthenticationType, ConnectionLogOptions, DirectoryServiceAuthenticationRequest,
-    EndpointIpAddressType, FederatedAuthenticationRequest, ResourceType, SelfServicePortal, Tag,
-    TagSpecification, TransitGatewayConfigurationInputStructure, TransportProtocol,
+    ClientVpnAuthenticationType, ConnectionLogOptions, EndpointIpAddressType, ResourceType,
+    SelfServicePortal, TagSpecification, TransitGatewayConfigurationInputStructure,
+    TransportProtocol,
 };
 use serde_json::json;
 
 use crate::common::*;
 
-fn directory_auth() -> ClientVpnAuthenticationRequest {
-    ClientVpnAuthenticationRequest::builder()
-        .r#type(ClientVpnAuthenticationType::DirectoryServiceAuthentication)
-        .active_directory(
-            DirectoryServiceAuthenticationRequest::builder()
-                .directory_id("d-1")
-                .build(),
-        )
-        .build()
-}
-
-fn federated_auth() -> ClientVpnAuthenticationRequest {
-    ClientVpnAuthenticationRequest::builder()
-        .r#type(ClientVpnAuthenticationType::FederatedAuthentication)
-        .federated_authentication(
-            FederatedAuthenticationRequest::builder()
-                .saml_provider_arn("arn:aws:iam::123456789012:saml-provider/idp")
-                .build(),
-        )
-        .build()
-}
-
 #[tokio::test]
 async fn create_validation_errors() {
-    let emu = Emulator::start().await;
-    let ec2 = emu.client().await;
-    let bare = || {
-        ec2.create_client_vpn_endpoint()
-            .server_certificate_arn(SERVER_CERT)
-            .connection_log_options(ConnectionLogOptions::builder().enabled(false).build())
-    };
+    let (_, ec2) = start_with_client().await;
+    let bare = || bare_create_endpoint(&ec2);
     let cases = vec![
         (
             "client CIDR /11",
@@ -164,7 +137,7 @@ async fn create_validation_errors() {
             ec2.create_client_vpn_endpoint()
                 .client_cidr_block("172.16.0.0/22")
                 .authentication_options(mutual_auth())
-                .connection_log_options(ConnectionLogOptions::builder().enabled(false).build()),
+                .connection_log_options(logging_off()),
             "MissingParameter",
         ),
         (
@@ -228,16 +201,14 @@ async fn create_validation_errors() {
             create_endpoint(&ec2).tag_specifications(
                 TagSpecification::builder()
                     .resource_type(ResourceType::Instance)
-                    .tags(Tag::builder().key("k").value("v").build())
+                    .tags(tag("k", "v"))
                     .build(),
             ),
             "InvalidParameterValue",
         ),
     ];
     for (what, request, expected) in cases {
-        let err = request.send().await.expect_err(what);
-        assert_eq!(code(&err), expected, "{what}: {err:?}");
-        assert_eq!(http_status(&err), 400, "{what}");
+        assert_case_rejected(what, request.send().await, expected);
     }
     let all = ec2.describe_client_vpn_endpoints().send().await.unwrap();
     assert!(all.client_vpn_endpoints().is_empty(), "nothing was created");
@@ -245,13 +216,9 @@ async fn create_validation_errors() {
 
 #[tokio::test]
 async fn ipv6_traffic_needs_no_client_cidr() {
-    let emu = Emulator::start().await;
-    let ec2 = emu.client().await;
-    let out = ec2
-        .create_client_vpn_endpoint()
-        .server_certificate_arn(SERVER_CERT)
+    let (_, ec2) = start_with_client().await;
+    let out = bare_create_endpoint(&ec2)
         .authentication_options(mutual_auth())
-        .connection_log_options(ConnectionLogOptions::builder().enabled(false).build())
         .traffic_ip_address_type(aws_sdk_ec2::types::TrafficIpAddressType::Ipv6)
         .endpoint_ip_address_type(EndpointIpAddressType::Ipv6)
         .send()
@@ -264,8 +231,7 @@ async fn ipv6_traffic_needs_no_client_cidr() {
 
 #[tokio::test]
 async fn client_token_makes_create_idempotent() {
-    let emu = Emulator::start().await;
-    let ec2 = emu.client().await;
+    let (emu, ec2) = start_with_client().await;
     let first = create_endpoint(&ec2)
         .client_token("uid-1")
         .description("d")
@@ -286,14 +252,13 @@ async fn client_token_makes_create_idempotent() {
     let all = ec2.describe_client_vpn_endpoints().send().await.unwrap();
     assert_eq!(all.client_vpn_endpoints().len(), 1);
 
-    assert_error(
+    assert_rejected(
         create_endpoint(&ec2)
             .client_token("uid-1")
             .description("other")
             .send()
             .await,
         "IdempotentParameterMismatch",
-        400,
     );
     // Another token is another endpoint.
     create_endpoint(&ec2)
@@ -320,9 +285,7 @@ async fn client_token_makes_create_idempotent() {
 
 #[tokio::test]
 async fn client_token_makes_associate_authorize_and_route_idempotent() {
-    let emu = Emulator::start().await;
-    let ec2 = emu.client().await;
-    let id = new_endpoint(&ec2).await;
+    let (_, ec2, id) = start_with_endpoint().await;
 
     let associate = |subnet: &'static str| {
         ec2.associate_client_vpn_target_network()
@@ -334,18 +297,9 @@ async fn client_token_makes_associate_authorize_and_route_idempotent() {
     let a = associate(SUBNET_A).await.unwrap();
     let b = associate(SUBNET_A).await.unwrap();
     assert_eq!(a.association_id(), b.association_id());
-    assert_error(
-        associate(SUBNET_B).await,
-        "IdempotentParameterMismatch",
-        400,
-    );
-    let networks = ec2
-        .describe_client_vpn_target_networks()
-        .client_vpn_endpoint_id(&id)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(networks.client_vpn_target_networks().len(), 1);
+    assert_rejected(associate(SUBNET_B).await, "IdempotentParameterMismatch");
+    let networks = target_networks_of(&ec2, &id, vec![]).await;
+    assert_eq!(networks.len(), 1);
 
     let authorize = |group: &'static str| {
         ec2.authorize_client_vpn_ingress()
@@ -357,30 +311,11 @@ async fn client_token_makes_associate_authorize_and_route_idempotent() {
     };
     authorize("g").await.unwrap();
     authorize("g").await.unwrap();
-    assert_error(authorize("h").await, "IdempotentParameterMismatch", 400);
-    let rules = ec2
-        .describe_client_vpn_authorization_rules()
-        .client_vpn_endpoint_id(&id)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(rules.authorization_rules().len(), 1);
+    assert_rejected(authorize("h").await, "IdempotentParameterMismatch");
+    let rules = rules_of(&ec2, &id, vec![]).await;
+    assert_eq!(rules.len(), 1);
 
-    eventually("association", || async {
-        let out = ec2
-            .describe_client_vpn_target_networks()
-            .client_vpn_endpoint_id(&id)
-            .send()
-            .await
-            .ok()?;
-        let code = out.client_vpn_target_networks()[0]
-            .status()?
-            .code()?
-            .as_str()
-            .to_owned();
-        (code == "associated").then_some(())
-    })
-    .await;
+    wait_until_associated(&ec2, &id, a.association_id().unwrap()).await;
     let route = |cidr: &'static str| {
         ec2.create_client_vpn_route()
             .client_vpn_endpoint_id(&id)
@@ -391,51 +326,19 @@ async fn client_token_makes_associate_authorize_and_route_idempotent() {
     };
     route("192.168.0.0/16").await.unwrap();
     route("192.168.0.0/16").await.unwrap();
-    assert_error(
-        route("192.169.0.0/16").await,
-        "IdempotentParameterMismatch",
-        400,
-    );
-    let routes = ec2
-        .describe_client_vpn_routes()
-        .client_vpn_endpoint_id(&id)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(
-        routes.routes().len(),
-        2,
-        "associate route + one added route"
-    );
+    assert_rejected(route("192.169.0.0/16").await, "IdempotentParameterMismatch");
+    let routes = routes_of(&ec2, &id, vec![]).await;
+    assert_eq!(routes.len(), 2, "associate route + one added route");
 }
 
 #[tokio::test]
 async fn dry_run_of_every_action_changes_nothing() {
-    let emu = Emulator::start().await;
-    let ec2 = emu.client().await;
-    let id = new_endpoint(&ec2).await;
+    let (emu, ec2, id) = start_with_endpoint().await;
     let spare = new_endpoint(&ec2).await;
     let assoc = associate(&ec2, &id, SUBNET_A).await;
-    ec2.authorize_client_vpn_ingress()
-        .client_vpn_endpoint_id(&id)
-        .target_network_cidr("10.1.0.0/16")
-        .authorize_all_groups(true)
-        .send()
-        .await
-        .unwrap();
-    ec2.create_client_vpn_route()
-        .client_vpn_endpoint_id(&id)
-        .destination_cidr_block("0.0.0.0/0")
-        .target_vpc_subnet_id(SUBNET_A)
-        .send()
-        .await
-        .unwrap();
-    ec2.create_tags()
-        .resources(&id)
-        .tags(Tag::builder().key("k").value("v").build())
-        .send()
-        .await
-        .unwrap();
+    authorize_all(&ec2, &id, "10.1.0.0/16").await;
+    add_route(&ec2, &id, "0.0.0.0/0", SUBNET_A).await;
+    tag_resource(&ec2, &id, "k", "v").await;
     // Let every transition finish so the state is stable.
     let before = eventually("stable state", || async {
         let state = emu.state().await.to_string();
@@ -493,9 +396,7 @@ async fn dry_run_of_every_action_changes_nothing() {
             .destination_cidr_block("0.0.0.0/0")
             .target_vpc_subnet_id(SUBNET_A),
         ec2.describe_client_vpn_routes().client_vpn_endpoint_id(&id),
-        ec2.create_tags()
-            .resources(&id)
-            .tags(Tag::builder().key("k2").value("v").build()),
+        ec2.create_tags().resources(&id).tags(tag("k2", "v")),
         ec2.delete_tags().resources(&id),
         ec2.export_client_vpn_client_configuration()
             .client_vpn_endpoint_id(&id),
@@ -506,10 +407,9 @@ async fn dry_run_of_every_action_changes_nothing() {
     assert_eq!(calls.as_object().unwrap().len(), 17, "{calls}");
 
     // DryRun still validates first.
-    assert_error(
+    assert_rejected(
         create_endpoint(&ec2).vpn_port(1).dry_run(true).send().await,
         "InvalidParameterValue",
-        400,
     );
 }
 
@@ -543,22 +443,20 @@ async fn regions_and_accounts_are_separate() {
     assert_eq!(listed(east.clone()).await, [east_id.as_str()]);
     assert_eq!(listed(west.clone()).await, [west_id]);
     assert!(listed(other_account.clone()).await.is_empty());
-    assert_error(
+    assert_rejected(
         other_account
             .describe_client_vpn_endpoints()
             .client_vpn_endpoint_ids(&east_id)
             .send()
             .await,
         "InvalidClientVpnEndpointId.NotFound",
-        400,
     );
-    assert_error(
+    assert_rejected(
         west.delete_client_vpn_endpoint()
             .client_vpn_endpoint_id(&east_id)
             .send()
             .await,
         "InvalidClientVpnEndpointId.NotFound",
-        400,
     );
 
     let account = clientvpn_emulator::auth::account_id(ACCESS_KEY);
@@ -582,23 +480,14 @@ async fn regions_and_accounts_are_separate() {
 
 #[tokio::test]
 async fn endpoint_quota_per_region() {
-    let emu = Emulator::start().await;
-    let (status, limits) = emu
-        .control(
-            "POST",
-            "/_emulator/limits",
-            Some(json!({"endpoints_per_region": 2})),
-        )
-        .await;
-    assert_eq!(status, 200);
+    let (emu, ec2) = start_with_client().await;
+    let limits = emu.set_limits(json!({"endpoints_per_region": 2})).await;
     assert_eq!(limits["endpoints_per_region"], 2);
-    let ec2 = emu.client().await;
     let first = new_endpoint(&ec2).await;
     new_endpoint(&ec2).await;
-    assert_error(
+    assert_rejected(
         create_endpoint(&ec2).send().await,
         "ClientVpnEndpointLimitExceeded",
-        400,
     );
     // Other regions have their own quota; endpoints being deleted no longer count.
     new_endpoint(&emu.client_for(ACCESS_KEY, "us-west-2").await).await;

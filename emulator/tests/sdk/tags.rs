@@ -3,10 +3,6 @@ use aws_sdk_ec2::types::Tag;
 
 use crate::common::*;
 
-fn tag(key: &str, value: &str) -> Tag {
-    Tag::builder().key(key).value(value).build()
-}
-
 async fn tags(ec2: &Client, id: &str) -> Vec<(String, String)> {
     describe_endpoint(ec2, id)
         .await
@@ -25,8 +21,7 @@ fn pairs(items: &[(&str, &str)]) -> Vec<(String, String)> {
 
 #[tokio::test]
 async fn create_and_delete_tags() {
-    let emu = Emulator::start().await;
-    let ec2 = emu.client().await;
+    let (_, ec2) = start_with_client().await;
     let a = new_endpoint(&ec2).await;
     let b = new_endpoint(&ec2).await;
     ec2.create_tags()
@@ -45,12 +40,7 @@ async fn create_and_delete_tags() {
     assert_eq!(tags(&ec2, &b).await, tags(&ec2, &a).await);
 
     // Overwrite a value.
-    ec2.create_tags()
-        .resources(&a)
-        .tags(tag("env", "dev"))
-        .send()
-        .await
-        .unwrap();
+    tag_resource(&ec2, &a, "env", "dev").await;
     assert_eq!(
         tags(&ec2, &a).await,
         pairs(&[("empty", ""), ("env", "dev"), ("team", "net")])
@@ -80,82 +70,53 @@ async fn create_and_delete_tags() {
 
 #[tokio::test]
 async fn tag_errors() {
-    let emu = Emulator::start().await;
-    let ec2 = emu.client().await;
-    let id = new_endpoint(&ec2).await;
-    assert_error(
-        ec2.create_tags()
-            .resources(&id)
-            .tags(tag("aws:owner", "x"))
-            .send()
-            .await,
-        "InvalidParameterValue",
-        400,
-    );
-    assert_error(
-        ec2.create_tags()
-            .resources(&id)
-            .tags(tag(&"k".repeat(128), "x"))
-            .send()
-            .await,
-        "InvalidParameterValue",
-        400,
-    );
-    assert_error(
-        ec2.create_tags()
-            .resources(&id)
-            .tags(tag("k", &"v".repeat(257)))
-            .send()
-            .await,
-        "InvalidParameterValue",
-        400,
-    );
-    assert_error(
-        ec2.create_tags().resources(&id).send().await,
-        "MissingParameter",
-        400,
-    );
-    assert_error(
-        ec2.create_tags().tags(tag("k", "v")).send().await,
-        "MissingParameter",
-        400,
-    );
-    assert_error(
-        ec2.create_tags()
-            .resources("vpc-12345678")
-            .tags(tag("k", "v"))
-            .send()
-            .await,
-        "InvalidID",
-        400,
-    );
-    assert_error(
-        ec2.create_tags()
-            .resources("cvpn-endpoint-00000000000000000")
-            .tags(tag("k", "v"))
-            .send()
-            .await,
-        "InvalidClientVpnEndpointId.NotFound",
-        400,
-    );
+    let (_, ec2, id) = start_with_endpoint().await;
+    let on_endpoint = || ec2.create_tags().resources(&id);
+    let one_tag = |resource: &str| ec2.create_tags().resources(resource).tags(tag("k", "v"));
+    let cases = [
+        (
+            "reserved aws: prefix",
+            on_endpoint().tags(tag("aws:owner", "x")),
+            "InvalidParameterValue",
+        ),
+        (
+            "key of 128 characters",
+            on_endpoint().tags(tag(&"k".repeat(128), "x")),
+            "InvalidParameterValue",
+        ),
+        (
+            "value of 257 characters",
+            on_endpoint().tags(tag("k", &"v".repeat(257))),
+            "InvalidParameterValue",
+        ),
+        ("no tags", on_endpoint(), "MissingParameter"),
+        (
+            "no resources",
+            ec2.create_tags().tags(tag("k", "v")),
+            "MissingParameter",
+        ),
+        (
+            "not a Client VPN resource",
+            one_tag("vpc-12345678"),
+            "InvalidID",
+        ),
+        (
+            "unknown endpoint",
+            one_tag("cvpn-endpoint-00000000000000000"),
+            "InvalidClientVpnEndpointId.NotFound",
+        ),
+    ];
+    for (what, request, expected) in cases {
+        assert_case_rejected(what, request.send().await, expected);
+    }
     let fifty = (0..50).fold(ec2.create_tags().resources(&id), |req, i| {
         req.tags(tag(&format!("k{i}"), "v"))
     });
     fifty.send().await.unwrap();
-    assert_error(
-        ec2.create_tags()
-            .resources(&id)
-            .tags(tag("one-too-many", "v"))
-            .send()
-            .await,
+    assert_rejected(
+        on_endpoint().tags(tag("one-too-many", "v")).send().await,
         "TagLimitExceeded",
-        400,
     );
     // Overwriting an existing key stays within the limit.
-    ec2.create_tags()
-        .resources(&id)
-        .tags(tag("k0", "w"))
-        .send()
-        .await
-        .unwrap();
+    tag_resource(&ec2, &id, "k0", "w").await;
 }
