@@ -12,6 +12,8 @@ use x509_parser::oid_registry::Oid;
 use x509_parser::public_key::PublicKey;
 use x509_parser::utils::format_serial;
 
+use super::usage;
+
 /// The facts of one certificate, in the forms ACM shows them (`DescribeCertificate`).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CertificateFacts {
@@ -29,6 +31,11 @@ pub struct CertificateFacts {
     pub not_after: i64,
     /// The public key's algorithm and size.
     pub key: KeyKind,
+    /// Key usages in ACM's names (`DIGITAL_SIGNATURE`, …); None without a keyUsage extension.
+    pub key_usages: Option<Vec<String>>,
+    /// Extended key usages in ACM's names (`TLS_WEB_SERVER_AUTHENTICATION`, …; others as OIDs);
+    /// None without an extendedKeyUsage extension.
+    pub extended_key_usages: Option<Vec<String>>,
     /// SHA-256 of the certificate DER, lower-case hex without separators.
     pub sha256_fingerprint: String,
 }
@@ -89,6 +96,8 @@ impl CertificateFacts {
             not_before: validity.not_before.timestamp(),
             not_after: validity.not_after.timestamp(),
             key: key_kind(cert),
+            key_usages: usage::key_usages(cert)?,
+            extended_key_usages: usage::extended_key_usages(cert)?,
             sha256_fingerprint: hex(digest(&SHA256, der).as_ref()),
         })
     }

@@ -10,6 +10,7 @@ mod issue;
 mod material;
 mod pem;
 mod problem;
+mod usage;
 mod validate;
 
 #[cfg(test)]

@@ -52,6 +52,12 @@ pub enum CertificateProblem {
     )]
     NoDomain { subject: String },
     #[error(
+        "the server certificate in tls.crt ({subject}) lacks the serverAuth extended key usage, \
+         which OpenVPN clients demand (remote-cert-tls server in the .ovpn): add it \
+         (cert-manager: `server auth` in spec.usages)"
+    )]
+    NoServerAuth { subject: String },
+    #[error(
         "the certificate in tls.crt ({subject}) has no common name (CN); Client VPN needs one: \
          set it (cert-manager: spec.commonName)"
     )]
@@ -79,6 +85,7 @@ impl CertificateProblem {
             Self::Expired { .. } => "Expired",
             Self::NotYetValid { .. } => "NotYetValid",
             Self::NoDomain { .. } => "NoDomain",
+            Self::NoServerAuth { .. } => "NoServerAuth",
             Self::MissingCommonName { .. } => "MissingCommonName",
             Self::ChainDoesNotSign { .. } => "ChainDoesNotSign",
         }

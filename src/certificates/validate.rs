@@ -5,13 +5,14 @@ use x509_parser::certificate::X509Certificate;
 
 use super::facts::rfc3339;
 use super::pem;
+use super::usage::{SERVER_AUTH, usage_blocker};
 use super::{CertificateFacts, CertificateMaterial, CertificateProblem, KeyKind, Role, TLS_CRT};
 
 /// Secret-key name used for chain certificates in parse errors.
 const CHAIN: &str = "the chain (tls.crt after its first certificate, then ca.crt)";
 
-/// Checks `material` for `role` at `now_unix`: key kind and match, validity window, names, and
-/// that the chain signs the certificate in order.
+/// Checks `material` for `role` at `now_unix`: key kind and match, validity window, names (and
+/// serverAuth for a server), and that the chain signs the certificate in order.
 pub fn validate(
     material: &CertificateMaterial,
     role: Role,
@@ -34,6 +35,9 @@ pub fn validate(
         Role::Server if !facts.has_domain() => Err(CertificateProblem::NoDomain {
             subject: facts.subject.clone(),
         }),
+        Role::Server if !serves(facts) => Err(CertificateProblem::NoServerAuth {
+            subject: facts.subject.clone(),
+        }),
         Role::ClientRoot if facts.common_name.is_none() => {
             Err(CertificateProblem::MissingCommonName {
                 subject: facts.subject.clone(),
@@ -42,6 +46,13 @@ pub fn validate(
         _ => Ok(()),
     }?;
     check_chain(&leaf, material.chain_pem.as_deref().unwrap_or_default())
+}
+
+fn serves(facts: &CertificateFacts) -> bool {
+    facts
+        .extended_key_usages
+        .as_ref()
+        .is_some_and(|usages| usages.iter().any(|usage| usage == SERVER_AUTH))
 }
 
 fn check_key_matches(leaf: &X509Certificate<'_>, key_pem: &str) -> Result<(), CertificateProblem> {
@@ -100,7 +111,8 @@ fn check_chain(leaf: &X509Certificate<'_>, chain_pem: &str) -> Result<(), Certif
     Ok(())
 }
 
-/// Why `next` cannot be re-imported into the ACM ARN that holds `previous`, if it cannot.
+/// Why `next` cannot be re-imported into the ACM ARN that holds `previous`, if it cannot: key
+/// type or size changed, all domain names removed, or usages dropped or newly constrained.
 pub fn reimport_blocker(previous: &CertificateFacts, next: &CertificateFacts) -> Option<String> {
     if previous.key != next.key {
         return Some(format!(
@@ -116,7 +128,7 @@ pub fn reimport_blocker(previous: &CertificateFacts, next: &CertificateFacts) ->
                 .to_string(),
         );
     }
-    None
+    usage_blocker(previous, next)
 }
 
 /// True once `now_unix` is within `renew_before_secs` of notAfter (or past it).

@@ -88,6 +88,14 @@ fn server_certificate_has_its_names_and_server_auth() {
         (current().not_before, current().not_after)
     );
     assert_random_serial(&facts);
+    assert_eq!(
+        facts.key_usages.unwrap(),
+        ["DIGITAL_SIGNATURE", "KEY_ENCIPHERMENT"]
+    );
+    assert_eq!(
+        facts.extended_key_usages.unwrap(),
+        ["TLS_WEB_SERVER_AUTHENTICATION"]
+    );
     assert_signed_by_ca(&server);
     with_cert(&server.certificate_pem, |cert| {
         let eku = cert.extended_key_usage().unwrap().expect("EKU").value;

@@ -9,8 +9,8 @@ mod validate;
 use std::sync::OnceLock;
 
 use rcgen::{
-    BasicConstraints, CertificateParams, DistinguishedName, DnType, IsCa, Issuer, KeyPair,
-    PKCS_ECDSA_P256_SHA256, PKCS_RSA_SHA256, RsaKeySize, SanType, SerialNumber,
+    BasicConstraints, CertificateParams, DistinguishedName, DnType, ExtendedKeyUsagePurpose, IsCa,
+    Issuer, KeyPair, PKCS_ECDSA_P256_SHA256, PKCS_RSA_SHA256, RsaKeySize, SanType, SerialNumber,
 };
 use x509_parser::der_parser::parse_der;
 
@@ -56,7 +56,7 @@ pub(super) fn ca() -> Issued {
         .clone()
 }
 
-/// Certificate parameters: optional CN, DNS SANs, validity window.
+/// Certificate parameters: optional CN, DNS SANs, validity window; EKU serverAuth.
 pub(super) fn params(cn: Option<&str>, dns: &[&str], validity: Validity) -> CertificateParams {
     let mut params = CertificateParams::default();
     params.distinguished_name = DistinguishedName::new();
@@ -69,6 +69,7 @@ pub(super) fn params(cn: Option<&str>, dns: &[&str], validity: Validity) -> Cert
         .collect();
     params.not_before = time::OffsetDateTime::from_unix_timestamp(validity.not_before).unwrap();
     params.not_after = time::OffsetDateTime::from_unix_timestamp(validity.not_after).unwrap();
+    params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
     params
 }
 

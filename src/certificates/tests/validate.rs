@@ -35,7 +35,9 @@ fn each_rule_refuses_with_a_message_naming_the_field() {
         not_before: NOW + DAY,
         not_after: NOW + 10 * DAY,
     };
-    let rows: [(&str, Result<(), CertificateProblem>, &str, &str); 8] = [
+    let mut no_eku = named.clone();
+    no_eku.extended_key_usages.clear();
+    let rows: [(&str, Result<(), CertificateProblem>, &str, &str); 9] = [
         (
             "RSA 4096",
             check(&named, &rsa4096(), None, Server),
@@ -47,6 +49,12 @@ fn each_rule_refuses_with_a_message_naming_the_field() {
             check(&named, &ec_p256(), None, ClientRoot),
             "UnsupportedKey",
             "EC-prime256v1",
+        ),
+        (
+            "no serverAuth",
+            check(&no_eku, &rsa, None, Server),
+            "NoServerAuth",
+            "tls.crt (CN=vpn.example.com) lacks the serverAuth extended key usage",
         ),
         (
             "other key",
@@ -192,4 +200,59 @@ fn renewal_is_due_within_renew_before_of_not_after() {
             "{now} {renew_before}"
         );
     }
+}
+
+#[test]
+fn reimport_is_blocked_when_usages_shrink_or_a_usage_extension_appears() {
+    use rcgen::{ExtendedKeyUsagePurpose::*, KeyUsagePurpose::*};
+    let key = rsa2048(false);
+    let facts = |ku: Vec<rcgen::KeyUsagePurpose>, eku: Vec<rcgen::ExtendedKeyUsagePurpose>| {
+        let mut params = params(Some("vpn.example.com"), &[], current());
+        (params.key_usages, params.extended_key_usages) = (ku, eku);
+        material(&self_signed(&params, &key), &key.serialize_pem(), None).facts
+    };
+    let both = facts(vec![DigitalSignature], vec![ServerAuth, ClientAuth]);
+    let rows = [
+        (
+            "same",
+            facts(vec![DigitalSignature], vec![ServerAuth, ClientAuth]),
+            None,
+        ),
+        (
+            "adds",
+            facts(
+                vec![DigitalSignature, KeyEncipherment],
+                vec![ServerAuth, ClientAuth, CodeSigning],
+            ),
+            None,
+        ),
+        (
+            "drops clientAuth",
+            facts(vec![DigitalSignature], vec![ServerAuth]),
+            None,
+        ),
+        (
+            "drops serverAuth",
+            facts(vec![DigitalSignature], vec![ClientAuth]),
+            Some("drops extendedKeyUsage TLS_WEB_SERVER_AUTHENTICATION"),
+        ),
+        (
+            "drops keyUsage",
+            facts(vec![], vec![ServerAuth, ClientAuth]),
+            Some("drops keyUsage DIGITAL_SIGNATURE"),
+        ),
+    ];
+    for (case, next, blocked) in rows {
+        let found = reimport_blocker(&both, &next);
+        assert_eq!(found.is_some(), blocked.is_some(), "{case}: {found:?}");
+        if let (Some(found), Some(blocked)) = (found, blocked) {
+            assert!(found.contains(blocked), "{case}: {found}");
+        }
+    }
+    let without_ku = facts(vec![], vec![ServerAuth]);
+    let found = reimport_blocker(
+        &without_ku,
+        &facts(vec![DigitalSignature], vec![ServerAuth]),
+    );
+    assert!(found.is_some_and(|f| f.contains("adds a keyUsage extension")));
 }
