@@ -1,7 +1,8 @@
 # clientvpn-operator: see README.md.
 .PHONY: demo demo-stop test lint crds ci
 
-## Start a local control plane, the emulator and the operator, and apply examples/basic.yaml.
+## Start a local control plane, the emulator and the operator, and apply examples/managed.yaml
+## (a managed CA: the operator issues the server certificate and imports it into the emulated ACM).
 demo:
 	hack/demo.sh start
 

@@ -15,6 +15,8 @@ mod emulator;
 
 #[path = "scale/fleet.rs"]
 mod fleet;
+#[path = "scale/managed.rs"]
+mod managed;
 #[path = "scale/operator.rs"]
 mod operator;
 #[path = "scale/prom.rs"]
@@ -35,7 +37,7 @@ use control_plane::ControlPlane;
 use emulator::{E2E_DELAYS, Emulator, TEST_ENDPOINT_QUOTA};
 use fleet::{Floor, IdWatch};
 use operator::Operator;
-use report::{Calls, Fill, Run, SizeResult, Steady};
+use report::{Calls, Fill, ManagedResult, Run, SizeResult, Steady};
 
 /// Scale benchmark of clientvpn-operator against the local control plane and the emulator.
 #[derive(Parser, Debug)]
@@ -46,6 +48,9 @@ struct Args {
     /// Sequential apply → ID samples (and floor samples) per size.
     #[arg(long, default_value_t = 20)]
     samples: usize,
+    /// Sequential samples of the managed-CA example (and its floor); 0 skips them.
+    #[arg(long, default_value_t = 20)]
+    managed_samples: usize,
     /// Scaled resync interval for the steady-state phase, in seconds.
     #[arg(long, default_value_t = 20)]
     resync_secs: u64,
@@ -149,7 +154,11 @@ async fn bench(args: &Args, cp: &ControlPlane, emulator: &Emulator) -> String {
     for &n in &args.sizes {
         results.push(bench.size(n).await);
     }
-    report::render(&run_info(args), &results)
+    let managed = match args.managed_samples {
+        0 => None,
+        samples => Some(bench.managed(samples).await),
+    };
+    report::render(&run_info(args), &results, managed.as_ref())
 }
 
 impl Bench<'_> {
@@ -239,6 +248,31 @@ impl Bench<'_> {
             floor,
             peak_kib: op.memory().peak_kib,
             steady,
+        }
+    }
+
+    /// The managed-CA example: its own operator and namespace, then the floor.
+    async fn managed(&self, samples: usize) -> ManagedResult {
+        let namespace = "bench-managed";
+        fleet::create_namespace(&self.client, namespace).await;
+        let api: Api<ClientVpnEndpoint> = Api::namespaced(self.client.clone(), namespace);
+        let log = self.cp.logs().join("bench-operator-managed.log");
+        let resync = self.resync_flag();
+        let op = Operator::start(&self.cp.kubeconfig, self.emulator.addr(), namespace, &resync, &log)
+            .await;
+        let latency = managed::latency(&api, samples).await;
+        drop(op);
+        let floor = managed::floor(&self.client, &self.emulator.url(), samples).await;
+        eprintln!(
+            "[bench] managed CA: latency p50 {:?}, floor p50 {:?} (ratio {:.2})",
+            report::percentile(&latency, 50.0),
+            report::percentile(&floor, 50.0),
+            report::ratio(&latency, &floor)
+        );
+        ManagedResult {
+            latency,
+            floor,
+            samples,
         }
     }
 

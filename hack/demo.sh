@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
-# One-command demo: a local control plane, the emulator, the operator, and examples/basic.yaml.
+# One-command demo: a local control plane, the emulator, the operator, and examples/managed.yaml
+# (an endpoint whose CA and server certificate the operator makes and imports into the emulator's
+# ACM; like AWS, the emulator accepts only certificate ARNs imported into its ACM).
 #
 # Usage:
-#   hack/demo.sh start [DIR]   build what is missing, start everything, apply the example, show status
+#   hack/demo.sh start [DIR]   build what is missing, start everything, apply the example, show
+#                              status and certificates
 #   hack/demo.sh stop [DIR]    stop the operator, the emulator and the control plane
 # DIR defaults to .work/demo in the checkout. Logs: DIR/logs/.
 set -euo pipefail
@@ -41,8 +44,9 @@ start() {
   local kubectl="$BIN/kubectl"
 
   stop_pid emulator
-  say "Starting clientvpn-emulator (the AWS EC2 Client VPN API, offline)"
-  "$CARGO_TARGET_DIR/debug/clientvpn-emulator" --listen 127.0.0.1:0 --permissive-certificates \
+  # No --permissive-certificates: endpoints accept only certificates imported into its ACM.
+  say "Starting clientvpn-emulator (the AWS EC2 Client VPN and ACM APIs, offline)"
+  "$CARGO_TARGET_DIR/debug/clientvpn-emulator" --listen 127.0.0.1:0 \
     > "$DIR/emulator.addr" 2> "$DIR/logs/emulator.log" &
   echo $! > "$DIR/emulator.pid"
   for _ in $(seq 50); do [ -s "$DIR/emulator.addr" ] && break; sleep 0.1; done
@@ -57,29 +61,41 @@ start() {
 
   stop_pid operator
   say "Starting clientvpn-operator (logs: $DIR/logs/operator.log)"
-  AWS_ENDPOINT_URL_EC2="http://$addr" AWS_REGION=us-east-1 \
+  AWS_ENDPOINT_URL_EC2="http://$addr" AWS_ENDPOINT_URL_ACM="http://$addr" AWS_REGION=us-east-1 \
     AWS_ACCESS_KEY_ID=AKIDDEMO AWS_SECRET_ACCESS_KEY=demo-secret AWS_EC2_METADATA_DISABLED=true \
     "$CARGO_TARGET_DIR/debug/clientvpn-operator" run --cluster-name demo --poll-interval 2s \
     2> "$DIR/logs/operator.log" &
   echo $! > "$DIR/operator.pid"
 
-  say "kubectl apply -f examples/basic.yaml"
-  "$kubectl" apply -f "$REPO/examples/basic.yaml"
-  "$kubectl" wait cvpn/office-vpn --for=jsonpath='{.status.status.code}'=pending-associate --timeout=60s
+  say "kubectl apply -f examples/managed.yaml"
+  "$kubectl" apply -f "$REPO/examples/managed.yaml"
+  # CA and server certificate, ACM import, endpoint, subnet association, rule: seconds here.
+  "$kubectl" wait cvpn/office-vpn --for=condition=Ready --timeout=120s || {
+    "$kubectl" describe cvpn office-vpn
+    echo "not Ready after 120 s; see $DIR/logs/operator.log" >&2
+    exit 1
+  }
 
-  say "kubectl get cvpn -o wide"
-  "$kubectl" get cvpn -o wide
+  say "kubectl get clientvpnendpoint -o wide"
+  "$kubectl" get clientvpnendpoint -o wide
+  say "kubectl get cvpn office-vpn -o jsonpath='{.status.certificates}'"
+  "$kubectl" get cvpn office-vpn -o jsonpath='{.status.certificates}' | python3 -m json.tool
+  say "kubectl get secrets office-vpn-ca office-vpn-server   (the managed CA, owned by the object)"
+  "$kubectl" get secrets office-vpn-ca office-vpn-server
   say "kubectl get cvpn office-vpn -o jsonpath='{.status}'"
   "$kubectl" get cvpn office-vpn -o jsonpath='{.status}' | python3 -m json.tool
 
   cat <<MSG
 
-The endpoint exists in the emulator and waits for a target network (pending-associate).
+The endpoint is available in the emulator, its subnet associated and its rule active. Its server
+certificate was issued by the operator's CA (Secret office-vpn-ca) and imported into the
+emulator's ACM; clients with certificates from the same CA are accepted.
 Continue with:
   export KUBECONFIG=$DIR/kubeconfig PATH=$BIN:\$PATH
   kubectl describe cvpn office-vpn          # conditions and events
-  kubectl delete cvpn office-vpn            # the finalizer deletes the AWS endpoint first
+  kubectl delete cvpn office-vpn            # the finalizer deletes the AWS endpoint, then the imports
   curl -s http://$addr/_emulator/state      # what "AWS" holds
+  curl -s http://$addr/_emulator/calls      # EC2 and ACM calls so far
 Stop everything with: make demo-stop
 MSG
 }
@@ -87,5 +103,5 @@ MSG
 case "$CMD" in
   start) start ;;
   stop) stop ;;
-  *) sed -n '2,8p' "$0" >&2; exit 2 ;;
+  *) sed -n '2,10p' "$0" >&2; exit 2 ;;
 esac

@@ -24,6 +24,7 @@ use clientvpn_operator::metrics::Metrics;
 use clientvpn_operator::runtime::leader::{self, Leadership, LeaseConfig};
 use clientvpn_operator::runtime::{KubeCluster, StartupError, check_access};
 use clientvpn_operator::telemetry::{self, LogFormat};
+use k8s_openapi::api::core::v1::Secret;
 use futures::future::{BoxFuture, FutureExt, Shared};
 use tracing::{error, info};
 
@@ -237,6 +238,8 @@ async fn operate(
         .await
         .map_err(StartupError::Client)?;
     check_access::<ClientVpnEndpoint>(&client, &args.namespace).await?;
+    // Certificates come from Secrets (read, watched by metadata, written for the managed CA).
+    check_access::<Secret>(&client, &args.namespace).await?;
     health.set_ready();
 
     let mut leadership = if args.leader_election {

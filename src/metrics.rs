@@ -73,6 +73,9 @@ pub mod outcome {
     pub const ALL: [&str; 4] = [SUCCESS, NOT_FOUND, TERMINAL, RETRYABLE];
 }
 
+/// `role` label values of `clientvpn_operator_certificate_expiry_timestamp_seconds`.
+pub const CERTIFICATE_ROLES: [&str; 2] = ["server", "client_root"];
+
 /// AWS endpoint status codes reported by `clientvpn_operator_endpoints` (plus `other`).
 pub const ENDPOINT_STATUS_CODES: [&str; 5] = [
     "pending-associate",
@@ -104,6 +107,13 @@ struct StatusLabels {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct CertificateLabels {
+    namespace: String,
+    name: String,
+    role: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct VersionLabels {
     version: &'static str,
 }
@@ -118,6 +128,7 @@ pub struct Metrics {
     aws_requests: Family<AwsLabels, Counter>,
     endpoints: Family<StatusLabels, Gauge>,
     endpoint_status_by_uid: Mutex<HashMap<String, &'static str>>,
+    certificate_expiry: Family<CertificateLabels, Gauge>,
     leader: Gauge,
     leader_transitions: Counter,
 }
@@ -140,6 +151,7 @@ impl Metrics {
         let errors_by_category = Family::<CategoryLabels, Counter>::default();
         let aws_requests = Family::<AwsLabels, Counter>::default();
         let endpoints = Family::<StatusLabels, Gauge>::default();
+        let certificate_expiry = Family::<CertificateLabels, Gauge>::default();
         let leader = Gauge::default();
         let leader_transitions = Counter::default();
 
@@ -178,6 +190,11 @@ impl Metrics {
             endpoints.clone(),
         );
         registry.register(
+            "clientvpn_operator_certificate_expiry_timestamp_seconds",
+            "notAfter (Unix seconds) of each certificate an endpoint uses, by object and role",
+            certificate_expiry.clone(),
+        );
+        registry.register(
             "clientvpn_operator_leader",
             "1 while this replica holds the leader lease (or leader election is off), else 0",
             leader.clone(),
@@ -213,6 +230,7 @@ impl Metrics {
             aws_requests,
             endpoints,
             endpoint_status_by_uid: Mutex::new(HashMap::new()),
+            certificate_expiry,
             leader,
             leader_transitions,
         }
@@ -287,6 +305,26 @@ impl Metrics {
                 self.endpoints
                     .get_or_create(&StatusLabels { status })
                     .set(count);
+            }
+        }
+    }
+
+    /// The certificates of object `namespace/name`: `(role, notAfter)` for each whose expiry is
+    /// known; roles not listed are removed. `role` is one of [`CERTIFICATE_ROLES`].
+    pub fn certificates_observed(&self, namespace: &str, name: &str, expiries: &[(&'static str, i64)]) {
+        for role in CERTIFICATE_ROLES {
+            let labels = CertificateLabels {
+                namespace: namespace.to_string(),
+                name: name.to_string(),
+                role,
+            };
+            match expiries.iter().find(|(r, _)| *r == role) {
+                Some((_, not_after)) => {
+                    self.certificate_expiry.get_or_create(&labels).set(*not_after);
+                }
+                None => {
+                    self.certificate_expiry.remove(&labels);
+                }
             }
         }
     }
@@ -453,5 +491,24 @@ mod tests {
             sample(&text, "clientvpn_operator_leader_transitions_total"),
             Some(2.0)
         );
+    }
+
+    #[test]
+    fn certificate_expiry_is_a_gauge_per_object_and_role_removed_with_the_object() {
+        let metrics = Metrics::new();
+        metrics.certificates_observed("team", "vpn", &[("server", 1_900_000_000), ("client_root", 1_800_000_000)]);
+        metrics.certificates_observed("team", "other", &[("server", 1_700_000_000)]);
+        let series = |name: &str, role: &str| {
+            format!(
+                r#"clientvpn_operator_certificate_expiry_timestamp_seconds{{namespace="team",name="{name}",role="{role}"}}"#
+            )
+        };
+        let text = metrics.encode();
+        assert_eq!(sample(&text, &series("vpn", "server")), Some(1.9e9), "{text}");
+        assert_eq!(sample(&text, &series("vpn", "client_root")), Some(1.8e9), "{text}");
+        metrics.certificates_observed("team", "vpn", &[]);
+        let text = metrics.encode();
+        assert_eq!(sample(&text, &series("vpn", "server")), None, "{text}");
+        assert_eq!(sample(&text, &series("other", "server")), Some(1.7e9), "{text}");
     }
 }

@@ -1,12 +1,16 @@
 //! What a wire protocol layer provides to the one `POST /` endpoint: how to read a request
 //! (caller and action), how to run it against the shared [`World`], the errors fault injection
 //! needs, and how to write the answer. `ec2` (Query + XML) and `acm` (AWS JSON 1.1) implement
-//! it; `server` drives either with the same pipeline (count, faults, latency).
+//! it; `server` drives either with the same pipeline (count, faults, latency). Both share the
+//! error type [`ApiError`] and [`authenticate`].
+
+use std::borrow::Cow;
+use std::marker::PhantomData;
 
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 
-use crate::auth::Caller;
+use crate::auth::{self, Caller, Refusals};
 use crate::clock::Now;
 use crate::state::World;
 
@@ -26,40 +30,111 @@ pub struct Call<P: Protocol> {
     pub input: P::Input,
 }
 
-/// What fault injection and the request log need from a protocol's error type.
-pub trait WireError {
-    /// A fail-next rule's error (`message` `None` = the code's usual text).
-    fn injected(code: &str, message: Option<&str>) -> Self;
+/// An AWS API error as the client sees it: a code and a message. The protocol `P` gives it its
+/// HTTP status and body.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{code}: {message}")]
+pub struct ApiError<P> {
+    code: Cow<'static, str>,
+    message: String,
+    protocol: PhantomData<P>,
+}
+
+impl<P> ApiError<P> {
+    pub fn new(code: impl Into<Cow<'static, str>>, message: impl Into<String>) -> Self {
+        Self {
+            code: code.into(),
+            message: message.into(),
+            protocol: PhantomData,
+        }
+    }
+
+    /// The AWS error code, e.g. `InvalidClientVpnEndpointId.NotFound`.
+    pub fn code(&self) -> &str {
+        &self.code
+    }
+
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+}
+
+/// The caller named by the SigV4 credential scope of `service`, or the protocol's answer to a
+/// refused `Authorization` header.
+pub fn authenticate<P>(
+    headers: &HeaderMap,
+    service: &'static str,
+    refusals: &Refusals,
+) -> Result<Caller, ApiError<P>> {
+    auth::caller(headers, service).map_err(|err| {
+        let (code, message) = err.answer(service, refusals);
+        ApiError::new(code, message)
+    })
+}
+
+/// A protocol's errors for injected faults: the codes and usual messages of throttling and of
+/// an internal error.
+pub struct FaultCodes {
+    pub throttled: (&'static str, &'static str),
+    pub internal: (&'static str, &'static str),
+    /// Further codes a fail-next rule gets the internal-error message for.
+    pub also_internal: &'static [&'static str],
+}
+
+impl<P: Protocol> ApiError<P> {
     /// The random throttling fault.
-    fn throttled() -> Self;
+    pub fn throttled() -> Self {
+        let (code, message) = P::FAULTS.throttled;
+        Self::new(code, message)
+    }
+
     /// The random internal-error fault.
-    fn internal() -> Self;
-    /// Error code and message, for the request log.
-    fn describe(&self) -> (&str, &str);
+    pub fn internal() -> Self {
+        let (code, message) = P::FAULTS.internal;
+        Self::new(code, message)
+    }
+
+    /// A fail-next rule's error; without `message`, the code's usual text.
+    pub fn injected(code: &str, message: Option<&str>) -> Self {
+        let faults = &P::FAULTS;
+        let usual = || {
+            if code == faults.throttled.0 {
+                faults.throttled.1.to_owned()
+            } else if code == faults.internal.0 || faults.also_internal.contains(&code) {
+                faults.internal.1.to_owned()
+            } else {
+                format!("Injected fault {code} (clientvpn-emulator)")
+            }
+        };
+        Self::new(code.to_owned(), message.map_or_else(usual, str::to_owned))
+    }
+}
+
+/// The wire name of an action (implemented by [`action_enum!`]).
+pub trait ActionName: Copy {
+    fn name(self) -> &'static str;
 }
 
 /// One wire protocol.
 pub trait Protocol: Sized {
     /// The protocol's action enum.
-    type Action: Copy;
+    type Action: ActionName;
     /// The decoded request parameters.
     type Input;
-    /// The protocol's error (code, message, HTTP status, body).
-    type Error: WireError;
+    /// What fault injection answers with.
+    const FAULTS: FaultCodes;
 
     /// Authenticates and decodes the request.
-    fn identify(request: &HttpRequest<'_>) -> Result<Call<Self>, Self::Error>;
-
-    fn action_name(action: Self::Action) -> &'static str;
+    fn identify(request: &HttpRequest<'_>) -> Result<Call<Self>, ApiError<Self>>;
 
     /// Runs the call; the `String` is the body the success response carries.
-    fn execute(world: &mut World, call: &Call<Self>, now: Now) -> Result<String, Self::Error>;
+    fn execute(world: &mut World, call: &Call<Self>, now: Now) -> Result<String, ApiError<Self>>;
 
     /// The HTTP answer.
     fn respond(
         action: Option<Self::Action>,
         request_id: &str,
-        result: Result<String, Self::Error>,
+        result: Result<String, ApiError<Self>>,
     ) -> Response;
 }
 
@@ -104,6 +179,12 @@ macro_rules! action_enum {
                     $(stringify!($name) => Some(Action::$name),)+
                     _ => None,
                 }
+            }
+        }
+
+        impl $crate::protocol::ActionName for Action {
+            fn name(self) -> &'static str {
+                Action::name(self)
             }
         }
     };

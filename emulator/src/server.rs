@@ -16,7 +16,7 @@ use crate::AppState;
 use crate::acm::Acm;
 use crate::clock::Now;
 use crate::ec2::Ec2;
-use crate::protocol::{HttpRequest, Protocol, WireError};
+use crate::protocol::{ActionName, ApiError, HttpRequest, Protocol};
 
 pub fn router() -> Router<AppState> {
     // SDKs always POST; EC2 also accepts GET with a query string.
@@ -54,13 +54,13 @@ async fn serve<P: Protocol>(state: &AppState, request: &HttpRequest<'_>) -> Resp
     if !outcome.latency.is_zero() {
         tokio::time::sleep(outcome.latency).await;
     }
-    let action = outcome.action.map_or("-", P::action_name);
+    let action = outcome.action.map_or("-", ActionName::name);
     match &outcome.result {
         Ok(_) => {
             tracing::debug!(%request_id, action, account = outcome.account, region = outcome.region, "ok");
         }
         Err(err) => {
-            let (code, message) = err.describe();
+            let (code, message) = (err.code(), err.message());
             tracing::debug!(%request_id, action, account = outcome.account, region = outcome.region, code, message, "error");
         }
     }
@@ -71,7 +71,7 @@ struct Outcome<P: Protocol> {
     action: Option<P::Action>,
     account: String,
     region: String,
-    result: Result<String, P::Error>,
+    result: Result<String, ApiError<P>>,
     latency: Duration,
 }
 
@@ -88,7 +88,7 @@ fn process<P: Protocol>(state: &AppState, request: &HttpRequest<'_>) -> Outcome<
             };
         }
     };
-    let name = P::action_name(call.action);
+    let name = call.action.name();
     let now = Now::read();
     let mut world = state.lock();
     world.count_call(name);
@@ -105,11 +105,11 @@ fn process<P: Protocol>(state: &AppState, request: &HttpRequest<'_>) -> Outcome<
         Some(rule) if rule.after_apply => {
             // The change happens, the response is "lost".
             let _applied = P::execute(&mut world, &call, now);
-            Err(P::Error::injected(&rule.code, rule.message.as_deref()))
+            Err(ApiError::injected(&rule.code, rule.message.as_deref()))
         }
-        Some(rule) => Err(P::Error::injected(&rule.code, rule.message.as_deref())),
-        None if faulty && world.rng.chance(throttle) => Err(P::Error::throttled()),
-        None if faulty && world.rng.chance(internal) => Err(P::Error::internal()),
+        Some(rule) => Err(ApiError::injected(&rule.code, rule.message.as_deref())),
+        None if faulty && world.rng.chance(throttle) => Err(ApiError::throttled()),
+        None if faulty && world.rng.chance(internal) => Err(ApiError::internal()),
         None => P::execute(&mut world, &call, now),
     };
     Outcome {

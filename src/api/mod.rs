@@ -87,7 +87,7 @@ mod tests {
             .collect();
         assert_eq!(
             columns,
-            ["Endpoint ID", "DNS Name", "Status", "Ready", "Age"]
+            ["Endpoint ID", "DNS Name", "Status", "Ready", "Cert Expires", "Age"]
         );
         assert!(
             version

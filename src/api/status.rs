@@ -118,4 +118,9 @@ pub mod condition {
     pub const RECONCILING: &str = "Reconciling";
     /// Present (True) while the operator cannot progress without a spec change or help.
     pub const STALLED: &str = "Stalled";
+    /// Present (True) while a certificate the endpoint uses expires within
+    /// `EXPIRY_WARNING_DAYS` days (30) and nothing has renewed it.
+    pub const CERTIFICATE_EXPIRING_SOON: &str = "CertificateExpiringSoon";
+    /// Days before notAfter from which `CertificateExpiringSoon` is set.
+    pub const EXPIRY_WARNING_DAYS: i64 = 30;
 }

@@ -13,7 +13,7 @@ use aws_sdk_acm::primitives::Blob;
 use aws_sdk_acm::types::{Filters, KeyAlgorithm, Tag};
 
 use super::attempt::Instrumented;
-use super::ec2::{call, every_item, missing};
+use super::ec2::{call, call_unless_gone, every_item, missing};
 use super::{CloudError, Operation, Pacer};
 use crate::metrics::Metrics;
 
@@ -168,12 +168,8 @@ impl CertificateApi for AcmCertificates {
             .describe_certificate()
             .certificate_arn(arn)
             .send();
-        let out = match call(Operation::DescribeCertificate, request).await {
-            Ok(out) => out,
-            Err(err) if err.is_not_found() => return Ok(None),
-            Err(err) => return Err(err),
-        };
-        Ok(out.certificate().map(|c| AcmCertificate {
+        let out = call_unless_gone(Operation::DescribeCertificate, request).await?;
+        Ok(out.as_ref().and_then(|out| out.certificate()).map(|c| AcmCertificate {
             arn: c.certificate_arn().unwrap_or(arn).to_string(),
             serial: c.serial().map(str::to_string),
             not_after: c.not_after().map(|t| t.secs()),
@@ -210,10 +206,9 @@ impl CertificateApi for AcmCertificates {
                 continue;
             }
             let request = client.list_tags_for_certificate().certificate_arn(arn).send();
-            let listed = match call(Operation::ListTagsForCertificate, request).await {
-                Ok(listed) => listed,
-                Err(err) if err.is_not_found() => continue,
-                Err(err) => return Err(err),
+            let Some(listed) = call_unless_gone(Operation::ListTagsForCertificate, request).await?
+            else {
+                continue;
             };
             let has = |key: &str, value: &str| {
                 listed
@@ -235,10 +230,7 @@ impl CertificateApi for AcmCertificates {
             .delete_certificate()
             .certificate_arn(arn)
             .send();
-        match call(Operation::DeleteCertificate, request).await {
-            Ok(_) => Ok(()),
-            Err(err) if err.is_not_found() => Ok(()),
-            Err(err) => Err(err),
-        }
+        call_unless_gone(Operation::DeleteCertificate, request).await?;
+        Ok(())
     }
 }

@@ -107,6 +107,21 @@ where
     request.await.map_err(|e| cloud_error(operation, e))
 }
 
+/// [`call`], with "not found" as `None`: the resource is gone (or never was).
+pub(super) async fn call_unless_gone<T, E>(
+    operation: Operation,
+    request: impl Future<Output = Result<T, SdkError<E, HttpResponse>>>,
+) -> Result<Option<T>, CloudError>
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+{
+    match call(operation, request).await {
+        Ok(out) => Ok(Some(out)),
+        Err(err) if err.is_not_found() => Ok(None),
+        Err(err) => Err(err),
+    }
+}
+
 /// Every item of a paginated listing (`into_paginator().items().send()`), page by page.
 pub(super) async fn every_item<T, E>(
     operation: Operation,
@@ -200,15 +215,13 @@ impl ClientVpnApi for Ec2ClientVpn {
             .describe_client_vpn_endpoints()
             .client_vpn_endpoint_ids(id)
             .send();
-        match call(Operation::DescribeClientVpnEndpoints, request).await {
-            Ok(out) => Ok(out
-                .client_vpn_endpoints()
+        let out = call_unless_gone(Operation::DescribeClientVpnEndpoints, request).await?;
+        Ok(out.and_then(|out| {
+            out.client_vpn_endpoints()
                 .iter()
                 .find(|e| e.client_vpn_endpoint_id() == Some(id))
-                .map(describe_endpoint_fields)),
-            Err(err) if err.is_not_found() => Ok(None),
-            Err(err) => Err(err),
-        }
+                .map(describe_endpoint_fields)
+        }))
     }
 
     async fn delete_endpoint(&self, region: &str, id: &str) -> Result<Option<String>, CloudError> {

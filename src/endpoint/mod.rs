@@ -17,7 +17,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use futures::StreamExt;
+use k8s_openapi::api::core::v1::Secret;
 use kube::api::Api;
+use kube::core::PartialObjectMeta;
 use kube::runtime::{Controller, WatchStreamExt, controller, reflector, watcher};
 use kube::{Client, ResourceExt};
 use tracing::info;
@@ -144,9 +146,13 @@ pub async fn run(
     ctx: Arc<Context>,
     shutdown: impl std::future::Future<Output = ()> + Send + Sync + 'static,
 ) {
-    let api: Api<ClientVpnEndpoint> = match &namespace {
-        Some(ns) => Api::namespaced(client, ns),
-        None => Api::all(client),
+    // `PartialObjectMeta` makes the Secret watch metadata-only.
+    let (api, secrets): (Api<ClientVpnEndpoint>, Api<PartialObjectMeta<Secret>>) = match &namespace {
+        Some(ns) => (
+            Api::namespaced(client.clone(), ns),
+            Api::namespaced(client, ns),
+        ),
+        None => (Api::all(client.clone()), Api::all(client)),
     };
     info!(
         namespace = namespace.as_deref().unwrap_or("<all>"),
@@ -163,7 +169,16 @@ pub async fn run(
         .modify(|obj| obj.managed_fields_mut().clear())
         .reflect(writer)
         .applied_objects();
+    // A changed certificate Secret (e.g. a cert-manager renewal) is re-imported at once. Only
+    // metadata is watched: no key material is cached.
+    let secret_changes = watcher(secrets, watcher::Config::default().any_semantic())
+        .default_backoff()
+        .touched_objects();
+    let users = reader.clone();
     Controller::for_stream(objects, reader)
+        .watches_stream(secret_changes, move |secret| {
+            certificates::users_of_secret(&users, &secret)
+        })
         .with_config(controller::Config::default().concurrency(concurrency))
         .reconcile_all_on(inventory_changed)
         .graceful_shutdown_on(shutdown)

@@ -105,6 +105,9 @@ async fn apply(
                 .await;
         }
     };
+    let handle = &target.handle;
+    let metrics = &ctx.runtime.metrics;
+    metrics.certificates_observed(&handle.namespace, &handle.name, &resolved.expiries());
     // From here on the spec carries the certificate ARNs.
     let obj = &resolved.object;
     let certified = |mut facts: EndpointFacts| {
@@ -225,7 +228,9 @@ async fn cleanup(obj: &ClientVpnEndpoint, ctx: &Context, target: &Target) -> Res
             remove_finalizer(ctx.cluster(), &target.handle, FINALIZER)
                 .await
                 .map_err(Error::RemoveFinalizer)?;
-            ctx.runtime.metrics.endpoint_forgotten(&target.uid);
+            let metrics = &ctx.runtime.metrics;
+            metrics.endpoint_forgotten(&target.uid);
+            metrics.certificates_observed(&target.handle.namespace, &target.handle.name, &[]);
             ctx.memory.forget(&target.uid);
             Ok(Action::await_change())
         }

@@ -7,8 +7,8 @@ use k8s_openapi::jiff::Timestamp;
 use super::plan::{Children, Health};
 use super::{Context, Error, Target};
 use crate::api::{
-    AuthorizationRuleStatus, CertificateStatus, ClientVpnEndpoint, ClientVpnEndpointStatus, EndpointStatus,
-    RouteStatus, TargetNetworkStatus, condition,
+    AuthorizationRuleStatus, CertificateOrigin, CertificateStatus, ClientVpnEndpoint,
+    ClientVpnEndpointStatus, EndpointStatus, RouteStatus, TargetNetworkStatus, condition,
 };
 use crate::cloud::{ChildState, CreatedEndpoint, ObservedEndpoint, status_code};
 use crate::runtime::write_status;
@@ -171,6 +171,7 @@ pub fn compute_status(
         code: facts.status_code,
         message: facts.status_message,
     });
+    let expiring = expiring_soon(&facts.certificates, now);
     ClientVpnEndpointStatus {
         client_vpn_endpoint_id: facts.id,
         dns_name: facts.dns_name,
@@ -184,13 +185,31 @@ pub fn compute_status(
         applied_tag_keys: facts.applied_tag_keys,
         certificates: facts.certificates,
         observed_generation: generation,
-        conditions: conditions(&previous.conditions, health, generation, now),
+        conditions: conditions(&previous.conditions, health, expiring, generation, now),
     }
+}
+
+/// Which certificates expire within [`condition::EXPIRY_WARNING_DAYS`] of `now`, if any.
+fn expiring_soon(certificates: &[CertificateStatus], now: &Time) -> Option<String> {
+    let horizon = now.0.as_second() + condition::EXPIRY_WARNING_DAYS * 86_400;
+    let soon: Vec<String> = certificates
+        .iter()
+        .filter(|c| c.source != CertificateOrigin::SameAsServer)
+        .filter_map(|c| {
+            let not_after = c.not_after.as_deref()?;
+            let at: Timestamp = not_after.parse().ok()?;
+            let place = c.secret_name.as_deref().or(c.arn.as_deref()).unwrap_or("?");
+            (at.as_second() <= horizon)
+                .then(|| format!("the {:?} certificate ({place}) expires at {not_after}", c.role))
+        })
+        .collect();
+    (!soon.is_empty()).then(|| soon.join("; "))
 }
 
 fn conditions(
     previous: &[Condition],
     health: &Health,
+    expiring: Option<String>,
     generation: Option<i64>,
     now: &Time,
 ) -> Vec<Condition> {
@@ -210,7 +229,7 @@ fn conditions(
             last_transition_time,
         }
     };
-    match health {
+    let mut conditions = match health {
         Health::Ready { reason, message } => vec![make(condition::READY, true, reason, message)],
         Health::NotReady { reason, message } => {
             vec![make(condition::READY, false, reason, message)]
@@ -223,7 +242,12 @@ fn conditions(
             make(condition::READY, false, reason, message),
             make(condition::STALLED, true, reason, message),
         ],
+    };
+    if let Some(message) = expiring {
+        let type_ = condition::CERTIFICATE_EXPIRING_SOON;
+        conditions.push(make(type_, true, type_, &message));
     }
+    conditions
 }
 
 #[cfg(test)]
@@ -310,5 +334,44 @@ mod tests {
             Health::of_code("pending"),
             Health::Reconciling { .. }
         ));
+    }
+
+    #[test]
+    fn a_certificate_within_thirty_days_of_expiry_sets_expiring_soon() {
+        let day = 86_400;
+        let now = at(1_000 * day);
+        let certificate = |days_left: i64, source: CertificateOrigin| CertificateStatus {
+            role: crate::api::CertificateRole::Server,
+            source,
+            arn: Some("arn:aws:acm:us-east-1:123456789012:certificate/s".into()),
+            secret_name: Some("vpn-server".into()),
+            subject: None,
+            serial: None,
+            not_after: Some(at((1_000 + days_left) * day).0.to_string()),
+            key_algorithm: None,
+        };
+        let ready = Health::Ready {
+            reason: "Available",
+            message: "ok".into(),
+        };
+        let expiring = |certificates: Vec<CertificateStatus>| {
+            let facts = EndpointFacts {
+                certificates,
+                ..facts()
+            };
+            compute_status(&Default::default(), facts, &ready, Some(1), &now)
+                .conditions
+                .into_iter()
+                .find(|c| c.type_ == condition::CERTIFICATE_EXPIRING_SOON)
+        };
+        assert_eq!(expiring(vec![certificate(31, CertificateOrigin::Secret)]), None);
+        let soon = expiring(vec![certificate(30, CertificateOrigin::Secret)]).expect("set");
+        assert_eq!(soon.status, "True");
+        assert!(soon.message.contains("vpn-server"), "{}", soon.message);
+        assert_eq!(
+            expiring(vec![certificate(-1, CertificateOrigin::SameAsServer)]),
+            None,
+            "the same certificate is not reported twice"
+        );
     }
 }

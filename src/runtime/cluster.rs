@@ -214,6 +214,30 @@ impl KubeCluster {
     fn api(&self, obj: &ObjectHandle) -> Api<DynamicObject> {
         Api::namespaced_with(self.client.clone(), &obj.namespace, &obj.resource)
     }
+
+    /// Server-side apply of `body` as `name` in the owner's namespace, owned by it and
+    /// labelled as ours (the name, namespace, label and owner reference are added here).
+    async fn apply_owned<K>(
+        &self,
+        owner: &ObjectHandle,
+        name: &str,
+        mut body: Value,
+    ) -> Result<(), kube::Error>
+    where
+        K: Resource<DynamicType = (), Scope = kube::core::NamespaceResourceScope>
+            + Clone
+            + serde::de::DeserializeOwned
+            + std::fmt::Debug,
+    {
+        let metadata = &mut body["metadata"];
+        metadata["name"] = json!(name);
+        metadata["namespace"] = json!(owner.namespace);
+        metadata["labels"] = json!({ "app.kubernetes.io/managed-by": FIELD_MANAGER });
+        metadata["ownerReferences"] = json!([owner.owner_reference()]);
+        let api: Api<K> = Api::namespaced(self.client.clone(), &owner.namespace);
+        let params = PatchParams::apply(FIELD_MANAGER).force();
+        api.patch(name, &params, &Patch::Apply(body)).await.map(|_| ())
+    }
 }
 
 #[async_trait]
@@ -273,22 +297,11 @@ impl Cluster for KubeCluster {
             "apiVersion": "v1",
             "kind": "ConfigMap",
             "metadata": {
-                "name": name,
-                "namespace": owner.namespace,
                 "annotations": { FINGERPRINT_ANNOTATION: fingerprint },
-                "labels": { "app.kubernetes.io/managed-by": FIELD_MANAGER },
-                "ownerReferences": [owner.owner_reference()],
             },
             "data": { CONFIG_KEY: ovpn },
         });
-        let api: Api<ConfigMap> = Api::namespaced(self.client.clone(), &owner.namespace);
-        api.patch(
-            name,
-            &PatchParams::apply(FIELD_MANAGER).force(),
-            &Patch::Apply(body),
-        )
-        .await
-        .map(|_| ())
+        self.apply_owned::<ConfigMap>(owner, name, body).await
     }
 
     async fn secret(&self, namespace: &str, name: &str) -> Result<Option<SecretData>, kube::Error> {
@@ -320,22 +333,9 @@ impl Cluster for KubeCluster {
             "apiVersion": "v1",
             "kind": "Secret",
             "type": "kubernetes.io/tls",
-            "metadata": {
-                "name": name,
-                "namespace": owner.namespace,
-                "labels": { "app.kubernetes.io/managed-by": FIELD_MANAGER },
-                "ownerReferences": [owner.owner_reference()],
-            },
             "data": encoded,
         });
-        let api: Api<Secret> = Api::namespaced(self.client.clone(), &owner.namespace);
-        api.patch(
-            name,
-            &PatchParams::apply(FIELD_MANAGER).force(),
-            &Patch::Apply(body),
-        )
-        .await
-        .map(|_| ())
+        self.apply_owned::<Secret>(owner, name, body).await
     }
 
     async fn publish(&self, obj: &ObjectHandle, notice: Notice) {

@@ -103,7 +103,7 @@ where
     };
     let kind = K::kind(&()).to_string();
     for (namespace, api) in apis {
-        match api.list(&ListParams::default().limit(1)).await {
+        match api.list_metadata(&ListParams::default().limit(1)).await {
             Ok(_) => {}
             Err(kube::Error::Api(status)) if status.is_not_found() => {
                 let plural = K::plural(&()).to_string();

@@ -22,38 +22,6 @@ const NS: &str = "cm-smoke";
 const DNS_NAME: &str = "vpn.clientvpn.test";
 const TIMEOUT: &str = "--timeout=180s";
 
-const MANIFEST: &str = r#"
-apiVersion: cert-manager.io/v1
-kind: Issuer
-metadata: {name: selfsigned, namespace: cm-smoke}
-spec: {selfSigned: {}}
----
-apiVersion: cert-manager.io/v1
-kind: Certificate
-metadata: {name: ca, namespace: cm-smoke}
-spec:
-  isCA: true
-  commonName: clientvpn-test-ca
-  secretName: ca-tls
-  privateKey: {algorithm: RSA, size: 2048}
-  issuerRef: {name: selfsigned, kind: Issuer, group: cert-manager.io}
----
-apiVersion: cert-manager.io/v1
-kind: Issuer
-metadata: {name: ca, namespace: cm-smoke}
-spec: {ca: {secretName: ca-tls}}
----
-apiVersion: cert-manager.io/v1
-kind: Certificate
-metadata: {name: server, namespace: cm-smoke}
-spec:
-  secretName: server-tls
-  commonName: vpn.clientvpn.test
-  dnsNames: [vpn.clientvpn.test]
-  usages: [server auth, digital signature, key encipherment]
-  privateKey: {algorithm: RSA, size: 2048}
-  issuerRef: {name: ca, kind: Issuer, group: cert-manager.io}
-"#;
 
 /// `kubectl wait` on `target` for `condition`; on failure, panics with what cert-manager made
 /// of the objects and the end of its log.
@@ -232,7 +200,7 @@ fn cert_manager_issues_and_renews_a_server_certificate() {
         "creating the namespace",
     );
     checked(
-        run(cp.kubectl().args(["apply", "-f", "-"]), Some(MANIFEST)),
+        run(cp.kubectl().args(["apply", "-n", NS, "-f", "-"]), Some(cert_manager::CA_AND_SERVER)),
         "creating the issuers and certificates",
     );
 

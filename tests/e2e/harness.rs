@@ -21,7 +21,7 @@ use clientvpn_operator::api::ClientVpnEndpoint;
 use control_plane::{ControlPlane, run};
 use emulator::{E2E_DELAYS, Emulator};
 use kube::api::Api;
-use serde_json::Value;
+use serde_json::{Value, json};
 
 pub use emulator::REGION;
 
@@ -109,7 +109,19 @@ impl Env {
         };
         env.kubectl(&["create", "namespace", &namespace]);
         env.emulator_call("DELETE", "/_emulator/faults", None);
+        env.certificate_check(false);
         env
+    }
+
+    /// AWS's certificate check from here on: Create/Modify need ARNs of certificates in the
+    /// emulator's ACM (tests with made-up ARNs run without it; each test starts without it).
+    pub fn strict_certificates(&self) {
+        self.certificate_check(true);
+    }
+
+    fn certificate_check(&self, strict: bool) {
+        let settings = serde_json::json!({ "permissive_certificates": !strict });
+        self.emulator_call("POST", "/_emulator/settings", Some(settings));
     }
 
     /// Start (or restart) the operator process for this namespace.
@@ -188,6 +200,23 @@ impl Env {
     /// `kubectl apply -f -` with a manifest; returns the raw output.
     pub fn apply(&self, manifest: &str) -> Output {
         self.kubectl_raw(&["apply", "-f", "-"], Some(manifest))
+    }
+
+    /// `kubectl patch cvpn <name> --type merge -p <patch>`; returns the raw output.
+    pub fn merge_patch_raw(&self, name: &str, patch: &Value) -> Output {
+        let patch = patch.to_string();
+        let args = ["patch", "cvpn", name, "--type", "merge", "-p", &patch];
+        self.kubectl_raw(&args, None)
+    }
+
+    /// As [`Env::merge_patch_raw`]; panics unless the API server accepts it.
+    pub fn merge_patch(&self, name: &str, patch: &Value) {
+        let out = self.merge_patch_raw(name, patch);
+        assert!(
+            out.status.success(),
+            "patch {patch} refused: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
     }
 
     pub fn api(&self) -> Api<ClientVpnEndpoint> {
@@ -305,4 +334,29 @@ pub async fn wait_until(what: &str, mut check: impl FnMut() -> bool) {
 /// The example manifest, as a user would apply it.
 pub fn example(name: &str) -> String {
     std::fs::read_to_string(repo().join("examples").join(name)).expect("example exists")
+}
+
+/// A valid manifest as JSON, with `edit` applied to its spec.
+pub fn manifest(name: &str, edit: impl FnOnce(&mut Value)) -> String {
+    let mut spec = json!({
+        "clientCidrBlock": "10.100.0.0/22",
+        "serverCertificateArn": "arn:aws:acm:us-east-1:123456789012:certificate/server",
+        "authenticationOptions": [{
+            "type": "certificate-authentication",
+            "mutualAuthentication": {
+                "clientRootCertificateChainArn": "arn:aws:acm:us-east-1:123456789012:certificate/root"
+            }
+        }],
+        "dnsServers": ["10.0.0.2"],
+        "vpcId": "vpc-0123456789abcdef0",
+        "securityGroupIds": ["sg-0123456789abcdef0"]
+    });
+    edit(&mut spec);
+    json!({
+        "apiVersion": "clientvpn.io/v1alpha1",
+        "kind": "ClientVpnEndpoint",
+        "metadata": {"name": name},
+        "spec": spec
+    })
+    .to_string()
 }

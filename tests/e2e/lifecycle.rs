@@ -58,8 +58,10 @@ async fn associating_a_network_makes_the_endpoint_available_and_ready_with_rules
     assert_eq!(status.routes[0].status, "active");
 
     // Remove the route and the rule, move to another subnet: teardown runs in order.
-    env.kubectl(&["patch", "cvpn", "vpn", "--type", "merge", "-p",
-        &json!({"spec": {"routes": null, "authorizationRules": null, "targetNetworks": [{"subnetId": SUBNET_B}]}}).to_string()]);
+    env.merge_patch(
+        "vpn",
+        &json!({"spec": {"routes": null, "authorizationRules": null, "targetNetworks": [{"subnetId": SUBNET_B}]}}),
+    );
     let obj = env
         .wait_for("vpn", "only the new subnet, no rules or routes", |o| {
             is_ready(o)
@@ -295,15 +297,7 @@ async fn the_client_configuration_lands_in_a_configmap_and_follows_the_port() {
     ]);
     assert_eq!(owner, "vpn");
 
-    env.kubectl(&[
-        "patch",
-        "cvpn",
-        "vpn",
-        "--type",
-        "merge",
-        "-p",
-        r#"{"spec":{"vpnPort":1194}}"#,
-    ]);
+    env.merge_patch("vpn", &json!({"spec": {"vpnPort": 1194}}));
     wait_until("the configuration to follow the port", || {
         String::from_utf8_lossy(&read().stdout)
             .lines()

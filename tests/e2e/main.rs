@@ -1,13 +1,21 @@
 //! End-to-end: the operator binary against a real kube-apiserver and the emulator.
 //! Needs the control plane built by `hack/build-k8s.sh` (the harness starts it).
 
+mod cert_manager;
+mod certificates;
 mod harness;
 mod lifecycle;
+#[allow(dead_code)]
+#[path = "../support/cert_manager.rs"]
+mod support_cert_manager;
+
+// The cert-manager launcher finds the control plane launcher here.
+use harness::control_plane;
 
 use std::time::{Duration, Instant};
 
 use clientvpn_operator::api::ClientVpnEndpoint;
-use harness::{Env, example, wait_until};
+use harness::{Env, example, manifest, wait_until};
 use kube::ResourceExt;
 use serde_json::{Value, json};
 
@@ -30,31 +38,6 @@ fn has_endpoint_id(obj: &ClientVpnEndpoint) -> bool {
 
 fn calls_of(env: &Env, action: &str) -> u64 {
     env.calls()[action].as_u64().unwrap_or(0)
-}
-
-/// A valid manifest as JSON, with `edit` applied to its spec.
-fn manifest(name: &str, edit: impl FnOnce(&mut Value)) -> String {
-    let mut spec = json!({
-        "clientCidrBlock": "10.100.0.0/22",
-        "serverCertificateArn": "arn:aws:acm:us-east-1:123456789012:certificate/server",
-        "authenticationOptions": [{
-            "type": "certificate-authentication",
-            "mutualAuthentication": {
-                "clientRootCertificateChainArn": "arn:aws:acm:us-east-1:123456789012:certificate/root"
-            }
-        }],
-        "dnsServers": ["10.0.0.2"],
-        "vpcId": "vpc-0123456789abcdef0",
-        "securityGroupIds": ["sg-0123456789abcdef0"]
-    });
-    edit(&mut spec);
-    json!({
-        "apiVersion": "clientvpn.io/v1alpha1",
-        "kind": "ClientVpnEndpoint",
-        "metadata": {"name": name},
-        "spec": spec
-    })
-    .to_string()
 }
 
 fn applied(env: &Env, manifest: &str) {
@@ -231,8 +214,43 @@ async fn invalid_manifests_are_refused_at_apply_time_with_the_field_named() {
             "selfServicePortal",
             Box::new(|s| s["selfServicePortal"] = json!("enabled")),
         ),
+        (
+            "server-arn-and-source",
+            "set exactly one of serverCertificateArn",
+            Box::new(|s| s["serverCertificate"] = json!({"managed": {}})),
+        ),
+        (
+            "secret-and-managed",
+            "set exactly one of secretRef",
+            Box::new(|s| {
+                s.as_object_mut().expect("object").remove("serverCertificateArn");
+                s["serverCertificate"] = json!({"secretRef": {"name": "tls"}, "managed": {}});
+            }),
+        ),
+        (
+            "arn-server-without-root",
+            "clientRootCertificateChainArn or clientRootCertificateChainSecretRef",
+            Box::new(|s| s["authenticationOptions"][0]["mutualAuthentication"] = json!({})),
+        ),
+        (
+            "root-arn-and-secret",
+            "clientRootCertificateChainSecretRef",
+            Box::new(|s| {
+                s["authenticationOptions"][0]["mutualAuthentication"]
+                    ["clientRootCertificateChainSecretRef"] = json!({"name": "roots"})
+            }),
+        ),
+        (
+            "renew-after-expiry",
+            "renewBeforeDays",
+            Box::new(|s| {
+                s.as_object_mut().expect("object").remove("serverCertificateArn");
+                s["serverCertificate"] =
+                    json!({"managed": {"validityDays": 10, "renewBeforeDays": 10}});
+            }),
+        ),
     ];
-    assert!(cases.len() >= 12);
+    assert!(cases.len() >= 17);
     for (name, field, edit) in cases {
         let out = env.apply(&manifest(name, edit));
         let stderr = String::from_utf8_lossy(&out.stderr);
@@ -277,18 +295,7 @@ async fn immutable_fields_are_refused_and_mutable_ones_accepted() {
         ),
         ("region", json!({"spec": {"region": "eu-west-1"}})),
     ] {
-        let out = env.kubectl_raw(
-            &[
-                "patch",
-                "cvpn",
-                "vpn",
-                "--type",
-                "merge",
-                "-p",
-                &patch.to_string(),
-            ],
-            None,
-        );
+        let out = env.merge_patch_raw("vpn", &patch);
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert!(!out.status.success(), "changing {field} was accepted");
         assert!(
@@ -296,23 +303,8 @@ async fn immutable_fields_are_refused_and_mutable_ones_accepted() {
             "{field}: {stderr}"
         );
     }
-    let out = env.kubectl_raw(
-        &[
-            "patch",
-            "cvpn",
-            "vpn",
-            "--type",
-            "merge",
-            "-p",
-            r#"{"spec":{"description":"changed","sessionTimeoutHours":8}}"#,
-        ],
-        None,
-    );
-    assert!(
-        out.status.success(),
-        "mutable change refused: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let mutable = json!({"spec": {"description": "changed", "sessionTimeoutHours": 8}});
+    env.merge_patch("vpn", &mutable);
     let obj = env.api().get("vpn").await.expect("get");
     assert_eq!(obj.spec.description.as_deref(), Some("changed"));
     assert_eq!(obj.metadata.generation, Some(2));
@@ -452,15 +444,7 @@ async fn terminal_error_stalls_without_a_hot_loop_and_recovers_after_a_spec_chan
     assert_eq!(later, after_stall, "no retry while the spec is unchanged");
 
     env.emulator_call("DELETE", "/_emulator/faults", None);
-    env.kubectl(&[
-        "patch",
-        "cvpn",
-        "vpn",
-        "--type",
-        "merge",
-        "-p",
-        r#"{"spec":{"description":"fixed"}}"#,
-    ]);
+    env.merge_patch("vpn", &json!({"spec": {"description": "fixed"}}));
     let obj = env
         .wait_for("vpn", "recovery after the spec change", has_endpoint_id)
         .await;

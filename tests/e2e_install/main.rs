@@ -36,7 +36,7 @@ use std::process::Output;
 
 use harness::control_plane::{checked, run};
 use harness::{Cluster, Env, wait_until};
-use serde_json::{Value, json};
+use serde_json::Value;
 
 /// Lease duration for the fail-over tests (short, to keep them quick).
 pub const LEASE_SECONDS: u64 = 6;
@@ -91,24 +91,7 @@ pub fn condition_true(obj: &Value, type_: &str) -> bool {
 
 /// A certificate-authenticated endpoint named `name` (no subnets: stays pending-associate).
 pub fn small_manifest(name: &str) -> String {
-    json!({
-        "apiVersion": "clientvpn.io/v1alpha1",
-        "kind": "ClientVpnEndpoint",
-        "metadata": {"name": name},
-        "spec": {
-            "clientCidrBlock": "10.100.0.0/22",
-            "serverCertificateArn": "arn:aws:acm:us-east-1:123456789012:certificate/server",
-            "authenticationOptions": [{
-                "type": "certificate-authentication",
-                "mutualAuthentication": {
-                    "clientRootCertificateChainArn": "arn:aws:acm:us-east-1:123456789012:certificate/root"
-                }
-            }],
-            "vpcId": "vpc-0123456789abcdef0",
-            "securityGroupIds": ["sg-0123456789abcdef0"]
-        }
-    })
-    .to_string()
+    harness::manifest(name, |_| {})
 }
 
 pub async fn wait_for_endpoint_id(env: &Env, name: &str) -> String {

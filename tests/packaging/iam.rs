@@ -1,4 +1,5 @@
-//! The IAM policy grants exactly the EC2 actions the code calls, scoped by the ownership tag.
+//! The IAM policy grants exactly the EC2 and ACM actions the code calls, scoped by the
+//! ownership tag.
 
 use std::collections::BTreeSet;
 use std::path::Path;
@@ -8,15 +9,37 @@ use serde_json::Value;
 
 use crate::{read, repo, run};
 
-/// Non-EC2 actions the policy grants on purpose.
+/// Actions the policy grants on purpose although the code calls no SDK operation of that name.
 const EXTRA_ACTIONS: &[&str] = &[
     // The first Client VPN endpoint of an account creates the AWSServiceRoleForClientVPN
     // service-linked role, as the caller.
     "iam:CreateServiceLinkedRole",
+    // ImportCertificate with Tags is also authorized as acm:AddTagsToCertificate (the Service
+    // Authorization Reference maps the ImportCertificate operation to both actions): the
+    // operator tags every new import with its ownership tags in that call, and never calls
+    // AddTagsToCertificate itself.
+    "acm:AddTagsToCertificate",
 ];
 
-/// Every aws-sdk-ec2 operation name (snake_case), from the SDK's `src/operation/` modules.
-fn sdk_operations() -> BTreeSet<String> {
+/// ACM actions that only read metadata (never key material: no GetCertificate or
+/// ExportCertificate). They may use Resource `"*"`: certificates named by ARN in a spec are not
+/// the operator's, ListCertificates has no resource-level permissions, and finding a lost
+/// import reads the tags of every candidate.
+const ACM_READS: &[&str] = &[
+    "acm:DescribeCertificate",
+    "acm:ListCertificates",
+    "acm:ListTagsForCertificate",
+];
+
+/// The SDK crates whose calls the policy must cover: (IAM prefix, crate, the crate's name in
+/// Rust source). Only files under `src/cloud/` that name the crate are scanned for its calls.
+const SDKS: &[(&str, &str, &str)] = &[
+    ("ec2", "aws-sdk-ec2", "aws_sdk_ec2"),
+    ("acm", "aws-sdk-acm", "aws_sdk_acm"),
+];
+
+/// Every operation name (snake_case) of SDK crate `krate`, from its `src/operation/` modules.
+fn sdk_operations(krate: &str) -> BTreeSet<String> {
     let out = run(Command::new(env!("CARGO"))
         .args(["metadata", "--format-version", "1"])
         .current_dir(repo()));
@@ -30,9 +53,9 @@ fn sdk_operations() -> BTreeSet<String> {
         .as_array()
         .expect("packages")
         .iter()
-        .find(|p| p["name"] == "aws-sdk-ec2")
+        .find(|p| p["name"] == krate)
         .and_then(|p| p["manifest_path"].as_str())
-        .expect("aws-sdk-ec2 is a dependency");
+        .unwrap_or_else(|| panic!("{krate} is a dependency"));
     let dir = Path::new(manifest)
         .parent()
         .expect("crate dir")
@@ -64,8 +87,8 @@ fn pascal(snake: &str) -> String {
 }
 
 /// Argument-less method calls `.name()` in Rust source (comments skipped): the shape of an
-/// aws-sdk-ec2 fluent operation call (`client.create_client_vpn_route()`), unlike trait methods
-/// that happen to share an operation's name (`inner.create_route(region, …)`).
+/// SDK fluent operation call (`client.create_client_vpn_route()`), unlike trait methods that
+/// happen to share an operation's name (`inner.create_route(region, …)`).
 fn method_calls(source: &str) -> BTreeSet<String> {
     let mut calls = BTreeSet::new();
     for line in source.lines() {
@@ -89,10 +112,13 @@ fn method_calls(source: &str) -> BTreeSet<String> {
     calls
 }
 
-/// The EC2 actions (`ec2:PascalCase`) the adapter calls: every aws-sdk-ec2 operation method
-/// called anywhere under `src/cloud/`.
-fn ec2_actions_called() -> BTreeSet<String> {
-    let operations = sdk_operations();
+/// The actions (`ec2:PascalCase`, `acm:PascalCase`) the adapters call: every operation method
+/// of an SDK in [`SDKS`] called in a file under `src/cloud/` that names that SDK.
+fn actions_called() -> BTreeSet<String> {
+    let sdks: Vec<(&str, &str, BTreeSet<String>)> = SDKS
+        .iter()
+        .map(|(prefix, krate, ident)| (*prefix, *ident, sdk_operations(krate)))
+        .collect();
     let mut called = BTreeSet::new();
     let mut stack = vec![repo().join("src/cloud")];
     while let Some(dir) = stack.pop() {
@@ -102,14 +128,15 @@ fn ec2_actions_called() -> BTreeSet<String> {
                 stack.push(path);
             } else if path.extension().is_some_and(|e| e == "rs") {
                 let source = std::fs::read_to_string(&path).expect("source");
-                // Only files that use the SDK can call EC2 (trait methods such as
-                // `create_route` in other files share names with unrelated EC2 operations).
-                if !source.contains("aws_sdk_ec2") {
-                    continue;
-                }
-                for call in method_calls(&source) {
-                    if operations.contains(&call) {
-                        called.insert(format!("ec2:{}", pascal(&call)));
+                let calls = method_calls(&source);
+                for (prefix, ident, operations) in &sdks {
+                    // Only files that use the SDK can call it (trait methods such as
+                    // `create_route` in other files share names with unrelated operations).
+                    if !source.contains(ident) {
+                        continue;
+                    }
+                    for call in calls.iter().filter(|c| operations.contains(*c)) {
+                        called.insert(format!("{prefix}:{}", pascal(call)));
                     }
                 }
             }
@@ -145,11 +172,26 @@ fn policy_actions() -> BTreeSet<String> {
 }
 
 #[test]
-fn the_iam_policy_grants_exactly_the_ec2_actions_the_code_calls() {
-    let called = ec2_actions_called();
-    assert!(
-        called.contains("ec2:CreateClientVpnEndpoint"),
-        "the source scan found no calls: {called:?}"
+fn the_iam_policy_grants_exactly_the_ec2_and_acm_actions_the_code_calls() {
+    let called = actions_called();
+    for sample in ["ec2:CreateClientVpnEndpoint", "acm:ImportCertificate"] {
+        assert!(
+            called.contains(sample),
+            "the source scan found no {sample}: {called:?}"
+        );
+    }
+    // The scan and the operator's own table of AWS actions (metric labels) agree.
+    let table: BTreeSet<String> = clientvpn_operator::cloud::Operation::ALL
+        .iter()
+        .map(|op| op.name().to_string())
+        .collect();
+    let scanned: BTreeSet<String> = called
+        .iter()
+        .map(|a| a.split_once(':').expect("prefix").1.to_string())
+        .collect();
+    assert_eq!(
+        scanned, table,
+        "src/cloud/ calls differ from cloud::Operation::ALL"
     );
     let granted: BTreeSet<String> = policy_actions()
         .into_iter()
@@ -179,9 +221,34 @@ fn the_iam_policy_is_scoped_by_the_ownership_tag() {
         );
         if resources.iter().any(|r| r == "*") {
             assert!(
-                actions.iter().all(|a| a.starts_with("ec2:Describe")),
-                "{sid}: only Describe* may use Resource \"*\""
+                actions
+                    .iter()
+                    .all(|a| a.starts_with("ec2:Describe") || ACM_READS.contains(&a.as_str())),
+                "{sid}: only reads (ec2:Describe*, {ACM_READS:?}) may use Resource \"*\""
             );
+        }
+        if actions.iter().any(|a| a.starts_with("acm:")) {
+            assert!(
+                actions.iter().all(|a| a.starts_with("acm:")),
+                "{sid}: ACM and EC2 actions in one statement"
+            );
+            assert!(
+                resources
+                    .iter()
+                    .all(|r| r == "arn:aws:acm:*:*:certificate/*" || r == "*"),
+                "{sid}: ACM statements name certificates: {resources:?}"
+            );
+            // Reads may look at any certificate (ARNs from the spec are not the operator's);
+            // everything that changes one needs the cluster tag, on the request or the
+            // certificate.
+            let acm_mutating = actions.iter().any(|a| !ACM_READS.contains(&a.as_str()));
+            if acm_mutating {
+                assert!(
+                    condition.contains(&format!("aws:ResourceTag/{cluster_tag}"))
+                        || condition.contains(&format!("aws:RequestTag/{cluster_tag}")),
+                    "{sid}: changes to certificates must be conditioned on the {cluster_tag} tag"
+                );
+            }
         }
         let on_endpoints = resources
             .iter()
@@ -202,6 +269,39 @@ fn the_iam_policy_is_scoped_by_the_ownership_tag() {
             );
         }
     }
+    // ImportCertificate twice: a new import only with the cluster tag in the request, a
+    // re-import (CertificateArn, no tags) only into a certificate carrying the tag; Delete only
+    // of tagged certificates.
+    let null_false = |statement: &Value, key: &str| {
+        statement["Condition"]["Null"][format!("{key}/{cluster_tag}")] == "false"
+    };
+    let granting = |action: &str| -> Vec<Value> {
+        statements()
+            .into_iter()
+            .filter(|s| list(&s["Action"]).iter().any(|a| a == action))
+            .collect()
+    };
+    let imports = granting("acm:ImportCertificate");
+    assert_eq!(imports.len(), 2, "{imports:?}");
+    assert!(
+        imports
+            .iter()
+            .any(|s| null_false(s, "aws:RequestTag") && !null_false(s, "aws:ResourceTag")),
+        "a new-import statement keyed on aws:RequestTag: {imports:?}"
+    );
+    assert!(
+        imports
+            .iter()
+            .any(|s| null_false(s, "aws:ResourceTag") && !null_false(s, "aws:RequestTag")),
+        "a re-import statement keyed on aws:ResourceTag: {imports:?}"
+    );
+    for statement in granting("acm:DeleteCertificate") {
+        assert!(null_false(&statement, "aws:ResourceTag"), "{statement}");
+    }
+    for statement in granting("acm:AddTagsToCertificate") {
+        assert!(null_false(&statement, "aws:RequestTag"), "{statement}");
+    }
+
     // Tagging at creation is allowed only as part of CreateClientVpnEndpoint.
     let at_creation = statements()
         .into_iter()

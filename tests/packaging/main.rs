@@ -133,8 +133,14 @@ pub fn rules(role: &Value) -> BTreeSet<String> {
         .collect()
 }
 
-/// What the operator may do where it watches: its resource, status, finalizers, events, and
-/// the ConfigMaps it writes. Nothing else.
+/// What the operator may do with Secrets where it watches: read the `kubernetes.io/tls` Secrets
+/// a spec names and watch them (metadata only) for renewals, and create and patch, by
+/// server-side apply, the managed CA's `<name>-ca` and `<name>-server` Secrets. Never delete
+/// (owner references garbage-collect them) or update.
+pub const SECRET_RULE: &str = " secrets [] create,get,list,patch,watch";
+
+/// What the operator may do where it watches: its resource, status, finalizers, events, the
+/// ConfigMaps it writes and the certificate Secrets ([`SECRET_RULE`]). Nothing else.
 pub fn operator_rules() -> BTreeSet<String> {
     [
         "clientvpn.io clientvpnendpoints [] get,list,patch,update,watch",
@@ -142,6 +148,7 @@ pub fn operator_rules() -> BTreeSet<String> {
         "clientvpn.io clientvpnendpoints/finalizers [] update",
         "events.k8s.io events [] create,patch",
         " configmaps [] create,get,patch",
+        SECRET_RULE,
     ]
     .into_iter()
     .map(str::to_string)

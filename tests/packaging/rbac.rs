@@ -3,9 +3,60 @@
 
 use std::collections::BTreeSet;
 
-use serde_json::json;
+use serde_json::{Value, json};
 
-use crate::{env_of, find, name, operator_rules, rendered, rules};
+use crate::{SECRET_RULE, env_of, find, name, operator_rules, rendered, rules};
+
+/// No role grants wildcards; only the operator's own roles (`operator_roles`: kind and name)
+/// mention Secrets, each in exactly one rule, [`SECRET_RULE`]: never delete, deletecollection
+/// or update (owner references garbage-collect the managed Secrets; writes are server-side
+/// apply).
+fn assert_no_wildcards_and_secrets_only_for_the_operator(
+    objects: &[Value],
+    operator_roles: &[(&str, &str)],
+) {
+    let mut granted = 0;
+    for object in objects {
+        let Some(list) = object["rules"].as_array() else {
+            continue;
+        };
+        let text = serde_json::to_string(list).expect("json");
+        assert!(!text.contains("\"*\""), "wildcard in {}", name(object));
+        let kind = object["kind"].as_str().unwrap_or("?");
+        let is_operator_role = operator_roles.contains(&(kind, name(object)));
+        let secret_rules: Vec<String> = rules(object)
+            .into_iter()
+            .filter(|rule| rule.contains("secrets"))
+            .collect();
+        if !is_operator_role {
+            assert!(
+                secret_rules.is_empty(),
+                "{kind}/{} grants secrets: {secret_rules:?}",
+                name(object)
+            );
+            continue;
+        }
+        assert_eq!(
+            secret_rules,
+            vec![SECRET_RULE.to_string()],
+            "{kind}/{}: the one Secret rule",
+            name(object)
+        );
+        let verbs = secret_rules[0].rsplit(' ').next().expect("verbs");
+        for forbidden in ["delete", "deletecollection", "update", "escalate", "bind"] {
+            assert!(
+                !verbs.split(',').any(|v| v == forbidden),
+                "secrets: {forbidden}"
+            );
+        }
+        granted += 1;
+    }
+    assert_eq!(
+        granted,
+        operator_roles.len(),
+        "every operator role grants the Secret rule"
+    );
+}
 
 #[test]
 fn cluster_wide_rbac_is_exactly_what_the_operator_needs() {
@@ -28,14 +79,11 @@ fn cluster_wide_rbac_is_exactly_what_the_operator_needs() {
     .collect();
     assert_eq!(rules(lease_role), expected);
 
-    // Nothing anywhere grants wildcards or Secrets.
-    for object in &objects {
-        if let Some(list) = object["rules"].as_array() {
-            let text = serde_json::to_string(list).expect("json");
-            assert!(!text.contains("\"*\""), "wildcard in {}", name(object));
-            assert!(!text.contains("secrets"), "secrets in {}", name(object));
-        }
-    }
+    // No wildcards anywhere; Secrets only for the operator, with exactly the verbs it needs.
+    assert_no_wildcards_and_secrets_only_for_the_operator(
+        &objects,
+        &[("ClusterRole", "cvpn-clientvpn-operator")],
+    );
 }
 
 #[test]
@@ -69,6 +117,14 @@ fn namespaced_rbac_is_a_role_per_listed_namespace_and_nothing_cluster_wide() {
         env_of(&objects)["CLIENTVPN_WATCH_NAMESPACE"],
         "team-a,team-b"
     );
+    // The Secret rule is in each namespace's Role (the two Roles share the full name).
+    assert_no_wildcards_and_secrets_only_for_the_operator(
+        &objects,
+        &[
+            ("Role", "cvpn-clientvpn-operator"),
+            ("Role", "cvpn-clientvpn-operator"),
+        ],
+    );
 }
 
 #[test]
@@ -88,9 +144,17 @@ fn user_roles_aggregate_into_view_edit_and_admin() {
             );
         }
     }
+    // Users get ClientVpnEndpoints only: nothing about Secrets, status or finalizers.
     assert_eq!(
         rules(view),
         BTreeSet::from(["clientvpn.io clientvpnendpoints [] get,list,watch".to_string()])
+    );
+    assert_eq!(
+        rules(edit),
+        BTreeSet::from([
+            "clientvpn.io clientvpnendpoints [] create,delete,deletecollection,patch,update"
+                .to_string()
+        ])
     );
 }
 

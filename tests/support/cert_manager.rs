@@ -52,6 +52,42 @@ pub const CRDS: &[&str] = &[
     "challenges.acme.cert-manager.io",
 ];
 
+/// A self-signed Issuer makes a CA (`ca-tls`); a CA Issuer signs the server certificate into
+/// `server-tls` with what Client VPN needs (RSA 2048, CN and DNS name `vpn.clientvpn.test`,
+/// serverAuth). Apply it into a namespace with `kubectl apply -n <ns>`.
+pub const CA_AND_SERVER: &str = r#"
+apiVersion: cert-manager.io/v1
+kind: Issuer
+metadata: {name: selfsigned}
+spec: {selfSigned: {}}
+---
+apiVersion: cert-manager.io/v1
+kind: Certificate
+metadata: {name: ca}
+spec:
+  isCA: true
+  commonName: clientvpn-test-ca
+  secretName: ca-tls
+  privateKey: {algorithm: RSA, size: 2048}
+  issuerRef: {name: selfsigned, kind: Issuer, group: cert-manager.io}
+---
+apiVersion: cert-manager.io/v1
+kind: Issuer
+metadata: {name: ca}
+spec: {ca: {secretName: ca-tls}}
+---
+apiVersion: cert-manager.io/v1
+kind: Certificate
+metadata: {name: server}
+spec:
+  secretName: server-tls
+  commonName: vpn.clientvpn.test
+  dnsNames: [vpn.clientvpn.test]
+  usages: [server auth, digital signature, key encipherment]
+  privateKey: {algorithm: RSA, size: 2048}
+  issuerRef: {name: ca, kind: Issuer, group: cert-manager.io}
+"#;
+
 const BIN_NAME: &str = "cert-manager-controller";
 
 fn repo() -> &'static Path {

@@ -322,6 +322,7 @@ fn decode_chunked(head: &str, payload: &str) -> String {
 pub fn aws_env(addr: &str) -> Vec<(String, String)> {
     [
         ("AWS_ENDPOINT_URL_EC2", format!("http://{addr}")),
+        ("AWS_ENDPOINT_URL_ACM", format!("http://{addr}")),
         ("AWS_ACCESS_KEY_ID", "AKIDE2ETEST".to_string()),
         ("AWS_SECRET_ACCESS_KEY", "e2e-secret".to_string()),
         ("AWS_REGION", REGION.to_string()),

@@ -58,8 +58,9 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 
 {{/*
 What the operator does with Kubernetes objects, wherever it watches: its own resource (and
-status and finalizers), events about it, and the ConfigMaps it writes (exported client
-configuration). Nothing else: no Secrets, no Pods, no cluster-scoped objects.
+status and finalizers), events about it, the ConfigMaps it writes (exported client
+configuration) and the Secrets that hold certificates. Nothing else: no Pods, no
+cluster-scoped objects.
 */}}
 {{- define "clientvpn-operator.rules" -}}
 - apiGroups: ["clientvpn.io"]
@@ -77,4 +78,13 @@ configuration). Nothing else: no Secrets, no Pods, no cluster-scoped objects.
 - apiGroups: [""]
   resources: ["configmaps"]
   verbs: ["get", "create", "patch"]
+# Secrets holding certificates (spec.serverCertificate, clientRootCertificateChainSecretRef):
+#   get          read the kubernetes.io/tls Secret a spec names (e.g. written by cert-manager);
+#   list, watch  a metadata-only watch notices renewals within seconds (no key material cached);
+#   create       the first server-side apply of a managed CA's <name>-ca / <name>-server Secret;
+#   patch        later server-side applies of those (the renewed server certificate).
+# No delete (owner references garbage-collect the managed Secrets with the object), no update.
+- apiGroups: [""]
+  resources: ["secrets"]
+  verbs: ["get", "list", "watch", "create", "patch"]
 {{- end }}

@@ -1,40 +1,19 @@
 //! The one error type of the ACM surface: an AWS JSON 1.1 error, `{"__type": code, "message"}`.
 
-use std::borrow::Cow;
-
 use axum::http::StatusCode;
 use serde_json::json;
 
-use crate::protocol::WireError;
+use super::wire::Acm;
+use crate::protocol::ApiError;
 
 /// An ACM API error as the client sees it.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{code}: {message}")]
-pub struct AcmError {
-    code: Cow<'static, str>,
-    message: String,
-}
+pub type AcmError = ApiError<Acm>;
 
 impl AcmError {
-    pub fn new(code: impl Into<Cow<'static, str>>, message: impl Into<String>) -> Self {
-        Self {
-            code: code.into(),
-            message: message.into(),
-        }
-    }
-
-    pub fn code(&self) -> &str {
-        &self.code
-    }
-
-    pub fn message(&self) -> &str {
-        &self.message
-    }
-
     /// No ACM error has a modelled status, so client errors are 400 (throttling included);
     /// only server faults differ.
     pub fn status(&self) -> StatusCode {
-        match self.code.as_ref() {
+        match self.code() {
             "InternalFailure" | "InternalServerException" | "InternalError" => {
                 StatusCode::INTERNAL_SERVER_ERROR
             }
@@ -45,12 +24,12 @@ impl AcmError {
 
     /// `{"__type": "...", "message": "..."}`; `AccessDeniedException` spells it `Message`.
     pub fn to_json(&self) -> String {
-        let key = if self.code == "AccessDeniedException" {
+        let key = if self.code() == "AccessDeniedException" {
             "Message"
         } else {
             "message"
         };
-        json!({"__type": self.code, key: self.message}).to_string()
+        json!({"__type": self.code(), key: self.message()}).to_string()
     }
 
     /// `ValidationException` in the service framework's wording, one violated constraint.
@@ -90,35 +69,6 @@ impl AcmError {
             "ResourceNotFoundException",
             format!("Could not find certificate {arn}."),
         )
-    }
-}
-
-impl WireError for AcmError {
-    fn throttled() -> Self {
-        Self::new("ThrottlingException", "Rate exceeded")
-    }
-
-    fn internal() -> Self {
-        Self::new(
-            "InternalFailure",
-            "The request processing has failed because of an unknown error, exception or failure.",
-        )
-    }
-
-    fn injected(code: &str, message: Option<&str>) -> Self {
-        match (code, message) {
-            (_, Some(message)) => Self::new(code.to_owned(), message),
-            ("ThrottlingException", None) => Self::throttled(),
-            ("InternalFailure", None) => Self::internal(),
-            (_, None) => Self::new(
-                code.to_owned(),
-                format!("Injected fault {code} (clientvpn-emulator)"),
-            ),
-        }
-    }
-
-    fn describe(&self) -> (&str, &str) {
-        (self.code(), self.message())
     }
 }
 

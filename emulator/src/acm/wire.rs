@@ -7,9 +7,9 @@ use axum::response::Response;
 use super::error::AcmError;
 use super::input::Input;
 use super::{Action, execute};
-use crate::auth::{self, AuthError, Refusals};
+use crate::auth::Refusals;
 use crate::clock::Now;
-use crate::protocol::{Call, HttpRequest, Protocol, aws_response};
+use crate::protocol::{Call, FaultCodes, HttpRequest, Protocol, authenticate, aws_response};
 use crate::state::World;
 
 /// The `X-Amz-Target` prefix of ACM.
@@ -26,16 +26,23 @@ fn target(headers: &HeaderMap) -> Option<&str> {
 }
 
 /// The ACM protocol (marker for [`Protocol`]).
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Acm;
 
 impl Protocol for Acm {
     type Action = Action;
     type Input = Input;
-    type Error = AcmError;
+    const FAULTS: FaultCodes = FaultCodes {
+        throttled: ("ThrottlingException", "Rate exceeded"),
+        internal: (
+            "InternalFailure",
+            "The request processing has failed because of an unknown error, exception or failure.",
+        ),
+        also_internal: &[],
+    };
 
     fn identify(request: &HttpRequest<'_>) -> Result<Call<Self>, AcmError> {
-        let caller = auth::caller(request.headers, "acm").map_err(auth_error)?;
+        let caller = authenticate(request.headers, "acm", &REFUSALS)?;
         let name = target(request.headers)
             .and_then(|t| t.strip_prefix(TARGET_PREFIX))
             .unwrap_or_default();
@@ -51,10 +58,6 @@ impl Protocol for Acm {
             action,
             input,
         })
-    }
-
-    fn action_name(action: Action) -> &'static str {
-        action.name()
     }
 
     fn execute(world: &mut World, call: &Call<Self>, now: Now) -> Result<String, AcmError> {
@@ -76,11 +79,6 @@ const REFUSALS: Refusals = Refusals {
     incomplete: "IncompleteSignatureException",
     wrong_service: "InvalidSignatureException",
 };
-
-fn auth_error(err: AuthError) -> AcmError {
-    let (code, message) = err.answer("acm", &REFUSALS);
-    AcmError::new(code, message)
-}
 
 fn json_response(status: StatusCode, request_id: &str, body: String) -> Response {
     aws_response(status, request_id, CONTENT_TYPE, body)

@@ -1,54 +1,27 @@
 //! The one error type of the EC2 surface: an AWS error code, its HTTP status and the EC2 XML
 //! error envelope.
 
-use std::borrow::Cow;
-
 use axum::http::StatusCode;
 
+use super::wire::Ec2;
 use super::xml::escape;
-use crate::protocol::WireError;
+use crate::protocol::ApiError;
 
 /// An EC2 API error as the client sees it: `Code` + `Message` in the `<Response><Errors>` envelope.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{code}: {message}")]
-pub struct Ec2Error {
-    code: Cow<'static, str>,
-    message: String,
-}
+pub type Ec2Error = ApiError<Ec2>;
 
 impl Ec2Error {
-    pub fn new(code: impl Into<Cow<'static, str>>, message: impl Into<String>) -> Self {
-        Self {
-            code: code.into(),
-            message: message.into(),
-        }
-    }
-
-    /// The AWS error code, e.g. `InvalidClientVpnEndpointId.NotFound`.
-    pub fn code(&self) -> &str {
-        &self.code
-    }
-
-    pub fn message(&self) -> &str {
-        &self.message
-    }
-
-    /// The error code doubles as a bounded category for logs.
-    pub fn category(&self) -> &str {
-        &self.code
-    }
-
     /// HTTP status per code (reference §5); every code not listed is a 400 client error.
     pub fn status(&self) -> StatusCode {
-        status_for_code(&self.code)
+        status_for_code(self.code())
     }
 
     /// The EC2 error envelope. Note `RequestID` (capital ID), unlike `requestId` in successes.
     pub fn to_xml(&self, request_id: &str) -> String {
         format!(
             "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Response><Errors><Error><Code>{}</Code><Message>{}</Message></Error></Errors><RequestID>{}</RequestID></Response>",
-            escape(&self.code),
-            escape(&self.message),
+            escape(self.code()),
+            escape(self.message()),
             escape(request_id)
         )
     }
@@ -90,37 +63,6 @@ impl Ec2Error {
             "DryRunOperation",
             "Request would have succeeded, but DryRun flag is set.",
         )
-    }
-}
-
-impl WireError for Ec2Error {
-    fn throttled() -> Self {
-        Self::new("RequestLimitExceeded", "Request limit exceeded.")
-    }
-
-    fn internal() -> Self {
-        Self::new(
-            "InternalError",
-            "An internal error has occurred. Please try again later.",
-        )
-    }
-
-    fn injected(code: &str, message: Option<&str>) -> Self {
-        let message = message.map_or_else(
-            || match code {
-                "RequestLimitExceeded" => "Request limit exceeded.".to_owned(),
-                "InternalError" | "InternalFailure" | "ServerInternal" => {
-                    "An internal error has occurred. Please try again later.".to_owned()
-                }
-                _ => format!("Injected fault {code} (clientvpn-emulator)"),
-            },
-            str::to_owned,
-        );
-        Self::new(code.to_owned(), message)
-    }
-
-    fn describe(&self) -> (&str, &str) {
-        (self.category(), self.message())
     }
 }
 

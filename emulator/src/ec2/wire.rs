@@ -9,19 +9,26 @@ use super::error::Ec2Error;
 use super::query::Params;
 use super::xml::success_document;
 use super::{Action, execute};
-use crate::auth::{self, AuthError, Refusals};
+use crate::auth::Refusals;
 use crate::clock::Now;
-use crate::protocol::{Call, HttpRequest, Protocol, aws_response};
+use crate::protocol::{Call, FaultCodes, HttpRequest, Protocol, authenticate, aws_response};
 use crate::state::World;
 
 /// The EC2 protocol (marker for [`Protocol`]).
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Ec2;
 
 impl Protocol for Ec2 {
     type Action = Action;
     type Input = Params;
-    type Error = Ec2Error;
+    const FAULTS: FaultCodes = FaultCodes {
+        throttled: ("RequestLimitExceeded", "Request limit exceeded."),
+        internal: (
+            "InternalError",
+            "An internal error has occurred. Please try again later.",
+        ),
+        also_internal: &["InternalFailure", "ServerInternal"],
+    };
 
     fn identify(request: &HttpRequest<'_>) -> Result<Call<Self>, Ec2Error> {
         let params = if *request.method == Method::GET {
@@ -29,7 +36,7 @@ impl Protocol for Ec2 {
         } else {
             Params::parse(request.body)
         };
-        let caller = auth::caller(request.headers, "ec2").map_err(auth_error)?;
+        let caller = authenticate(request.headers, "ec2", &REFUSALS)?;
         let name = params
             .get("Action")
             .filter(|a| !a.is_empty())
@@ -51,10 +58,6 @@ impl Protocol for Ec2 {
             action,
             input: params,
         })
-    }
-
-    fn action_name(action: Action) -> &'static str {
-        action.name()
     }
 
     fn execute(world: &mut World, call: &Call<Self>, now: Now) -> Result<String, Ec2Error> {
@@ -87,11 +90,6 @@ const REFUSALS: Refusals = Refusals {
     incomplete: "IncompleteSignature",
     wrong_service: "SignatureDoesNotMatch",
 };
-
-fn auth_error(err: AuthError) -> Ec2Error {
-    let (code, message) = err.answer("ec2", &REFUSALS);
-    Ec2Error::new(code, message)
-}
 
 /// An XML answer, with the `Server: AmazonEC2` header EC2 sends.
 fn xml_response(status: StatusCode, request_id: &str, body: String) -> Response {

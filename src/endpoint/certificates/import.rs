@@ -89,47 +89,40 @@ pub async fn ensure_imported(
     Ok(ImportedArn::Arn(arn))
 }
 
-/// Every certificate the operator imported for this object: from status, else (status lost)
-/// found by tag for each role the spec imports.
+/// Every certificate the operator imported for this object: those status records, and (in
+/// case status lost one, or the spec moved to another source) those tagged with its UID.
 pub async fn own_imports(
     obj: &ClientVpnEndpoint,
     ctx: &Context,
     target: &Target,
 ) -> Result<Vec<String>, Error> {
-    let imported = |origin: CertificateOrigin| {
-        matches!(origin, CertificateOrigin::Secret | CertificateOrigin::Managed)
-    };
-    let recorded: Vec<String> = obj
+    let mut own: Vec<String> = obj
         .status
         .iter()
         .flat_map(|s| &s.certificates)
-        .filter(|c| imported(c.source))
+        .filter(|c| matches!(c.source, CertificateOrigin::Secret | CertificateOrigin::Managed))
         .filter_map(|c| c.arn.clone())
         .collect();
-    if !recorded.is_empty() {
-        return Ok(recorded);
+    // An object that never named a Secret or the managed CA has nothing to look for.
+    let imports = obj.spec.server_certificate.is_some()
+        || obj.spec.authentication_options.iter().any(|o| {
+            o.mutual_authentication
+                .as_ref()
+                .is_some_and(|m| m.client_root_certificate_chain_secret_ref.is_some())
+        });
+    if !imports && own.is_empty() {
+        return Ok(own);
     }
-    let mut roles = Vec::new();
-    if obj.spec.server_certificate.is_some() {
-        roles.push(CertificateRole::Server);
-    }
-    let root_by_secret = obj.spec.authentication_options.iter().any(|o| {
-        o.mutual_authentication
-            .as_ref()
-            .is_some_and(|m| m.client_root_certificate_chain_secret_ref.is_some())
-    });
-    if root_by_secret {
-        roles.push(CertificateRole::ClientRoot);
-    }
-    let mut found = Vec::new();
-    for role in roles {
-        let arns = ctx
+    for role in [CertificateRole::Server, CertificateRole::ClientRoot] {
+        let found = ctx
             .certificates
             .find_certificates(target.region()?, None, &lookup_tags(target, role))
             .await?;
-        found.extend(arns);
+        own.extend(found);
     }
-    Ok(found)
+    own.sort();
+    own.dedup();
+    Ok(own)
 }
 
 /// The tags that identify this object's import for `role`.

@@ -8,7 +8,10 @@
 mod import;
 mod sources;
 
+use k8s_openapi::api::core::v1::Secret;
 use kube::ResourceExt;
+use kube::core::PartialObjectMeta;
+use kube::runtime::reflector::{ObjectRef, Store};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
@@ -49,6 +52,21 @@ impl Resolved {
             .filter_map(|s| s.serial.as_deref())
             .collect();
         serials.join(",")
+    }
+
+    /// `(metric role label, notAfter)` of each certificate the endpoint uses.
+    pub fn expiries(&self) -> Vec<(&'static str, i64)> {
+        self.statuses
+            .iter()
+            .filter_map(|s| {
+                let at = OffsetDateTime::parse(s.not_after.as_deref()?, &Rfc3339).ok()?;
+                let role = match s.role {
+                    CertificateRole::Server => "server",
+                    CertificateRole::ClientRoot => "client_root",
+                };
+                Some((role, at.unix_timestamp()))
+            })
+            .collect()
     }
 }
 
@@ -111,6 +129,41 @@ pub async fn resolve(
     }
     statuses.insert(0, server);
     Ok(Resolution::Ready(Resolved { object, statuses }))
+}
+
+/// The objects whose certificates come from `secret` (named in their spec, or their managed
+/// CA's), so that a change to it is acted on at once.
+pub fn users_of_secret(
+    endpoints: &Store<ClientVpnEndpoint>,
+    secret: &PartialObjectMeta<Secret>,
+) -> Vec<ObjectRef<ClientVpnEndpoint>> {
+    let namespace = secret.namespace();
+    let name = secret.name_any();
+    endpoints
+        .state()
+        .iter()
+        .filter(|obj| obj.namespace() == namespace && uses_secret(obj, &name))
+        .map(|obj| ObjectRef::from_obj(obj.as_ref()))
+        .collect()
+}
+
+/// True when `obj` takes a certificate from the Secret `name` of its namespace.
+pub fn uses_secret(obj: &ClientVpnEndpoint, name: &str) -> bool {
+    let spec = &obj.spec;
+    let server = spec.server_certificate.as_ref().is_some_and(|source| {
+        match (&source.secret_ref, &source.managed) {
+            (Some(secret), _) => secret.name == name,
+            (None, _) => name == owned_name(obj, "ca") || name == owned_name(obj, "server"),
+        }
+    });
+    let client_root = spec.authentication_options.iter().any(|option| {
+        option
+            .mutual_authentication
+            .as_ref()
+            .and_then(|m| m.client_root_certificate_chain_secret_ref.as_ref())
+            .is_some_and(|secret| secret.name == name)
+    });
+    server || client_root
 }
 
 /// Delete what the operator imported, after the endpoint is gone. ACM refuses while an endpoint

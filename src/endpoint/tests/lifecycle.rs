@@ -19,6 +19,18 @@ async fn settled() -> Harness {
     h
 }
 
+/// Settled, then with a network, a rule and a route built up (calls taken).
+async fn settled_with_children() -> Harness {
+    let h = settled().await;
+    h.cluster.edit_spec(with_network);
+    for _ in 0..3 {
+        h.reconcile().await.expect("build up");
+        h.cloud.finish_transitions();
+    }
+    h.cloud.take_calls();
+    h
+}
+
 fn with_network(spec: &mut crate::api::ClientVpnEndpointSpec) {
     spec.target_networks = vec![TargetNetworkSpec {
         subnet_id: SUBNET_A.into(),
@@ -155,13 +167,7 @@ async fn networks_rules_and_routes_are_created_in_order_and_ready_follows() {
 
 #[tokio::test]
 async fn removed_children_go_routes_then_rules_then_networks() {
-    let h = settled().await;
-    h.cluster.edit_spec(with_network);
-    for _ in 0..3 {
-        h.reconcile().await.expect("build up");
-        h.cloud.finish_transitions();
-    }
-    h.cloud.take_calls();
+    let h = settled_with_children().await;
     h.cluster.edit_spec(|s| {
         s.target_networks = vec![TargetNetworkSpec {
             subnet_id: SUBNET_B.into(),
@@ -190,13 +196,7 @@ async fn removed_children_go_routes_then_rules_then_networks() {
 
 #[tokio::test]
 async fn delete_tears_down_in_order_and_waits_for_aws() {
-    let h = settled().await;
-    h.cluster.edit_spec(with_network);
-    for _ in 0..3 {
-        h.reconcile().await.expect("build up");
-        h.cloud.finish_transitions();
-    }
-    h.cloud.take_calls();
+    let h = settled_with_children().await;
     h.cluster.delete();
     let mut order = Vec::new();
     for _ in 0..6 {

@@ -29,6 +29,7 @@ pub(super) fn id_of(h: &Harness) -> String {
         .expect("endpoint ID in status")
 }
 
+mod certificates;
 mod create_delete;
 mod inventory;
 mod lifecycle;
