@@ -258,8 +258,14 @@ impl Bench<'_> {
         let api: Api<ClientVpnEndpoint> = Api::namespaced(self.client.clone(), namespace);
         let log = self.cp.logs().join("bench-operator-managed.log");
         let resync = self.resync_flag();
-        let op = Operator::start(&self.cp.kubeconfig, self.emulator.addr(), namespace, &resync, &log)
-            .await;
+        let op = Operator::start(
+            &self.cp.kubeconfig,
+            self.emulator.addr(),
+            namespace,
+            &resync,
+            &log,
+        )
+        .await;
         let latency = managed::latency(&api, samples).await;
         drop(op);
         let floor = managed::floor(&self.client, &self.emulator.url(), samples).await;

@@ -24,8 +24,8 @@ use clientvpn_operator::metrics::Metrics;
 use clientvpn_operator::runtime::leader::{self, Leadership, LeaseConfig};
 use clientvpn_operator::runtime::{KubeCluster, StartupError, check_access};
 use clientvpn_operator::telemetry::{self, LogFormat};
-use k8s_openapi::api::core::v1::Secret;
 use futures::future::{BoxFuture, FutureExt, Shared};
+use k8s_openapi::api::core::v1::Secret;
 use tracing::{error, info};
 
 /// Kubernetes operator for AWS EC2 Client VPN endpoints.
@@ -286,11 +286,7 @@ async fn operate(
         ..PacingConfig::default()
     };
     // ACM gets a pacer of its own: its request quotas are separate from EC2's.
-    let acm = AcmCertificates::new(
-        sdk.clone(),
-        Arc::new(Pacer::new(pacing)),
-        metrics.clone(),
-    );
+    let acm = AcmCertificates::new(sdk.clone(), Arc::new(Pacer::new(pacing)), metrics.clone());
     let ctx = Arc::new(Context::new(
         Arc::new(
             Ec2ClientVpn::new(sdk)

@@ -311,7 +311,12 @@ impl Metrics {
 
     /// The certificates of object `namespace/name`: `(role, notAfter)` for each whose expiry is
     /// known; roles not listed are removed. `role` is one of [`CERTIFICATE_ROLES`].
-    pub fn certificates_observed(&self, namespace: &str, name: &str, expiries: &[(&'static str, i64)]) {
+    pub fn certificates_observed(
+        &self,
+        namespace: &str,
+        name: &str,
+        expiries: &[(&'static str, i64)],
+    ) {
         for role in CERTIFICATE_ROLES {
             let labels = CertificateLabels {
                 namespace: namespace.to_string(),
@@ -320,7 +325,9 @@ impl Metrics {
             };
             match expiries.iter().find(|(r, _)| *r == role) {
                 Some((_, not_after)) => {
-                    self.certificate_expiry.get_or_create(&labels).set(*not_after);
+                    self.certificate_expiry
+                        .get_or_create(&labels)
+                        .set(*not_after);
                 }
                 None => {
                     self.certificate_expiry.remove(&labels);
@@ -496,7 +503,11 @@ mod tests {
     #[test]
     fn certificate_expiry_is_a_gauge_per_object_and_role_removed_with_the_object() {
         let metrics = Metrics::new();
-        metrics.certificates_observed("team", "vpn", &[("server", 1_900_000_000), ("client_root", 1_800_000_000)]);
+        metrics.certificates_observed(
+            "team",
+            "vpn",
+            &[("server", 1_900_000_000), ("client_root", 1_800_000_000)],
+        );
         metrics.certificates_observed("team", "other", &[("server", 1_700_000_000)]);
         let series = |name: &str, role: &str| {
             format!(
@@ -504,11 +515,23 @@ mod tests {
             )
         };
         let text = metrics.encode();
-        assert_eq!(sample(&text, &series("vpn", "server")), Some(1.9e9), "{text}");
-        assert_eq!(sample(&text, &series("vpn", "client_root")), Some(1.8e9), "{text}");
+        assert_eq!(
+            sample(&text, &series("vpn", "server")),
+            Some(1.9e9),
+            "{text}"
+        );
+        assert_eq!(
+            sample(&text, &series("vpn", "client_root")),
+            Some(1.8e9),
+            "{text}"
+        );
         metrics.certificates_observed("team", "vpn", &[]);
         let text = metrics.encode();
         assert_eq!(sample(&text, &series("vpn", "server")), None, "{text}");
-        assert_eq!(sample(&text, &series("other", "server")), Some(1.7e9), "{text}");
+        assert_eq!(
+            sample(&text, &series("other", "server")),
+            Some(1.7e9),
+            "{text}"
+        );
     }
 }

@@ -145,10 +145,18 @@ pub async fn floor(client: &kube::Client, emulator_url: &str, samples: usize) ->
 }
 
 /// A CA and a server certificate signed by it, as the operator issues them.
-fn issue(name: &str) -> (clientvpn_operator::certificates::Issued, clientvpn_operator::certificates::Issued) {
+fn issue(
+    name: &str,
+) -> (
+    clientvpn_operator::certificates::Issued,
+    clientvpn_operator::certificates::Issued,
+) {
     let now = k8s_openapi::jiff::Timestamp::now().as_second();
-    let ca = issue_ca(&format!("{name} CA"), Validity::starting_at(now, 3650 * DAY))
-        .expect("issue the CA");
+    let ca = issue_ca(
+        &format!("{name} CA"),
+        Validity::starting_at(now, 3650 * DAY),
+    )
+    .expect("issue the CA");
     let ca_material = CertificateMaterial::from_secret_data(
         ca.certificate_pem.as_bytes(),
         ca.private_key_pem.as_bytes(),

@@ -32,6 +32,24 @@ pub struct Refusals {
     pub wrong_service: &'static str,
 }
 
+impl Refusals {
+    /// EC2's (Query protocol) answers.
+    pub const EC2: Self = Self {
+        missing: "AuthFailure",
+        missing_message: "AWS was not able to validate the provided access credentials",
+        incomplete: "IncompleteSignature",
+        wrong_service: "SignatureDoesNotMatch",
+    };
+
+    /// The answers of AWS JSON services (ACM).
+    pub const JSON: Self = Self {
+        missing: "MissingAuthenticationTokenException",
+        missing_message: "Missing Authentication Token",
+        incomplete: "IncompleteSignatureException",
+        wrong_service: "InvalidSignatureException",
+    };
+}
+
 impl AuthError {
     /// The error code (one of `refusals`) and message AWS answers this refusal with, for a
     /// request to `service`.

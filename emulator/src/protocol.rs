@@ -72,13 +72,11 @@ pub fn authenticate<P>(
     })
 }
 
-/// A protocol's errors for injected faults: the codes and usual messages of throttling and of
-/// an internal error.
+/// A protocol's errors for injected faults: the code and message of throttling, and the codes
+/// that get the internal-error message (random faults use the first) with that message.
 pub struct FaultCodes {
     pub throttled: (&'static str, &'static str),
-    pub internal: (&'static str, &'static str),
-    /// Further codes a fail-next rule gets the internal-error message for.
-    pub also_internal: &'static [&'static str],
+    pub internal: (&'static [&'static str], &'static str),
 }
 
 impl<P: Protocol> ApiError<P> {
@@ -90,21 +88,20 @@ impl<P: Protocol> ApiError<P> {
 
     /// The random internal-error fault.
     pub fn internal() -> Self {
-        let (code, message) = P::FAULTS.internal;
-        Self::new(code, message)
+        let (codes, message) = P::FAULTS.internal;
+        Self::new(codes[0], message)
     }
 
     /// A fail-next rule's error; without `message`, the code's usual text.
     pub fn injected(code: &str, message: Option<&str>) -> Self {
-        let faults = &P::FAULTS;
-        let usual = || {
-            if code == faults.throttled.0 {
-                faults.throttled.1.to_owned()
-            } else if code == faults.internal.0 || faults.also_internal.contains(&code) {
-                faults.internal.1.to_owned()
-            } else {
-                format!("Injected fault {code} (clientvpn-emulator)")
-            }
+        let FaultCodes {
+            throttled,
+            internal,
+        } = P::FAULTS;
+        let usual = || match code {
+            _ if code == throttled.0 => throttled.1.to_owned(),
+            _ if internal.0.contains(&code) => internal.1.to_owned(),
+            _ => format!("Injected fault {code} (clientvpn-emulator)"),
         };
         Self::new(code.to_owned(), message.map_or_else(usual, str::to_owned))
     }

@@ -83,7 +83,9 @@ impl ManagedCertificate {
 }
 
 /// Which certificate of the endpoint.
-#[derive(JsonSchema, Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(
+    JsonSchema, Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord,
+)]
 #[serde(rename_all = "camelCase")]
 pub enum CertificateRole {
     /// `ServerCertificateArn`.

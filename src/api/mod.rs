@@ -87,7 +87,14 @@ mod tests {
             .collect();
         assert_eq!(
             columns,
-            ["Endpoint ID", "DNS Name", "Status", "Ready", "Cert Expires", "Age"]
+            [
+                "Endpoint ID",
+                "DNS Name",
+                "Status",
+                "Ready",
+                "Cert Expires",
+                "Age"
+            ]
         );
         assert!(
             version

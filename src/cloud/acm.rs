@@ -169,13 +169,16 @@ impl CertificateApi for AcmCertificates {
             .certificate_arn(arn)
             .send();
         let out = call_unless_gone(Operation::DescribeCertificate, request).await?;
-        Ok(out.as_ref().and_then(|out| out.certificate()).map(|c| AcmCertificate {
-            arn: c.certificate_arn().unwrap_or(arn).to_string(),
-            serial: c.serial().map(str::to_string),
-            not_after: c.not_after().map(|t| t.secs()),
-            key_algorithm: c.key_algorithm().map(|k| k.as_str().to_string()),
-            in_use_by: c.in_use_by().to_vec(),
-        }))
+        Ok(out
+            .as_ref()
+            .and_then(|out| out.certificate())
+            .map(|c| AcmCertificate {
+                arn: c.certificate_arn().unwrap_or(arn).to_string(),
+                serial: c.serial().map(str::to_string),
+                not_after: c.not_after().map(|t| t.secs()),
+                key_algorithm: c.key_algorithm().map(|k| k.as_str().to_string()),
+                in_use_by: c.in_use_by().to_vec(),
+            }))
     }
 
     async fn find_certificates(
@@ -205,7 +208,10 @@ impl CertificateApi for AcmCertificates {
             if domain.is_some_and(|d| summary.domain_name() != Some(d)) {
                 continue;
             }
-            let request = client.list_tags_for_certificate().certificate_arn(arn).send();
+            let request = client
+                .list_tags_for_certificate()
+                .certificate_arn(arn)
+                .send();
             let Some(listed) = call_unless_gone(Operation::ListTagsForCertificate, request).await?
             else {
                 continue;

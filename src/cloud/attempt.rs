@@ -29,9 +29,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use aws_config::{Region, SdkConfig};
-use aws_sdk_ec2::config::timeout::TimeoutConfig;
 use aws_sdk_ec2::config::http::HttpResponse;
 use aws_sdk_ec2::config::interceptors::FinalizerInterceptorContextRef;
+use aws_sdk_ec2::config::timeout::TimeoutConfig;
 use aws_sdk_ec2::config::{
     BehaviorVersion, ConfigBag, HttpClient, Intercept, RuntimeComponents, RuntimeComponentsBuilder,
     RuntimePlugin, SharedHttpClient,
@@ -46,7 +46,7 @@ use aws_smithy_runtime_api::client::orchestrator::{HttpRequest, Metadata, Orches
 use aws_smithy_runtime_api::client::retries::RequestAttempts;
 
 use super::error::outcome_of;
-use super::{CloudError, Operation, AwsScope, Pacer};
+use super::{AwsScope, CloudError, Operation, Pacer};
 use crate::metrics::Metrics;
 
 /// Upper bound for one AWS call, retries included, so a hung connection cannot stall a reconcile.

@@ -180,7 +180,6 @@ fn subnet(route: &RouteKey) -> Option<String> {
     (!route.target_subnet_id.is_empty()).then(|| route.target_subnet_id.clone())
 }
 
-
 #[async_trait]
 impl ClientVpnApi for Ec2ClientVpn {
     async fn create_endpoint(

@@ -147,7 +147,8 @@ pub async fn run(
     shutdown: impl std::future::Future<Output = ()> + Send + Sync + 'static,
 ) {
     // `PartialObjectMeta` makes the Secret watch metadata-only.
-    let (api, secrets): (Api<ClientVpnEndpoint>, Api<PartialObjectMeta<Secret>>) = match &namespace {
+    let (api, secrets): (Api<ClientVpnEndpoint>, Api<PartialObjectMeta<Secret>>) = match &namespace
+    {
         Some(ns) => (
             Api::namespaced(client.clone(), ns),
             Api::namespaced(client, ns),

@@ -101,8 +101,15 @@ async fn apply(
             return Ok(Action::requeue(ctx.settings.poll_interval));
         }
         Resolution::Refused { reason, message } => {
-            return stall(ctx, original, target, EndpointFacts::of(original), reason, message)
-                .await;
+            return stall(
+                ctx,
+                original,
+                target,
+                EndpointFacts::of(original),
+                reason,
+                message,
+            )
+            .await;
         }
     };
     let handle = &target.handle;

@@ -103,7 +103,12 @@ pub async fn failed(ctx: &Context, target: &Target, category: &str, message: Str
 /// The managed CA issued a CA or server certificate into a Secret.
 pub async fn certificate_issued(ctx: &Context, target: &Target, what: &str, secret: &str) {
     let note = format!("issued a new {what} into Secret {secret}");
-    publish(ctx, target, Notice::normal("CertificateIssued", "IssueCertificate", note)).await;
+    publish(
+        ctx,
+        target,
+        Notice::normal("CertificateIssued", "IssueCertificate", note),
+    )
+    .await;
 }
 
 /// A certificate went into ACM: a first import, or a renewal re-imported into the same ARN.
@@ -124,11 +129,21 @@ pub async fn certificate_imported(
         CertificateRole::ClientRoot => "client root certificate chain",
     };
     let note = format!("{what} {role} into ACM as {arn}");
-    publish(ctx, target, Notice::normal(reason, "ImportCertificate", note)).await;
+    publish(
+        ctx,
+        target,
+        Notice::normal(reason, "ImportCertificate", note),
+    )
+    .await;
 }
 
 /// A certificate the operator imported was deleted from ACM after the endpoint.
 pub async fn certificate_deleted(ctx: &Context, target: &Target, arn: &str) {
     let note = format!("deleted ACM certificate {arn}");
-    publish(ctx, target, Notice::normal("CertificateDeleted", "DeleteCertificate", note)).await;
+    publish(
+        ctx,
+        target,
+        Notice::normal("CertificateDeleted", "DeleteCertificate", note),
+    )
+    .await;
 }

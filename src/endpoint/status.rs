@@ -199,8 +199,12 @@ fn expiring_soon(certificates: &[CertificateStatus], now: &Time) -> Option<Strin
             let not_after = c.not_after.as_deref()?;
             let at: Timestamp = not_after.parse().ok()?;
             let place = c.secret_name.as_deref().or(c.arn.as_deref()).unwrap_or("?");
-            (at.as_second() <= horizon)
-                .then(|| format!("the {:?} certificate ({place}) expires at {not_after}", c.role))
+            (at.as_second() <= horizon).then(|| {
+                format!(
+                    "the {:?} certificate ({place}) expires at {not_after}",
+                    c.role
+                )
+            })
         })
         .collect();
     (!soon.is_empty()).then(|| soon.join("; "))
@@ -364,7 +368,10 @@ mod tests {
                 .into_iter()
                 .find(|c| c.type_ == condition::CERTIFICATE_EXPIRING_SOON)
         };
-        assert_eq!(expiring(vec![certificate(31, CertificateOrigin::Secret)]), None);
+        assert_eq!(
+            expiring(vec![certificate(31, CertificateOrigin::Secret)]),
+            None
+        );
         let soon = expiring(vec![certificate(30, CertificateOrigin::Secret)]).expect("set");
         assert_eq!(soon.status, "True");
         assert!(soon.message.contains("vpn-server"), "{}", soon.message);

@@ -236,7 +236,9 @@ impl KubeCluster {
         metadata["ownerReferences"] = json!([owner.owner_reference()]);
         let api: Api<K> = Api::namespaced(self.client.clone(), &owner.namespace);
         let params = PatchParams::apply(FIELD_MANAGER).force();
-        api.patch(name, &params, &Patch::Apply(body)).await.map(|_| ())
+        api.patch(name, &params, &Patch::Apply(body))
+            .await
+            .map(|_| ())
     }
 }
 

@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use aws_sdk_ec2::config::retry::RetryConfig;
-use clientvpn_operator::cloud::{ClientVpnApi, AwsScope, PacingConfig};
+use clientvpn_operator::cloud::{AwsScope, ClientVpnApi, PacingConfig};
 use serde_json::Value;
 
 use crate::emulator::Emulator;

@@ -22,7 +22,6 @@ const NS: &str = "cm-smoke";
 const DNS_NAME: &str = "vpn.clientvpn.test";
 const TIMEOUT: &str = "--timeout=180s";
 
-
 /// `kubectl wait` on `target` for `condition`; on failure, panics with what cert-manager made
 /// of the objects and the end of its log.
 fn wait(cp: &ControlPlane, cm: &CertManager, target: &str, condition: &str) {
@@ -200,7 +199,10 @@ fn cert_manager_issues_and_renews_a_server_certificate() {
         "creating the namespace",
     );
     checked(
-        run(cp.kubectl().args(["apply", "-n", NS, "-f", "-"]), Some(cert_manager::CA_AND_SERVER)),
+        run(
+            cp.kubectl().args(["apply", "-n", NS, "-f", "-"]),
+            Some(cert_manager::CA_AND_SERVER),
+        ),
         "creating the issuers and certificates",
     );
 

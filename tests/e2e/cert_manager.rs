@@ -14,14 +14,15 @@ use crate::{applied, calls_of, condition, manifest};
 
 const SUBNET: &str = "subnet-0123456789abcdef1";
 
-
 /// The controller, started once for this test binary (stopped when the process exits).
 fn cert_manager() -> &'static CertManager {
     static CM: OnceLock<CertManager> = OnceLock::new();
     CM.get_or_init(|| CertManager::start(&cluster().cp))
 }
 
-fn server_certificate(obj: &clientvpn_operator::api::ClientVpnEndpoint) -> Option<(String, String)> {
+fn server_certificate(
+    obj: &clientvpn_operator::api::ClientVpnEndpoint,
+) -> Option<(String, String)> {
     let server = obj.status.as_ref()?.certificates.first()?;
     Some((server.arn.clone()?, server.serial.clone()?))
 }
@@ -30,9 +31,15 @@ fn server_certificate(obj: &clientvpn_operator::api::ClientVpnEndpoint) -> Optio
 async fn a_cert_manager_certificate_is_imported_and_its_renewal_reimported_into_the_same_arn() {
     let env = Env::start("certmanager").await;
     env.strict_certificates();
-    tokio::task::spawn_blocking(cert_manager).await.expect("start cert-manager");
+    tokio::task::spawn_blocking(cert_manager)
+        .await
+        .expect("start cert-manager");
     let out = env.apply(launcher::CA_AND_SERVER);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     env.kubectl(&[
         "wait",
         "certificate.cert-manager.io/server",
@@ -50,12 +57,20 @@ async fn a_cert_manager_certificate_is_imported_and_its_renewal_reimported_into_
     let ready = |o: &clientvpn_operator::api::ClientVpnEndpoint| {
         condition(o, "Ready").is_some_and(|c| c.0 == "True") && server_certificate(o).is_some()
     };
-    let obj = env.wait_for("vpn", "Ready with the Secret's certificate", ready).await;
+    let obj = env
+        .wait_for("vpn", "Ready with the Secret's certificate", ready)
+        .await;
     let (arn, serial) = server_certificate(&obj).expect("server certificate");
-    let endpoint_id = obj.status.as_ref().and_then(|s| s.client_vpn_endpoint_id.clone());
+    let endpoint_id = obj
+        .status
+        .as_ref()
+        .and_then(|s| s.client_vpn_endpoint_id.clone());
     let acm = acm(&env).await;
     let uid = obj.uid().expect("uid");
-    assert_eq!(imports_of(&acm, &uid).await, [(arn.clone(), serial.clone())]);
+    assert_eq!(
+        imports_of(&acm, &uid).await,
+        [(arn.clone(), serial.clone())]
+    );
     let fingerprint = || {
         env.kubectl(&[
             "get",
@@ -66,7 +81,9 @@ async fn a_cert_manager_certificate_is_imported_and_its_renewal_reimported_into_
         ])
     };
     wait_until("the client configuration", || {
-        env.kubectl_raw(&["get", "configmap", "vpn-client"], None).status.success()
+        env.kubectl_raw(&["get", "configmap", "vpn-client"], None)
+            .status
+            .success()
     })
     .await;
     let exported = fingerprint();
@@ -83,7 +100,10 @@ async fn a_cert_manager_certificate_is_imported_and_its_renewal_reimported_into_
     let (renewed_arn, renewed_serial) = server_certificate(&renewed).expect("server");
     assert_eq!(renewed_arn, arn, "re-imported into the same ARN");
     assert_eq!(
-        renewed.status.as_ref().and_then(|s| s.client_vpn_endpoint_id.clone()),
+        renewed
+            .status
+            .as_ref()
+            .and_then(|s| s.client_vpn_endpoint_id.clone()),
         endpoint_id,
         "the endpoint is untouched"
     );

@@ -4,9 +4,7 @@
 
 use aws_sdk_acm::Client as Acm;
 use clientvpn_operator::api::{CertificateOrigin, CertificateRole, ClientVpnEndpoint};
-use clientvpn_operator::certificates::{
-    CertificateMaterial, Validity, issue_ca, issue_server,
-};
+use clientvpn_operator::certificates::{CertificateMaterial, Validity, issue_ca, issue_server};
 use k8s_openapi::api::core::v1::Secret;
 use kube::ResourceExt;
 use kube::api::{Api, Patch, PatchParams};
@@ -27,7 +25,11 @@ pub async fn acm(env: &Env) -> Acm {
 
 /// ARN and serial of every ACM certificate tagged with the object's UID.
 pub async fn imports_of(acm: &Acm, uid: &str) -> Vec<(String, String)> {
-    let listed = acm.list_certificates().send().await.expect("ListCertificates");
+    let listed = acm
+        .list_certificates()
+        .send()
+        .await
+        .expect("ListCertificates");
     let mut found = Vec::new();
     for summary in listed.certificate_summary_list() {
         let arn = summary.certificate_arn().expect("ARN").to_string();
@@ -120,11 +122,15 @@ fn now() -> i64 {
 fn valid_server_certificate() -> (String, String) {
     let validity = Validity::starting_at(now() - 60, 30 * DAY);
     let ca = issue_ca("e2e CA", validity).expect("CA");
-    let ca_material =
-        CertificateMaterial::from_secret_data(ca.certificate_pem.as_bytes(), ca.private_key_pem.as_bytes(), None)
-            .expect("CA material");
+    let ca_material = CertificateMaterial::from_secret_data(
+        ca.certificate_pem.as_bytes(),
+        ca.private_key_pem.as_bytes(),
+        None,
+    )
+    .expect("CA material");
     let name = "vpn.e2e.test".to_string();
-    let server = issue_server(&ca_material, &name, &[name.clone()], validity).expect("server");
+    let server =
+        issue_server(&ca_material, &name, std::slice::from_ref(&name), validity).expect("server");
     (
         format!("{}{}", server.certificate_pem, ca.certificate_pem),
         server.private_key_pem,
@@ -134,7 +140,8 @@ fn valid_server_certificate() -> (String, String) {
 /// A certificate with an EC P-256 key: ACM takes it, Client VPN does not.
 fn ec_server_certificate() -> (String, String) {
     let key = rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).expect("EC key");
-    let mut params = rcgen::CertificateParams::new(vec!["vpn.e2e.test".to_string()]).expect("params");
+    let mut params =
+        rcgen::CertificateParams::new(vec!["vpn.e2e.test".to_string()]).expect("params");
     params
         .distinguished_name
         .push(rcgen::DnType::CommonName, "vpn.e2e.test");
@@ -176,7 +183,7 @@ async fn the_managed_example_goes_from_nothing_to_ready_and_delete_removes_endpo
     let endpoints = env.aws_endpoints_of(&uid);
     assert_eq!(endpoints.len(), 1, "{endpoints:?}");
     assert_eq!(
-        endpoints[0]["server_certificate_arn"].as_str(),
+        endpoints[0]["serverCertificateArn"].as_str(),
         Some(arn.as_str()),
         "{:?}",
         endpoints[0]
@@ -242,7 +249,11 @@ async fn an_invalid_certificate_secret_is_refused_before_any_aws_call_until_it_i
     let (certificate, key) = valid_server_certificate();
     put_tls_secret(&env, "vpn-tls", &certificate, &key).await;
     let obj = env
-        .wait_for("vpn", "an endpoint once the Secret is fixed", has_endpoint_id)
+        .wait_for(
+            "vpn",
+            "an endpoint once the Secret is fixed",
+            has_endpoint_id,
+        )
         .await;
     assert!(condition(&obj, "Stalled").is_none(), "{:?}", obj.status);
     let acm = acm(&env).await;
@@ -268,7 +279,9 @@ async fn a_lost_status_write_after_the_import_and_a_crash_still_leave_exactly_on
     .await;
     let obj = env.api().get("vpn").await.expect("object");
     assert!(
-        obj.status.as_ref().is_none_or(|s| s.certificates.is_empty()),
+        obj.status
+            .as_ref()
+            .is_none_or(|s| s.certificates.is_empty()),
         "the ARN was not recorded: {:?}",
         obj.status
     );

@@ -223,7 +223,9 @@ async fn invalid_manifests_are_refused_at_apply_time_with_the_field_named() {
             "secret-and-managed",
             "set exactly one of secretRef",
             Box::new(|s| {
-                s.as_object_mut().expect("object").remove("serverCertificateArn");
+                s.as_object_mut()
+                    .expect("object")
+                    .remove("serverCertificateArn");
                 s["serverCertificate"] = json!({"secretRef": {"name": "tls"}, "managed": {}});
             }),
         ),
@@ -236,15 +238,17 @@ async fn invalid_manifests_are_refused_at_apply_time_with_the_field_named() {
             "root-arn-and-secret",
             "clientRootCertificateChainSecretRef",
             Box::new(|s| {
-                s["authenticationOptions"][0]["mutualAuthentication"]
-                    ["clientRootCertificateChainSecretRef"] = json!({"name": "roots"})
+                s["authenticationOptions"][0]["mutualAuthentication"]["clientRootCertificateChainSecretRef"] =
+                    json!({"name": "roots"})
             }),
         ),
         (
             "renew-after-expiry",
             "renewBeforeDays",
             Box::new(|s| {
-                s.as_object_mut().expect("object").remove("serverCertificateArn");
+                s.as_object_mut()
+                    .expect("object")
+                    .remove("serverCertificateArn");
                 s["serverCertificate"] =
                     json!({"managed": {"validityDays": 10, "renewBeforeDays": 10}});
             }),

@@ -1,8 +1,8 @@
 //! The installation artefacts, checked without a cluster: generated copies are current
 //! (`deploy`), the Helm chart lints and renders what the operator needs and nothing more
 //! (`chart`, `rbac`), `deploy/` builds with kustomize (`deploy`), the IAM policy grants exactly
-//! the EC2 actions the code calls (`iam`), the Dockerfile and the chart agree and docs/install.md
-//! documents every flag and value (`docs`).
+//! the EC2 and ACM actions the code calls (`iam`), the Dockerfile and the chart agree and
+//! docs/install.md documents every flag and value (`docs`).
 //!
 //! Needs `helm` and `kubectl` from `hack/build-k8s.sh` (`make test` builds them); their directory
 //! is `CLIENTVPN_K8S_BIN_DIR` or what `hack/build-k8s.sh --print-bin-dir` prints.

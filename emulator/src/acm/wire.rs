@@ -16,6 +16,10 @@ use crate::state::World;
 const TARGET_PREFIX: &str = "CertificateManager.";
 const CONTENT_TYPE: &str = "application/x-amz-json-1.1";
 
+/// The ACM protocol (marker for [`Protocol`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Acm;
+
 /// Whether a request is for ACM (by its `X-Amz-Target`) rather than EC2.
 pub fn is_acm_request(headers: &HeaderMap) -> bool {
     target(headers).is_some_and(|t| t.starts_with(TARGET_PREFIX))
@@ -25,24 +29,12 @@ fn target(headers: &HeaderMap) -> Option<&str> {
     headers.get("x-amz-target").and_then(|v| v.to_str().ok())
 }
 
-/// The ACM protocol (marker for [`Protocol`]).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Acm;
-
 impl Protocol for Acm {
     type Action = Action;
     type Input = Input;
-    const FAULTS: FaultCodes = FaultCodes {
-        throttled: ("ThrottlingException", "Rate exceeded"),
-        internal: (
-            "InternalFailure",
-            "The request processing has failed because of an unknown error, exception or failure.",
-        ),
-        also_internal: &[],
-    };
 
     fn identify(request: &HttpRequest<'_>) -> Result<Call<Self>, AcmError> {
-        let caller = authenticate(request.headers, "acm", &REFUSALS)?;
+        let caller = authenticate(request.headers, "acm", &Refusals::JSON)?;
         let name = target(request.headers)
             .and_then(|t| t.strip_prefix(TARGET_PREFIX))
             .unwrap_or_default();
@@ -70,15 +62,15 @@ impl Protocol for Acm {
             Err(err) => json_response(err.status(), request_id, err.to_json()),
         }
     }
-}
 
-/// The answers of AWS JSON services to a refused `Authorization` header.
-const REFUSALS: Refusals = Refusals {
-    missing: "MissingAuthenticationTokenException",
-    missing_message: "Missing Authentication Token",
-    incomplete: "IncompleteSignatureException",
-    wrong_service: "InvalidSignatureException",
-};
+    const FAULTS: FaultCodes = FaultCodes {
+        throttled: ("ThrottlingException", "Rate exceeded"),
+        internal: (
+            &["InternalFailure"],
+            "The request processing has failed because of an unknown error, exception or failure.",
+        ),
+    };
+}
 
 fn json_response(status: StatusCode, request_id: &str, body: String) -> Response {
     aws_response(status, request_id, CONTENT_TYPE, body)

@@ -1,13 +1,11 @@
 //! Associate / Disassociate / Describe target networks, and ApplySecurityGroups.
 
-use std::time::Instant;
-
 use super::children::{Child, LISTING_PARAMS, Listing, begin_removal};
 use super::error::Ec2Error;
 use super::network;
 use super::query::{Params, concat};
 use super::xml::Xml;
-use super::{Ctx, Filter, check_concurrency, endpoint, endpoint_mut, idempotent};
+use super::{Ctx, FilterField, check_concurrency, endpoint_mut, idempotent};
 use crate::state::{Association, AssociationState, Endpoint, Region};
 
 pub const ASSOCIATE_PARAMS: &[&str] = &[
@@ -37,9 +35,9 @@ enum Target {
 
 pub fn associate(ctx: &mut Ctx<'_>, region: &mut Region, p: &Params) -> Result<String, Ec2Error> {
     let endpoint_id = p.required("ClientVpnEndpointId")?;
-    let subnet_id = p.get("SubnetId").filter(|v| !v.is_empty());
-    let zone = p.get("AvailabilityZone").filter(|v| !v.is_empty());
-    let zone_id = p.get("AvailabilityZoneId").filter(|v| !v.is_empty());
+    let subnet_id = p.non_empty("SubnetId");
+    let zone = p.non_empty("AvailabilityZone");
+    let zone_id = p.non_empty("AvailabilityZoneId");
     let ep = endpoint_mut(region, endpoint_id)?;
     let target = if ep.is_transit_gateway() {
         match (subnet_id, zone, zone_id) {
@@ -215,9 +213,7 @@ pub fn disassociate(
         .iter()
         .position(|a| a.association_id == association_id)
         .ok_or_else(|| association_not_found(association_id))?;
-    ctx.proceed()?;
-    let delay = ctx.timing.association();
-    begin_removal(ctx, ep, |ep| &mut ep.associations, position, delay)?;
+    begin_removal(ctx, ep, |ep| &mut ep.associations, position)?;
     let mut x = Xml::new();
     x.text("associationId", association_id);
     x.status("status", AssociationState::Disassociating.as_str(), None);
@@ -225,11 +221,9 @@ pub fn disassociate(
 }
 
 pub fn describe(ctx: &mut Ctx<'_>, region: &mut Region, p: &Params) -> Result<String, Ec2Error> {
-    let listing = Listing::parse::<Association>(p)?;
+    let (listing, ep) = Listing::read::<Association>(ctx, region, p)?;
     let endpoint_id = listing.endpoint_id;
     let ids = p.list("AssociationIds");
-    let ep = endpoint(region, endpoint_id)?;
-    ctx.proceed()?;
     if let Some(missing) = ids
         .iter()
         .find(|id| !ep.associations.iter().any(|a| a.association_id == **id))
@@ -259,29 +253,11 @@ pub fn describe(ctx: &mut Ctx<'_>, region: &mut Region, p: &Params) -> Result<St
 }
 
 impl Child for Association {
-    const FILTERS: &'static [&'static str] = &["association-id", "target-network-id", "vpc-id"];
-
-    fn seq(&self) -> u64 {
-        self.seq
-    }
-
-    fn matches(&self, filter: &Filter) -> bool {
-        match filter.name.as_str() {
-            "association-id" => filter.matches(&self.association_id),
-            "target-network-id" => filter.matches(&self.target_network_id),
-            "vpc-id" => self.vpc_id.as_deref().is_some_and(|v| filter.matches(v)),
-            _ => false,
-        }
-    }
-
-    fn is_leaving(&self) -> bool {
-        self.status == AssociationState::Disassociating
-    }
-
-    fn start_leaving(&mut self, due: Instant) {
-        self.status = AssociationState::Disassociating;
-        self.due = Some(due);
-    }
+    const FILTERS: &'static [FilterField<Self>] = &[
+        ("association-id", |a| Some(a.association_id.as_str())),
+        ("target-network-id", |a| Some(a.target_network_id.as_str())),
+        ("vpc-id", |a| a.vpc_id.as_deref()),
+    ];
 }
 
 pub fn apply_security_groups(

@@ -7,19 +7,25 @@ use std::time::{Duration, Instant};
 use super::error::Ec2Error;
 use super::query::Params;
 use super::xml::Xml;
-use super::{Ctx, Filter, Page, check_concurrency, filters, seq_key};
-use crate::state::Endpoint;
+use super::{Ctx, Filter, FilterField, Page, check_concurrency, endpoint, filters, seq_key};
+use crate::config::Timing;
+use crate::state::{
+    Association, AssociationState, Endpoint, Region, Route, RouteState, Rule, RuleState,
+};
 
 /// Something an endpoint owns and lists through a Describe action.
-pub trait Child {
-    /// The filter names the Describe action documents.
-    const FILTERS: &'static [&'static str];
+pub trait Child: Lifecycle + 'static {
+    /// The filters the Describe action documents.
+    const FILTERS: &'static [FilterField<Self>];
+}
 
+/// Creation order and removal through a transitional state (see [`lifecycle!`]).
+pub trait Lifecycle {
     /// Creation order within the region (the listing order).
     fn seq(&self) -> u64;
 
-    /// Whether this child passes one `Filter.N` (a name from [`Child::FILTERS`]).
-    fn matches(&self, filter: &Filter) -> bool;
+    /// How long the transitional states last.
+    fn delay(timing: &Timing) -> Duration;
 
     /// Already in the transitional state that ends with its removal.
     fn is_leaving(&self) -> bool;
@@ -28,21 +34,52 @@ pub trait Child {
     fn start_leaving(&mut self, due: Instant);
 }
 
-/// Starts removing `children(ep)[position]` after `delay`, unless it is already leaving (a
-/// repeat starts nothing new, so only a new transition counts against the concurrency limit).
-/// Call after [`Ctx::proceed`].
+/// [`Lifecycle`] of children with `seq`, `status` and `due` fields:
+/// `Child => leaving status, delay`.
+macro_rules! lifecycle {
+    ($($child:ty => $leaving:expr, $delay:path);+ $(;)?) => {$(
+        impl Lifecycle for $child {
+            fn seq(&self) -> u64 {
+                self.seq
+            }
+
+            fn delay(timing: &Timing) -> Duration {
+                $delay(timing)
+            }
+
+            fn is_leaving(&self) -> bool {
+                self.status == $leaving
+            }
+
+            fn start_leaving(&mut self, due: Instant) {
+                self.status = $leaving;
+                self.due = Some(due);
+            }
+        }
+    )+};
+}
+
+lifecycle! {
+    Association => AssociationState::Disassociating, Timing::association;
+    Rule => RuleState::Revoking, Timing::rule;
+    Route => RouteState::Deleting, Timing::route;
+}
+
+/// Once validation has passed ([`Ctx::proceed`]), starts removing `children(ep)[position]`,
+/// unless it is already leaving (a repeat starts nothing new, so only a new transition counts
+/// against the concurrency limit).
 pub fn begin_removal<T: Child>(
     ctx: &mut Ctx<'_>,
     ep: &mut Endpoint,
     children: fn(&mut Endpoint) -> &mut Vec<T>,
     position: usize,
-    delay: Duration,
 ) -> Result<(), Ec2Error> {
+    ctx.proceed()?;
     if children(ep)[position].is_leaving() {
         return Ok(());
     }
     check_concurrency(ep, &ctx.limits)?;
-    let due = ctx.due_in(delay);
+    let due = ctx.due_in(T::delay(&ctx.timing));
     children(ep)[position].start_leaving(due);
     Ok(())
 }
@@ -72,16 +109,24 @@ pub struct Listing<'p> {
 }
 
 impl<'p> Listing<'p> {
-    /// Reads and validates the parameters, with the filter names of `T`.
-    pub fn parse<T: Child>(p: &'p Params) -> Result<Self, Ec2Error> {
+    /// Reads and validates the parameters, with the filters of `T`, and finds the endpoint;
+    /// then [`Ctx::proceed`].
+    pub fn read<'r, T: Child>(
+        ctx: &Ctx<'_>,
+        region: &'r Region,
+        p: &'p Params,
+    ) -> Result<(Self, &'r Endpoint), Ec2Error> {
         let endpoint_id = p.required("ClientVpnEndpointId")?;
         let filters = filters(p, T::FILTERS)?;
         let page = Page::from_params(p)?;
-        Ok(Self {
+        let ep = endpoint(region, endpoint_id)?;
+        ctx.proceed()?;
+        let listing = Self {
             endpoint_id,
             filters,
             page,
-        })
+        };
+        Ok((listing, ep))
     }
 
     /// The answer: the requested page of the `children` that pass every filter, in creation
@@ -94,7 +139,7 @@ impl<'p> Listing<'p> {
     ) -> String {
         let matching = children
             .into_iter()
-            .filter(|c| self.filters.iter().all(|f| c.matches(f)))
+            .filter(|c| self.filters.iter().all(|f| f.passes(*c, T::FILTERS)))
             .map(|c| (seq_key(c.seq()), c))
             .collect();
         let (page, next) = self.page.apply(matching);

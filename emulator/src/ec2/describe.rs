@@ -11,21 +11,34 @@ pub struct Filter {
     pub values: Vec<String>,
 }
 
+/// A filter name a Describe action documents, with the value of an item it matches (`None`
+/// never matches).
+pub type FilterField<T> = (&'static str, fn(&T) -> Option<&str>);
+
 impl Filter {
     pub fn matches(&self, value: &str) -> bool {
         self.values.iter().any(|pattern| glob(pattern, value))
     }
+
+    /// Whether `item`'s value for this filter (named in `fields`) matches.
+    pub fn passes<T>(&self, item: &T, fields: &[FilterField<T>]) -> bool {
+        fields
+            .iter()
+            .find(|(name, _)| *name == self.name)
+            .and_then(|(_, value)| value(item))
+            .is_some_and(|v| self.matches(v))
+    }
 }
 
-/// Parses `Filter.N.Name` / `Filter.N.Value.M`, accepting only the action's documented names.
-pub fn filters(p: &Params, allowed: &[&str]) -> Result<Vec<Filter>, Ec2Error> {
+/// Parses `Filter.N.Name` / `Filter.N.Value.M`, accepting only the names in `fields`.
+pub fn filters<T>(p: &Params, fields: &[FilterField<T>]) -> Result<Vec<Filter>, Ec2Error> {
     p.structs("Filter")
         .into_iter()
         .map(|f| {
             let name = f
                 .required("Name")
                 .map_err(|_| Ec2Error::missing("Filter.N.Name"))?;
-            if !allowed.contains(&name) {
+            if !fields.iter().any(|(allowed, _)| *allowed == name) {
                 return Err(Ec2Error::invalid(format!("The filter '{name}' is invalid")));
             }
             let values = f.list("Value");
@@ -85,7 +98,7 @@ impl Page {
                 ));
             }
         };
-        let after = match p.get("NextToken").filter(|t| !t.is_empty()) {
+        let after = match p.non_empty("NextToken") {
             None => None,
             Some(token) => Some(decode_token(token).ok_or_else(|| {
                 Ec2Error::new(

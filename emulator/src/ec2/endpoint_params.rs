@@ -22,7 +22,7 @@ pub(super) fn parse_new_endpoint(p: &Params) -> Result<Endpoint, Ec2Error> {
         one_of(p, "TrafficIpAddressType", &["ipv4", "ipv6", "dual-stack"])?.unwrap_or("ipv4");
     let endpoint_ip_address_type =
         one_of(p, "EndpointIpAddressType", &["ipv4", "ipv6", "dual-stack"])?.unwrap_or("ipv4");
-    let client_cidr_block = match p.get("ClientCidrBlock").filter(|v| !v.is_empty()) {
+    let client_cidr_block = match p.non_empty("ClientCidrBlock") {
         Some(cidr) => Some(network::parse_client_cidr(cidr)?.to_string()),
         None if traffic_ip_address_type == "ipv6" => None,
         None => return Err(Ec2Error::missing("ClientCidrBlock")),
@@ -58,7 +58,7 @@ pub(super) fn parse_new_endpoint(p: &Params) -> Result<Endpoint, Ec2Error> {
     check_tag_count(tags.len())?;
 
     let security_group_ids = parse_security_groups(p)?;
-    let vpc_id = p.get("VpcId").filter(|v| !v.is_empty()).map(str::to_owned);
+    let vpc_id = p.non_empty("VpcId").map(str::to_owned);
     if let Some(vpc) = &vpc_id {
         network::check_vpc_id(vpc)?;
     }
@@ -148,7 +148,7 @@ pub(super) fn parse_change(p: &Params) -> Result<Change, Ec2Error> {
     } else {
         None
     };
-    let vpc_id = p.get("VpcId").filter(|v| !v.is_empty()).map(str::to_owned);
+    let vpc_id = p.non_empty("VpcId").map(str::to_owned);
     if let Some(vpc) = &vpc_id {
         network::check_vpc_id(vpc)?;
     }
@@ -210,8 +210,7 @@ fn parse_authentication(p: &Params) -> Result<Vec<AuthOption>, Ec2Error> {
             FEDERATED => {
                 option.saml_provider_arn = Some(field("FederatedAuthentication.SAMLProviderArn")?);
                 option.self_service_saml_provider_arn = entry
-                    .get("FederatedAuthentication.SelfServiceSAMLProviderArn")
-                    .filter(|v| !v.is_empty())
+                    .non_empty("FederatedAuthentication.SelfServiceSAMLProviderArn")
                     .map(str::to_owned);
             }
             other => {
@@ -258,20 +257,14 @@ fn parse_connection_log(p: &Params) -> Result<Option<ConnectionLog>, Ec2Error> {
     let enabled = log
         .bool("Enabled")?
         .ok_or_else(|| Ec2Error::missing("ConnectionLogOptions.Enabled"))?;
-    let group = log
-        .get("CloudwatchLogGroup")
-        .filter(|v| !v.is_empty())
-        .map(str::to_owned);
+    let group = log.non_empty("CloudwatchLogGroup").map(str::to_owned);
     if enabled && group.is_none() {
         return Err(Ec2Error::missing("ConnectionLogOptions.CloudwatchLogGroup"));
     }
     Ok(Some(ConnectionLog {
         enabled,
         cloudwatch_log_group: group,
-        cloudwatch_log_stream: log
-            .get("CloudwatchLogStream")
-            .filter(|v| !v.is_empty())
-            .map(str::to_owned),
+        cloudwatch_log_stream: log.non_empty("CloudwatchLogStream").map(str::to_owned),
         include_authorization_policy_context: log.bool("IncludeAuthorizationPolicyContext")?,
     }))
 }
@@ -342,10 +335,7 @@ fn parse_self_service_portal(p: &Params) -> Result<Option<bool>, Ec2Error> {
 fn parse_client_connect(p: &Params) -> Result<Option<ClientConnect>, Ec2Error> {
     p.optional_struct("ClientConnectOptions", |o| {
         let enabled = o.bool("Enabled")?.unwrap_or(false);
-        let lambda = o
-            .get("LambdaFunctionArn")
-            .filter(|v| !v.is_empty())
-            .map(str::to_owned);
+        let lambda = o.non_empty("LambdaFunctionArn").map(str::to_owned);
         if enabled && lambda.is_none() {
             return Err(Ec2Error::missing("ClientConnectOptions.LambdaFunctionArn"));
         }
@@ -426,7 +416,7 @@ fn parse_device_posture(p: &Params) -> Result<Option<DevicePosture>, Ec2Error> {
 }
 
 fn arn(p: &Params, key: &str) -> Result<Option<String>, Ec2Error> {
-    match p.get(key).filter(|v| !v.is_empty()) {
+    match p.non_empty(key) {
         None => Ok(None),
         Some(v) if v.starts_with("arn:") && v.split(':').count() >= 6 => Ok(Some(v.to_owned())),
         Some(v) => Err(Ec2Error::invalid_value(key, v, "Expected an ARN.")),

@@ -8,7 +8,7 @@ use super::error::Ec2Error;
 use super::network;
 use super::query::{Params, concat};
 use super::xml::Xml;
-use super::{Ctx, Filter, Page, endpoint_mut, filters, idempotent, return_true};
+use super::{Ctx, FilterField, Page, endpoint_mut, filters, idempotent, return_true};
 use crate::clock::format_ec2_time;
 use crate::state::{AssociationState, Endpoint, EndpointState, Region};
 
@@ -133,7 +133,7 @@ pub fn create(ctx: &mut Ctx<'_>, region: &mut Region, p: &Params) -> Result<Stri
 
 pub fn describe(ctx: &mut Ctx<'_>, region: &mut Region, p: &Params) -> Result<String, Ec2Error> {
     let ids = p.list("ClientVpnEndpointId");
-    let filters = filters(p, &["endpoint-id", "transport-protocol"])?;
+    let filters = filters(p, ENDPOINT_FILTERS)?;
     let page = Page::from_params(p)?;
     ctx.proceed()?;
     if let Some(missing) = ids.iter().find(|id| !region.endpoints.contains_key(*id)) {
@@ -143,7 +143,7 @@ pub fn describe(ctx: &mut Ctx<'_>, region: &mut Region, p: &Params) -> Result<St
         .endpoints
         .iter()
         .filter(|(id, _)| ids.is_empty() || ids.contains(id))
-        .filter(|(_, ep)| filters.iter().all(|f| endpoint_matches(f, ep)))
+        .filter(|(_, ep)| filters.iter().all(|f| f.passes(*ep, ENDPOINT_FILTERS)))
         .map(|(id, ep)| (id.clone(), ep))
         .collect();
     let (endpoints, next) = page.apply(matching);
@@ -155,13 +155,13 @@ pub fn describe(ctx: &mut Ctx<'_>, region: &mut Region, p: &Params) -> Result<St
     Ok(x.into_string())
 }
 
-fn endpoint_matches(filter: &Filter, ep: &Endpoint) -> bool {
-    match filter.name.as_str() {
-        "endpoint-id" => filter.matches(&ep.client_vpn_endpoint_id),
-        "transport-protocol" => filter.matches(&ep.transport_protocol),
-        _ => false,
-    }
-}
+/// The filters DescribeClientVpnEndpoints documents.
+const ENDPOINT_FILTERS: &[FilterField<Endpoint>] = &[
+    ("endpoint-id", |ep| Some(ep.client_vpn_endpoint_id.as_str())),
+    ("transport-protocol", |ep| {
+        Some(ep.transport_protocol.as_str())
+    }),
+];
 
 pub fn modify(ctx: &mut Ctx<'_>, region: &mut Region, p: &Params) -> Result<String, Ec2Error> {
     let id = p.required("ClientVpnEndpointId")?;

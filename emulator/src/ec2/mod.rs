@@ -28,7 +28,7 @@ use crate::config::{Limits, Settings, Timing};
 use crate::ids::Rng;
 use crate::protocol::Call;
 use crate::state::{Endpoint, EndpointState, IdempotencyRecord, Region, World};
-pub(crate) use describe::{Filter, Page, filters, seq_key};
+pub(crate) use describe::{Filter, FilterField, Page, filters, seq_key};
 use query::Params;
 
 macro_rules! actions {
@@ -173,7 +173,7 @@ pub fn idempotent(
     p: &Params,
     apply: impl FnOnce(&mut Ctx<'_>, &mut Region) -> Result<String, Ec2Error>,
 ) -> Result<String, Ec2Error> {
-    let token = p.get("ClientToken").filter(|t| !t.is_empty());
+    let token = p.non_empty("ClientToken");
     let Some(token) = token else {
         return apply(ctx, region);
     };

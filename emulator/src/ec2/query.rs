@@ -26,12 +26,14 @@ impl Params {
         self.map.get(key).map(String::as_str)
     }
 
+    /// A member that is set and not empty.
+    pub fn non_empty(&self, key: &str) -> Option<&str> {
+        self.get(key).filter(|v| !v.is_empty())
+    }
+
     /// A required member; an empty value counts as missing.
     pub fn required(&self, key: &str) -> Result<&str, Ec2Error> {
-        match self.get(key) {
-            Some(v) if !v.is_empty() => Ok(v),
-            _ => Err(Ec2Error::missing(key)),
-        }
+        self.non_empty(key).ok_or_else(|| Ec2Error::missing(key))
     }
 
     /// A boolean member: `true`/`false` (any case).

@@ -1,12 +1,10 @@
 //! Create / Delete / Describe Client VPN routes.
 
-use std::time::Instant;
-
 use super::children::{Child, LISTING_PARAMS, Listing, begin_removal, status_only};
 use super::error::Ec2Error;
 use super::network;
 use super::query::Params;
-use super::{Ctx, Filter, check_concurrency, endpoint, endpoint_mut, idempotent};
+use super::{Ctx, FilterField, check_concurrency, endpoint_mut, idempotent};
 use crate::state::{AssociationState, Region, Route, RouteState};
 
 pub const CREATE_PARAMS: &[&str] = &[
@@ -29,7 +27,7 @@ pub fn create(ctx: &mut Ctx<'_>, region: &mut Region, p: &Params) -> Result<Stri
     let endpoint_id = p.required("ClientVpnEndpointId")?;
     let cidr = network::parse_cidr("DestinationCidrBlock", p.required("DestinationCidrBlock")?)?
         .to_string();
-    let subnet = p.get("TargetVpcSubnetId").filter(|v| !v.is_empty());
+    let subnet = p.non_empty("TargetVpcSubnetId");
     let description = p.get("Description").unwrap_or_default().to_owned();
     let ep = endpoint_mut(region, endpoint_id)?;
     let attachment = ep
@@ -103,7 +101,7 @@ pub fn delete(ctx: &mut Ctx<'_>, region: &mut Region, p: &Params) -> Result<Stri
     let endpoint_id = p.required("ClientVpnEndpointId")?;
     let cidr = network::parse_cidr("DestinationCidrBlock", p.required("DestinationCidrBlock")?)?
         .to_string();
-    let subnet = p.get("TargetVpcSubnetId").filter(|v| !v.is_empty());
+    let subnet = p.non_empty("TargetVpcSubnetId");
     let ep = endpoint_mut(region, endpoint_id)?;
     let matching: Vec<usize> = ep
         .routes
@@ -133,17 +131,13 @@ pub fn delete(ctx: &mut Ctx<'_>, region: &mut Region, p: &Params) -> Result<Stri
             route.target_subnet
         )));
     }
-    ctx.proceed()?;
-    let delay = ctx.timing.route();
-    begin_removal(ctx, ep, |ep| &mut ep.routes, position, delay)?;
+    begin_removal(ctx, ep, |ep| &mut ep.routes, position)?;
     Ok(status_only(RouteState::Deleting.as_str()))
 }
 
 pub fn describe(ctx: &mut Ctx<'_>, region: &mut Region, p: &Params) -> Result<String, Ec2Error> {
-    let listing = Listing::parse::<Route>(p)?;
+    let (listing, ep) = Listing::read::<Route>(ctx, region, p)?;
     let endpoint_id = listing.endpoint_id;
-    let ep = endpoint(region, endpoint_id)?;
-    ctx.proceed()?;
     Ok(listing.answer(&ep.routes, "routes", |x, r| {
         x.text("clientVpnEndpointId", endpoint_id);
         x.text("destinationCidr", &r.destination_cidr);
@@ -160,27 +154,9 @@ pub fn describe(ctx: &mut Ctx<'_>, region: &mut Region, p: &Params) -> Result<St
 }
 
 impl Child for Route {
-    const FILTERS: &'static [&'static str] = &["destination-cidr", "origin", "target-subnet"];
-
-    fn seq(&self) -> u64 {
-        self.seq
-    }
-
-    fn matches(&self, filter: &Filter) -> bool {
-        match filter.name.as_str() {
-            "destination-cidr" => filter.matches(&self.destination_cidr),
-            "origin" => filter.matches(&self.origin),
-            "target-subnet" => filter.matches(&self.target_subnet),
-            _ => false,
-        }
-    }
-
-    fn is_leaving(&self) -> bool {
-        self.status == RouteState::Deleting
-    }
-
-    fn start_leaving(&mut self, due: Instant) {
-        self.status = RouteState::Deleting;
-        self.due = Some(due);
-    }
+    const FILTERS: &'static [FilterField<Self>] = &[
+        ("destination-cidr", |r| Some(r.destination_cidr.as_str())),
+        ("origin", |r| Some(r.origin.as_str())),
+        ("target-subnet", |r| Some(r.target_subnet.as_str())),
+    ];
 }

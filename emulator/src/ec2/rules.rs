@@ -1,12 +1,10 @@
 //! Authorize / Revoke / Describe authorization rules (AuthorizeClientVpnIngress & co).
 
-use std::time::Instant;
-
 use super::children::{Child, LISTING_PARAMS, Listing, begin_removal, status_only};
 use super::error::Ec2Error;
 use super::network;
 use super::query::Params;
-use super::{Ctx, Filter, check_concurrency, endpoint, endpoint_mut, idempotent};
+use super::{Ctx, FilterField, check_concurrency, endpoint_mut, idempotent};
 use crate::state::{Region, Rule, RuleState};
 
 pub const AUTHORIZE_PARAMS: &[&str] = &[
@@ -34,7 +32,7 @@ enum Grantee {
 
 impl Grantee {
     fn parse(p: &Params, all_key: &str) -> Result<Self, Ec2Error> {
-        let group = p.get("AccessGroupId").filter(|v| !v.is_empty());
+        let group = p.non_empty("AccessGroupId");
         match (group, p.bool(all_key)?.unwrap_or(false)) {
             (Some(_), true) => Err(Ec2Error::combination(format!(
                 "You cannot specify both AccessGroupId and {all_key}."
@@ -122,17 +120,13 @@ pub fn revoke(ctx: &mut Ctx<'_>, region: &mut Region, p: &Params) -> Result<Stri
                 format!("No authorization rule for {cidr} and this access group exists on {endpoint_id}."),
             )
         })?;
-    ctx.proceed()?;
-    let delay = ctx.timing.rule();
-    begin_removal(ctx, ep, |ep| &mut ep.authorization_rules, position, delay)?;
+    begin_removal(ctx, ep, |ep| &mut ep.authorization_rules, position)?;
     Ok(status_only(RuleState::Revoking.as_str()))
 }
 
 pub fn describe(ctx: &mut Ctx<'_>, region: &mut Region, p: &Params) -> Result<String, Ec2Error> {
-    let listing = Listing::parse::<Rule>(p)?;
+    let (listing, ep) = Listing::read::<Rule>(ctx, region, p)?;
     let endpoint_id = listing.endpoint_id;
-    let ep = endpoint(region, endpoint_id)?;
-    ctx.proceed()?;
     Ok(
         listing.answer(&ep.authorization_rules, "authorizationRule", |x, r| {
             x.text("clientVpnEndpointId", endpoint_id);
@@ -146,27 +140,9 @@ pub fn describe(ctx: &mut Ctx<'_>, region: &mut Region, p: &Params) -> Result<St
 }
 
 impl Child for Rule {
-    const FILTERS: &'static [&'static str] = &["description", "destination-cidr", "group-id"];
-
-    fn seq(&self) -> u64 {
-        self.seq
-    }
-
-    fn matches(&self, filter: &Filter) -> bool {
-        match filter.name.as_str() {
-            "description" => filter.matches(&self.description),
-            "destination-cidr" => filter.matches(&self.destination_cidr),
-            "group-id" => filter.matches(&self.group_id),
-            _ => false,
-        }
-    }
-
-    fn is_leaving(&self) -> bool {
-        self.status == RuleState::Revoking
-    }
-
-    fn start_leaving(&mut self, due: Instant) {
-        self.status = RuleState::Revoking;
-        self.due = Some(due);
-    }
+    const FILTERS: &'static [FilterField<Self>] = &[
+        ("description", |r| Some(r.description.as_str())),
+        ("destination-cidr", |r| Some(r.destination_cidr.as_str())),
+        ("group-id", |r| Some(r.group_id.as_str())),
+    ];
 }

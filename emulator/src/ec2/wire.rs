@@ -21,14 +21,6 @@ pub struct Ec2;
 impl Protocol for Ec2 {
     type Action = Action;
     type Input = Params;
-    const FAULTS: FaultCodes = FaultCodes {
-        throttled: ("RequestLimitExceeded", "Request limit exceeded."),
-        internal: (
-            "InternalError",
-            "An internal error has occurred. Please try again later.",
-        ),
-        also_internal: &["InternalFailure", "ServerInternal"],
-    };
 
     fn identify(request: &HttpRequest<'_>) -> Result<Call<Self>, Ec2Error> {
         let params = if *request.method == Method::GET {
@@ -36,7 +28,7 @@ impl Protocol for Ec2 {
         } else {
             Params::parse(request.body)
         };
-        let caller = authenticate(request.headers, "ec2", &REFUSALS)?;
+        let caller = authenticate(request.headers, "ec2", &Refusals::EC2)?;
         let name = params
             .get("Action")
             .filter(|a| !a.is_empty())
@@ -81,15 +73,15 @@ impl Protocol for Ec2 {
             Err(err) => xml_response(err.status(), request_id, err.to_xml(request_id)),
         }
     }
-}
 
-/// EC2's answers to a refused `Authorization` header.
-const REFUSALS: Refusals = Refusals {
-    missing: "AuthFailure",
-    missing_message: "AWS was not able to validate the provided access credentials",
-    incomplete: "IncompleteSignature",
-    wrong_service: "SignatureDoesNotMatch",
-};
+    const FAULTS: FaultCodes = FaultCodes {
+        throttled: ("RequestLimitExceeded", "Request limit exceeded."),
+        internal: (
+            &["InternalError", "InternalFailure", "ServerInternal"],
+            "An internal error has occurred. Please try again later.",
+        ),
+    };
+}
 
 /// An XML answer, with the `Server: AmazonEC2` header EC2 sends.
 fn xml_response(status: StatusCode, request_id: &str, body: String) -> Response {

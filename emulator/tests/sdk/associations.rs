@@ -127,12 +127,11 @@ async fn association_lifecycle_drives_endpoint_status_and_default_route() {
 #[tokio::test]
 async fn associate_rejects_what_aws_rejects() {
     let (_, ec2, id) = start_with_endpoint().await;
-    let assoc = |subnet: &str| {
+    let request = || {
         ec2.associate_client_vpn_target_network()
             .client_vpn_endpoint_id(&id)
-            .subnet_id(subnet)
-            .send()
     };
+    let assoc = |subnet: &str| request().subnet_id(subnet).send();
     assoc(SUBNET_A).await.unwrap();
     assert_rejected(
         assoc(SUBNET_A).await,
@@ -147,29 +146,14 @@ async fn associate_rejects_what_aws_rejects() {
         assoc("subnet-nope").await,
         "InvalidClientVpnSubnetId.NotFound",
     );
+    assert_rejected(request().send().await, "MissingParameter");
     assert_rejected(
-        ec2.associate_client_vpn_target_network()
-            .client_vpn_endpoint_id(&id)
-            .send()
-            .await,
-        "MissingParameter",
-    );
-    assert_rejected(
-        ec2.associate_client_vpn_target_network()
-            .client_vpn_endpoint_id(&id)
+        request()
             .subnet_id(SUBNET_B)
             .availability_zone("us-east-1c")
             .send()
             .await,
         "InvalidParameterCombination",
-    );
-    assert_rejected(
-        ec2.associate_client_vpn_target_network()
-            .client_vpn_endpoint_id("cvpn-endpoint-00000000000000000")
-            .subnet_id(SUBNET_B)
-            .send()
-            .await,
-        "InvalidClientVpnEndpointId.NotFound",
     );
 
     // A client CIDR overlapping the VPC (10.1.0.0/16) cannot be associated there.
@@ -191,21 +175,17 @@ async fn associate_rejects_what_aws_rejects() {
 #[tokio::test]
 async fn unknown_association_ids_are_not_found() {
     let (_, ec2, id) = start_with_endpoint().await;
-    assert_rejected(
-        ec2.disassociate_client_vpn_target_network()
-            .client_vpn_endpoint_id(&id)
-            .association_id("cvpn-assoc-00000000000000000")
-            .send()
-            .await,
+    let unknown = "cvpn-assoc-00000000000000000";
+    assert_each_rejected!(
         "InvalidClientVpnAssociationIdNotFound",
-    );
-    assert_rejected(
-        ec2.describe_client_vpn_target_networks()
-            .client_vpn_endpoint_id(&id)
-            .association_ids("cvpn-assoc-00000000000000000")
-            .send()
-            .await,
-        "InvalidClientVpnAssociationIdNotFound",
+        [
+            ec2.disassociate_client_vpn_target_network()
+                .client_vpn_endpoint_id(&id)
+                .association_id(unknown),
+            ec2.describe_client_vpn_target_networks()
+                .client_vpn_endpoint_id(&id)
+                .association_ids(unknown),
+        ]
     );
     assert_rejected(
         ec2.describe_client_vpn_target_networks().send().await,
@@ -228,15 +208,10 @@ async fn target_networks_filter_and_paginate() {
             .unwrap();
         created.push(out.association_id().unwrap().to_owned());
     }
-    let pages: Vec<_> = ec2
+    let networks = ec2
         .describe_client_vpn_target_networks()
-        .client_vpn_endpoint_id(&id)
-        .into_paginator()
-        .page_size(5)
-        .send()
-        .collect::<Result<Vec<_>, _>>()
-        .await
-        .unwrap();
+        .client_vpn_endpoint_id(&id);
+    let pages = collect_pages!(networks.into_paginator().page_size(5));
     assert_eq!(pages.len(), 2);
     let listed: Vec<String> = pages
         .iter()
@@ -290,30 +265,18 @@ async fn apply_security_groups_replaces_the_set_everywhere() {
         ["sg-11111111", "sg-22222222"]
     );
 
-    assert_rejected(
+    let apply = || {
         ec2.apply_security_groups_to_client_vpn_target_network()
             .client_vpn_endpoint_id(&id)
-            .vpc_id("vpc-99999999")
-            .security_group_ids("sg-11111111")
-            .send()
-            .await,
+    };
+    assert_each_rejected!(
         "InvalidParameterValue",
+        [
+            apply()
+                .vpc_id("vpc-99999999")
+                .security_group_ids("sg-11111111"),
+            apply().vpc_id(VPC).security_group_ids("security-group-1"),
+        ]
     );
-    assert_rejected(
-        ec2.apply_security_groups_to_client_vpn_target_network()
-            .client_vpn_endpoint_id(&id)
-            .vpc_id(VPC)
-            .send()
-            .await,
-        "MissingParameter",
-    );
-    assert_rejected(
-        ec2.apply_security_groups_to_client_vpn_target_network()
-            .client_vpn_endpoint_id(&id)
-            .vpc_id(VPC)
-            .security_group_ids("security-group-1")
-            .send()
-            .await,
-        "InvalidParameterValue",
-    );
+    assert_rejected(apply().vpc_id(VPC).send().await, "MissingParameter");
 }

@@ -5,7 +5,7 @@ use std::future::Future;
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_config::{BehaviorVersion, ConfigLoader, Region, SdkConfig};
 use aws_sdk_ec2::Client;
 use aws_sdk_ec2::config::{Credentials, retry::RetryConfig};
 use aws_sdk_ec2::error::{ProvideErrorMetadata, SdkError};
@@ -24,6 +24,9 @@ pub const ACCESS_KEY: &str = "AKIDTEST";
 pub const REGION: &str = "us-east-1";
 pub const SERVER_CERT: &str = "arn:aws:acm:us-east-1:123456789012:certificate/server-cert-1";
 pub const CLIENT_CERT: &str = "arn:aws:acm:us-east-1:123456789012:certificate/client-root-1";
+/// The SAML providers of [`federated_auth`]: sign-in, and the self-service portal.
+pub const SAML_PROVIDER: &str = "arn:aws:iam::123456789012:saml-provider/idp";
+pub const PORTAL_SAML_PROVIDER: &str = "arn:aws:iam::123456789012:saml-provider/portal";
 /// In VPC `vpc-0123456789abcdef0` (CIDR 10.1.0.0/16), AZ us-east-1b.
 pub const SUBNET_A: &str = "subnet-0123456789abcdef1";
 /// Same VPC, AZ us-east-1c.
@@ -34,6 +37,8 @@ pub const VPC: &str = "vpc-0123456789abcdef0";
 pub const VPC_CIDR: &str = "10.1.0.0/16";
 /// A subnet in another VPC (`vpc-0223456789abcdef0`).
 pub const SUBNET_OTHER_VPC: &str = "subnet-0223456789abcdef1";
+/// A well-formed endpoint id that no emulator has.
+pub const UNKNOWN_ENDPOINT: &str = "cvpn-endpoint-00000000000000000";
 
 /// One emulator instance with its own state.
 pub struct Emulator {
@@ -98,13 +103,16 @@ impl Emulator {
 
     /// The SDK configuration every client of this emulator uses (EC2 and ACM alike).
     pub async fn sdk_config(&self, access_key: &str, region: &str) -> SdkConfig {
+        self.sdk_loader(access_key, region).load().await
+    }
+
+    /// [`Emulator::sdk_config`] before loading, to change more settings.
+    pub fn sdk_loader(&self, access_key: &str, region: &str) -> ConfigLoader {
         aws_config::defaults(BehaviorVersion::latest())
             .region(Region::new(region.to_owned()))
             .credentials_provider(Credentials::new(access_key, "secret", None, None, "static"))
             .endpoint_url(&self.url)
             .retry_config(RetryConfig::disabled())
-            .load()
-            .await
     }
 
     /// Calls the control API; returns the status and the JSON body (`Null` if not JSON).
@@ -126,6 +134,19 @@ impl Emulator {
     /// A partial timing update (`POST /_emulator/timing`); returns the timing now in force.
     pub async fn set_timing(&self, timing: Value) -> Value {
         self.post_settings("/_emulator/timing", timing).await
+    }
+
+    /// A partial update of the random faults (`POST /_emulator/faults`); returns the faults now
+    /// in force.
+    pub async fn set_faults(&self, faults: Value) -> Value {
+        self.post_settings("/_emulator/faults", faults).await
+    }
+
+    /// Queues a fail-next rule (`POST /_emulator/faults/fail-next`); returns the faults now in
+    /// force.
+    pub async fn fail_next(&self, rule: Value) -> Value {
+        self.post_settings("/_emulator/faults/fail-next", rule)
+            .await
     }
 
     /// POSTs a partial update to a control-API settings resource, asserts it was accepted and
@@ -267,6 +288,27 @@ pub fn assert_case_rejected<T: std::fmt::Debug, E: ProvideErrorMetadata + std::f
     assert_eq!(http_status(&err), 400, "{what}");
 }
 
+/// Sends each request and asserts it is rejected with `code` (HTTP 400), naming the request
+/// when it is not.
+macro_rules! assert_each_rejected {
+    ($code:expr, [$($request:expr),+ $(,)?]) => {
+        $($crate::common::assert_case_rejected(stringify!($request), $request.send().await, $code);)+
+    };
+}
+pub(crate) use assert_each_rejected;
+
+/// Every page (or, after `.items()`, every item) of a paginator.
+macro_rules! collect_pages {
+    ($paginator:expr) => {
+        $paginator
+            .send()
+            .collect::<Result<Vec<_>, _>>()
+            .await
+            .expect("paginate")
+    };
+}
+pub(crate) use collect_pages;
+
 /// Asserts that a call failed with `code` and HTTP `status`; returns the error message.
 #[track_caller]
 pub fn assert_error<T: std::fmt::Debug, E: ProvideErrorMetadata + std::fmt::Debug>(
@@ -360,8 +402,8 @@ pub fn federated_auth() -> ClientVpnAuthenticationRequest {
         .r#type(ClientVpnAuthenticationType::FederatedAuthentication)
         .federated_authentication(
             FederatedAuthenticationRequest::builder()
-                .saml_provider_arn("arn:aws:iam::123456789012:saml-provider/idp")
-                .self_service_saml_provider_arn("arn:aws:iam::123456789012:saml-provider/portal")
+                .saml_provider_arn(SAML_PROVIDER)
+                .self_service_saml_provider_arn(PORTAL_SAML_PROVIDER)
                 .build(),
         )
         .build()
@@ -380,7 +422,12 @@ pub fn mutual_auth() -> ClientVpnAuthenticationRequest {
 
 /// Creates an endpoint and returns its id.
 pub async fn new_endpoint(client: &Client) -> String {
-    create_endpoint(client)
+    created(create_endpoint(client)).await
+}
+
+/// Sends a CreateClientVpnEndpoint request that must succeed; returns the new endpoint's id.
+pub async fn created(request: CreateClientVpnEndpointFluentBuilder) -> String {
+    request
         .send()
         .await
         .expect("create endpoint")

@@ -2,8 +2,7 @@
 
 use std::time::{Duration, Instant};
 
-use aws_config::{BehaviorVersion, Region};
-use aws_sdk_ec2::config::{Credentials, retry::RetryConfig, timeout::TimeoutConfig};
+use aws_sdk_ec2::config::timeout::TimeoutConfig;
 use serde_json::json;
 
 use crate::common::*;
@@ -35,15 +34,11 @@ async fn calls_are_counted_per_action_including_injected_failures() {
     new_endpoint(&ec2).await;
     new_endpoint(&ec2).await;
     ec2.describe_client_vpn_endpoints().send().await.unwrap();
-    emu.control(
-        "POST",
-        "/_emulator/faults/fail-next",
-        Some(json!({"action": "DeleteClientVpnEndpoint"})),
-    )
-    .await;
+    emu.fail_next(json!({"action": "DeleteClientVpnEndpoint"}))
+        .await;
     assert_error(
         ec2.delete_client_vpn_endpoint()
-            .client_vpn_endpoint_id("cvpn-endpoint-00000000000000000")
+            .client_vpn_endpoint_id(UNKNOWN_ENDPOINT)
             .send()
             .await,
         "InternalError",
@@ -61,14 +56,8 @@ async fn calls_are_counted_per_action_including_injected_failures() {
 #[tokio::test]
 async fn random_faults_apply_to_the_chosen_actions_and_are_not_applied() {
     let (emu, ec2) = start_with_client().await;
-    let (status, body) = emu
-        .control(
-            "POST",
-            "/_emulator/faults",
-            Some(json!({"throttle_probability": 1.0, "actions": ["CreateClientVpnEndpoint"]})),
-        )
-        .await;
-    assert_eq!(status, 200, "{body}");
+    let faults = json!({"throttle_probability": 1.0, "actions": ["CreateClientVpnEndpoint"]});
+    let body = emu.set_faults(faults).await;
     assert_eq!(body["throttle_probability"], 1.0);
     assert_error(
         create_endpoint(&ec2).send().await,
@@ -78,12 +67,8 @@ async fn random_faults_apply_to_the_chosen_actions_and_are_not_applied() {
     ec2.describe_client_vpn_endpoints().send().await.unwrap();
     assert_eq!(endpoint_count(&emu.state().await), 0);
 
-    emu.control(
-        "POST",
-        "/_emulator/faults",
-        Some(json!({"internal_error_probability": 1.0})),
-    )
-    .await;
+    emu.set_faults(json!({"internal_error_probability": 1.0}))
+        .await;
     assert_error(
         ec2.describe_client_vpn_endpoints().send().await,
         "InternalError",
@@ -99,19 +84,14 @@ async fn random_faults_apply_to_the_chosen_actions_and_are_not_applied() {
 #[tokio::test]
 async fn fail_next_fails_exactly_n_calls_with_the_status_of_the_code() {
     let (emu, ec2) = start_with_client().await;
-    let (status, body) = emu
-        .control(
-            "POST",
-            "/_emulator/faults/fail-next",
-            Some(json!({
-                "action": "CreateClientVpnEndpoint",
-                "count": 2,
-                "code": "UnauthorizedOperation",
-                "message": "You are not authorized to perform this operation."
-            })),
-        )
+    let body = emu
+        .fail_next(json!({
+            "action": "CreateClientVpnEndpoint",
+            "count": 2,
+            "code": "UnauthorizedOperation",
+            "message": "You are not authorized to perform this operation."
+        }))
         .await;
-    assert_eq!(status, 200, "{body}");
     assert_eq!(body["fail_next"][0]["count"], 2);
     for _ in 0..2 {
         let msg = assert_error(
@@ -130,12 +110,8 @@ async fn fail_next_fails_exactly_n_calls_with_the_status_of_the_code() {
         ("DryRunOperation", 412),
         ("InvalidClientVpnEndpointId.NotFound", 400),
     ] {
-        emu.control(
-            "POST",
-            "/_emulator/faults/fail-next",
-            Some(json!({"action": "DescribeClientVpnEndpoints", "code": code})),
-        )
-        .await;
+        emu.fail_next(json!({"action": "DescribeClientVpnEndpoints", "code": code}))
+            .await;
         assert_error(
             ec2.describe_client_vpn_endpoints().send().await,
             code,
@@ -148,10 +124,8 @@ async fn fail_next_fails_exactly_n_calls_with_the_status_of_the_code() {
 #[tokio::test]
 async fn fail_next_after_apply_performs_the_action_and_loses_the_response() {
     let (emu, ec2) = start_with_client().await;
-    emu.control(
-        "POST",
-        "/_emulator/faults/fail-next",
-        Some(json!({"action": "CreateClientVpnEndpoint", "code": "InternalError", "after_apply": true})),
+    emu.fail_next(
+        json!({"action": "CreateClientVpnEndpoint", "code": "InternalError", "after_apply": true}),
     )
     .await;
     assert_error(
@@ -172,17 +146,10 @@ async fn fail_next_after_apply_performs_the_action_and_loses_the_response() {
 #[tokio::test]
 async fn latency_is_added_after_the_action_is_applied() {
     let emu = Emulator::start().await;
-    emu.control(
-        "POST",
-        "/_emulator/faults",
-        Some(json!({"latency_ms": 400, "actions": ["CreateClientVpnEndpoint"]})),
-    )
-    .await;
-    let sdk = aws_config::defaults(BehaviorVersion::latest())
-        .region(Region::new(REGION))
-        .credentials_provider(Credentials::new(ACCESS_KEY, "secret", None, None, "static"))
-        .endpoint_url(&emu.url)
-        .retry_config(RetryConfig::disabled())
+    emu.set_faults(json!({"latency_ms": 400, "actions": ["CreateClientVpnEndpoint"]}))
+        .await;
+    let sdk = emu
+        .sdk_loader(ACCESS_KEY, REGION)
         .timeout_config(
             TimeoutConfig::builder()
                 .operation_timeout(Duration::from_millis(100))
@@ -214,14 +181,9 @@ async fn latency_is_added_after_the_action_is_applied() {
 async fn reset_clears_state_counters_and_faults_but_keeps_timing() {
     let (emu, ec2) = start_with_client().await;
     new_endpoint(&ec2).await;
-    emu.control("POST", "/_emulator/faults", Some(json!({"latency_ms": 5})))
+    emu.set_faults(json!({"latency_ms": 5})).await;
+    emu.fail_next(json!({"action": "CreateTags", "count": 3}))
         .await;
-    emu.control(
-        "POST",
-        "/_emulator/faults/fail-next",
-        Some(json!({"action": "CreateTags", "count": 3})),
-    )
-    .await;
     let (status, _) = emu.control("POST", "/_emulator/reset", None).await;
     assert_eq!(status, 200);
     assert_eq!(emu.state().await, json!({"accounts": {}}));

@@ -9,14 +9,7 @@ use crate::common::*;
 async fn describe_filters_by_id_and_transport_protocol() {
     let (_, ec2) = start_with_client().await;
     let udp = new_endpoint(&ec2).await;
-    let tcp = create_endpoint(&ec2)
-        .transport_protocol(TransportProtocol::Tcp)
-        .send()
-        .await
-        .unwrap()
-        .client_vpn_endpoint_id()
-        .unwrap()
-        .to_owned();
+    let tcp = created(create_endpoint(&ec2).transport_protocol(TransportProtocol::Tcp)).await;
     let ids = |filters: Vec<Filter>| {
         let ec2 = ec2.clone();
         async move {
@@ -98,14 +91,12 @@ async fn paginator_walks_every_endpoint_once() {
     }
     created.sort();
 
-    let pages: Vec<_> = ec2
-        .describe_client_vpn_endpoints()
-        .into_paginator()
-        .page_size(5)
-        .send()
-        .collect::<Result<Vec<_>, _>>()
-        .await
-        .unwrap();
+    let paginator = || {
+        ec2.describe_client_vpn_endpoints()
+            .into_paginator()
+            .page_size(5)
+    };
+    let pages = collect_pages!(paginator());
     assert_eq!(pages.len(), 3);
     assert_eq!(
         pages
@@ -117,15 +108,7 @@ async fn paginator_walks_every_endpoint_once() {
     assert!(pages[0].next_token().is_some());
     assert!(pages[2].next_token().is_none());
 
-    let mut listed: Vec<String> = ec2
-        .describe_client_vpn_endpoints()
-        .into_paginator()
-        .page_size(5)
-        .items()
-        .send()
-        .collect::<Result<Vec<_>, _>>()
-        .await
-        .unwrap()
+    let mut listed: Vec<String> = collect_pages!(paginator().items())
         .into_iter()
         .map(|e| e.client_vpn_endpoint_id().unwrap().to_owned())
         .collect();
@@ -141,27 +124,16 @@ async fn paginator_walks_every_endpoint_once() {
 #[tokio::test]
 async fn pagination_parameters_are_validated() {
     let (_, ec2) = start_with_client().await;
+    let describe = || ec2.describe_client_vpn_endpoints();
     for bad in [0, 4, 1001] {
-        assert_rejected(
-            ec2.describe_client_vpn_endpoints()
-                .max_results(bad)
-                .send()
-                .await,
-            "InvalidParameterValue",
-        );
+        let page = describe().max_results(bad);
+        assert_rejected(page.send().await, "InvalidParameterValue");
     }
     for ok in [5, 1000] {
-        ec2.describe_client_vpn_endpoints()
-            .max_results(ok)
-            .send()
-            .await
-            .unwrap();
+        describe().max_results(ok).send().await.unwrap();
     }
     assert_rejected(
-        ec2.describe_client_vpn_endpoints()
-            .next_token("not-a-token")
-            .send()
-            .await,
+        describe().next_token("not-a-token").send().await,
         "InvalidPaginationToken",
     );
 }

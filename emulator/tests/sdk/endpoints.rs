@@ -133,13 +133,10 @@ async fn describe_reports_every_field_of_a_fully_specified_endpoint() {
         Some(&ClientVpnAuthenticationType::FederatedAuthentication)
     );
     let federated = auth[1].federated_authentication().unwrap();
-    assert_eq!(
-        federated.saml_provider_arn(),
-        Some("arn:aws:iam::123456789012:saml-provider/idp")
-    );
+    assert_eq!(federated.saml_provider_arn(), Some(SAML_PROVIDER));
     assert_eq!(
         federated.self_service_saml_provider_arn(),
-        Some("arn:aws:iam::123456789012:saml-provider/portal")
+        Some(PORTAL_SAML_PROVIDER)
     );
 
     let log = ep.connection_log_options().unwrap();
@@ -232,19 +229,17 @@ async fn defaults_of_a_minimal_endpoint() {
 #[tokio::test]
 async fn vpc_without_security_groups_gets_the_default_group() {
     let (_, ec2) = start_with_client().await;
-    let id = create_endpoint(&ec2).vpc_id(VPC).send().await.unwrap();
-    let ep = describe_endpoint(&ec2, id.client_vpn_endpoint_id().unwrap()).await;
+    let id = created(create_endpoint(&ec2).vpc_id(VPC)).await;
+    let ep = describe_endpoint(&ec2, &id).await;
     assert_eq!(ep.security_group_ids(), ["sg-0123456789abcdef0"]);
 }
 
 #[tokio::test]
 async fn directory_authentication_is_reported() {
     let (_, ec2) = start_with_client().await;
-    let out = create_endpoint_authenticated_by(&ec2, vec![directory_auth(), mutual_auth()])
-        .send()
-        .await
-        .unwrap();
-    let ep = describe_endpoint(&ec2, out.client_vpn_endpoint_id().unwrap()).await;
+    let auth = vec![directory_auth(), mutual_auth()];
+    let id = created(create_endpoint_authenticated_by(&ec2, auth)).await;
+    let ep = describe_endpoint(&ec2, &id).await;
     let auth = ep.authentication_options();
     assert_eq!(
         auth[0].active_directory().unwrap().directory_id(),
@@ -334,16 +329,11 @@ async fn transit_gateway_endpoint_with_device_posture_goes_pending_then_availabl
 #[tokio::test]
 async fn modify_changes_what_it_is_given_and_nothing_else() {
     let (_, ec2) = start_with_client().await;
-    let id = create_endpoint(&ec2)
+    let before = create_endpoint(&ec2)
         .description("before")
         .dns_servers("10.0.0.2")
-        .authentication_options(directory_auth())
-        .send()
-        .await
-        .unwrap()
-        .client_vpn_endpoint_id()
-        .unwrap()
-        .to_owned();
+        .authentication_options(directory_auth());
+    let id = created(before).await;
 
     let out = ec2
         .modify_client_vpn_endpoint()
@@ -434,56 +424,30 @@ async fn modify_changes_what_it_is_given_and_nothing_else() {
 async fn modify_validates_like_create() {
     let (_, ec2, id) = start_with_endpoint().await;
     let modify = || ec2.modify_client_vpn_endpoint().client_vpn_endpoint_id(&id);
-    assert_rejected(modify().vpn_port(80).send().await, "InvalidParameterValue");
-    assert_rejected(
-        modify().session_timeout_hours(9).send().await,
+    let three_dns_servers = DnsServersOptionsModifyStructure::builder()
+        .custom_dns_servers("1.1.1.1")
+        .custom_dns_servers("1.0.0.1")
+        .custom_dns_servers("8.8.8.8")
+        .build();
+    let transit_gateway = TransitGatewayConfigurationInputStructure::builder()
+        .transit_gateway_id("tgw-12345678")
+        .build();
+    assert_each_rejected!(
         "InvalidParameterValue",
-    );
-    assert_rejected(
-        modify()
-            .dns_servers(
-                DnsServersOptionsModifyStructure::builder()
-                    .custom_dns_servers("1.1.1.1")
-                    .custom_dns_servers("1.0.0.1")
-                    .custom_dns_servers("8.8.8.8")
-                    .build(),
-            )
-            .send()
-            .await,
-        "InvalidParameterValue",
+        [
+            modify().vpn_port(80),
+            modify().session_timeout_hours(9),
+            modify().dns_servers(three_dns_servers),
+            // Mutual authentication only: no self-service portal.
+            modify().self_service_portal(SelfServicePortal::Enabled),
+            modify().transit_gateway_configuration(transit_gateway),
+        ]
     );
     let msg = assert_rejected(
         modify().security_group_ids("sg-12345678").send().await,
         "InvalidParameterValue",
     );
     assert!(msg.contains("without a VPC"), "{msg}");
-    // Mutual authentication only: no self-service portal.
-    assert_rejected(
-        modify()
-            .self_service_portal(SelfServicePortal::Enabled)
-            .send()
-            .await,
-        "InvalidParameterValue",
-    );
-    assert_rejected(
-        modify()
-            .transit_gateway_configuration(
-                TransitGatewayConfigurationInputStructure::builder()
-                    .transit_gateway_id("tgw-12345678")
-                    .build(),
-            )
-            .send()
-            .await,
-        "InvalidParameterValue",
-    );
-    assert_rejected(
-        ec2.modify_client_vpn_endpoint()
-            .client_vpn_endpoint_id("cvpn-endpoint-00000000000000000")
-            .description("x")
-            .send()
-            .await,
-        "InvalidClientVpnEndpointId.NotFound",
-    );
     assert_rejected(
         ec2.modify_client_vpn_endpoint().send().await,
         "MissingParameter",
@@ -493,20 +457,16 @@ async fn modify_validates_like_create() {
 #[tokio::test]
 async fn delete_goes_deleting_then_deleted_then_not_found() {
     let (_, ec2, id) = start_with_endpoint().await;
-    let out = ec2
-        .delete_client_vpn_endpoint()
-        .client_vpn_endpoint_id(&id)
-        .send()
-        .await
-        .unwrap();
+    let delete = || {
+        ec2.delete_client_vpn_endpoint()
+            .client_vpn_endpoint_id(&id)
+            .send()
+    };
+    let out = delete().await.unwrap();
     assert_eq!(out.status().unwrap().code().unwrap().as_str(), "deleting");
     assert_eq!(endpoint_status(&ec2, &id).await, "deleting");
     // Deleting again while deleting is harmless.
-    ec2.delete_client_vpn_endpoint()
-        .client_vpn_endpoint_id(&id)
-        .send()
-        .await
-        .unwrap();
+    delete().await.unwrap();
     // Changes are refused while deleting.
     assert_rejected(
         ec2.modify_client_vpn_endpoint()
@@ -526,13 +486,7 @@ async fn delete_goes_deleting_then_deleted_then_not_found() {
     // Also listed without ids while visible.
     let all = ec2.describe_client_vpn_endpoints().send().await.unwrap();
     assert_eq!(all.client_vpn_endpoints().len(), 1);
-    assert_rejected(
-        ec2.delete_client_vpn_endpoint()
-            .client_vpn_endpoint_id(&id)
-            .send()
-            .await,
-        "InvalidClientVpnEndpointId.NotFound",
-    );
+    assert_rejected(delete().await, "InvalidClientVpnEndpointId.NotFound");
 
     eventually("deleted endpoint to disappear", || async {
         let result = ec2

@@ -1,7 +1,4 @@
-use aws_sdk_ec2::types::{
-    ClientVpnAuthenticationRequest, ClientVpnAuthenticationType,
-    DirectoryServiceAuthenticationRequest, TransportProtocol,
-};
+use aws_sdk_ec2::types::TransportProtocol;
 
 use crate::common::*;
 
@@ -62,24 +59,9 @@ async fn exported_configuration_line_by_line() {
 #[tokio::test]
 async fn exported_configuration_follows_protocol_port_and_authentication() {
     let (emu, ec2) = start_with_client().await;
-    let out = create_endpoint(&ec2)
-        .transport_protocol(TransportProtocol::Tcp)
-        .vpn_port(1194)
-        .authentication_options(
-            ClientVpnAuthenticationRequest::builder()
-                .r#type(ClientVpnAuthenticationType::DirectoryServiceAuthentication)
-                .active_directory(
-                    DirectoryServiceAuthenticationRequest::builder()
-                        .directory_id("d-1")
-                        .build(),
-                )
-                .build(),
-        )
-        .send()
-        .await
-        .unwrap();
-    let id = out.client_vpn_endpoint_id().unwrap();
-    let config = export(&emu, id).await;
+    let directory = create_endpoint_authenticated_by(&ec2, vec![mutual_auth(), directory_auth()]);
+    let id = created(directory.transport_protocol(TransportProtocol::Tcp).vpn_port(1194)).await;
+    let config = export(&emu, &id).await;
     let lines: Vec<&str> = config.lines().collect();
     assert_eq!(lines[2], "proto tcp");
     assert_eq!(
@@ -87,14 +69,6 @@ async fn exported_configuration_follows_protocol_port_and_authentication() {
         format!("remote {id}.prod.clientvpn.us-east-1.amazonaws.com 1194")
     );
     assert_eq!(lines.last(), Some(&"auth-user-pass"));
-
-    assert_rejected(
-        ec2.export_client_vpn_client_configuration()
-            .client_vpn_endpoint_id("cvpn-endpoint-00000000000000000")
-            .send()
-            .await,
-        "InvalidClientVpnEndpointId.NotFound",
-    );
 }
 
 #[tokio::test]

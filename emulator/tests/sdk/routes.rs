@@ -11,10 +11,18 @@ async fn added_routes(ec2: &Client, endpoint_id: &str) -> Vec<ClientVpnRoute> {
 #[tokio::test]
 async fn routes_need_an_active_association_and_go_through_their_states() {
     let (_, ec2, id) = start_with_endpoint().await;
-    let create = || {
+    let route_to = |cidr: &str| {
         ec2.create_client_vpn_route()
             .client_vpn_endpoint_id(&id)
-            .destination_cidr_block("0.0.0.0/0")
+            .destination_cidr_block(cidr)
+    };
+    let delete = |cidr: &str| {
+        ec2.delete_client_vpn_route()
+            .client_vpn_endpoint_id(&id)
+            .destination_cidr_block(cidr)
+    };
+    let create = || {
+        route_to("0.0.0.0/0")
             .target_vpc_subnet_id(SUBNET_A)
             .description("internet")
     };
@@ -41,14 +49,8 @@ async fn routes_need_an_active_association_and_go_through_their_states() {
     assert_eq!(route.origin(), Some("add-route"));
     assert_eq!(route.description(), Some("internet"));
 
-    let out = ec2
-        .delete_client_vpn_route()
-        .client_vpn_endpoint_id(&id)
-        .destination_cidr_block("0.0.0.0/0")
-        .target_vpc_subnet_id(SUBNET_A)
-        .send()
-        .await
-        .unwrap();
+    let internet = delete("0.0.0.0/0").target_vpc_subnet_id(SUBNET_A);
+    let out = internet.send().await.unwrap();
     assert_eq!(out.status().unwrap().code().unwrap().as_str(), "deleting");
     eventually("deleted route to disappear", || async {
         added_routes(&ec2, &id).await.is_empty().then_some(())
@@ -56,40 +58,18 @@ async fn routes_need_an_active_association_and_go_through_their_states() {
     .await;
 
     assert_rejected(
-        ec2.delete_client_vpn_route()
-            .client_vpn_endpoint_id(&id)
-            .destination_cidr_block("0.0.0.0/0")
-            .send()
-            .await,
+        delete("0.0.0.0/0").send().await,
         "InvalidClientVpnRouteNotFound",
     );
-    // The association's own route cannot be deleted directly.
-    assert_rejected(
-        ec2.delete_client_vpn_route()
-            .client_vpn_endpoint_id(&id)
-            .destination_cidr_block(VPC_CIDR)
-            .target_vpc_subnet_id(SUBNET_A)
-            .send()
-            .await,
+    assert_each_rejected!(
         "InvalidParameterValue",
+        [
+            // The association's own route cannot be deleted directly.
+            delete(VPC_CIDR).target_vpc_subnet_id(SUBNET_A),
+            route_to("300.0.0.0/8").target_vpc_subnet_id(SUBNET_A),
+        ]
     );
-    assert_rejected(
-        ec2.create_client_vpn_route()
-            .client_vpn_endpoint_id(&id)
-            .destination_cidr_block("0.0.0.0/0")
-            .send()
-            .await,
-        "MissingParameter",
-    );
-    assert_rejected(
-        ec2.create_client_vpn_route()
-            .client_vpn_endpoint_id(&id)
-            .destination_cidr_block("300.0.0.0/8")
-            .target_vpc_subnet_id(SUBNET_A)
-            .send()
-            .await,
-        "InvalidParameterValue",
-    );
+    assert_rejected(route_to("0.0.0.0/0").send().await, "MissingParameter");
 }
 
 #[tokio::test]
@@ -104,13 +84,7 @@ async fn disassociating_removes_the_routes_of_the_subnet() {
         .await
         .unwrap();
     eventually("routes to disappear", || async {
-        let out = ec2
-            .describe_client_vpn_routes()
-            .client_vpn_endpoint_id(&id)
-            .send()
-            .await
-            .ok()?;
-        out.routes().is_empty().then_some(())
+        routes_of(&ec2, &id, vec![]).await.is_empty().then_some(())
     })
     .await;
 }
@@ -143,15 +117,8 @@ async fn routes_filter_and_paginate() {
     for i in 0..11 {
         add_route(&ec2, &id, &format!("192.168.{i}.0/24"), SUBNET_A).await;
     }
-    let pages: Vec<_> = ec2
-        .describe_client_vpn_routes()
-        .client_vpn_endpoint_id(&id)
-        .into_paginator()
-        .page_size(5)
-        .send()
-        .collect::<Result<Vec<_>, _>>()
-        .await
-        .unwrap();
+    let describe = ec2.describe_client_vpn_routes().client_vpn_endpoint_id(&id);
+    let pages = collect_pages!(describe.into_paginator().page_size(5));
     let sizes: Vec<usize> = pages.iter().map(|p| p.routes().len()).collect();
     assert_eq!(sizes, [5, 5, 2], "11 added + 1 associate route");
 

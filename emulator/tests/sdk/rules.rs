@@ -87,11 +87,11 @@ async fn authorize_and_revoke_go_through_their_states() {
 #[tokio::test]
 async fn rule_errors() {
     let (_, ec2, id) = start_with_endpoint().await;
-    let authorize = || {
+    let on_endpoint = || {
         ec2.authorize_client_vpn_ingress()
             .client_vpn_endpoint_id(&id)
-            .target_network_cidr("10.1.0.0/16")
     };
+    let authorize = || on_endpoint().target_network_cidr("10.1.0.0/16");
     authorize().access_group_id("g1").send().await.unwrap();
     assert_rejected(
         authorize().access_group_id("g1").send().await,
@@ -110,47 +110,24 @@ async fn rule_errors() {
             .await,
         "InvalidParameterCombination",
     );
+    let bad_cidr = on_endpoint().target_network_cidr("10.1.0.0/33");
     assert_rejected(
-        ec2.authorize_client_vpn_ingress()
-            .client_vpn_endpoint_id(&id)
-            .target_network_cidr("10.1.0.0/33")
-            .access_group_id("g")
-            .send()
-            .await,
+        bad_cidr.access_group_id("g").send().await,
         "InvalidParameterValue",
     );
     assert_rejected(
-        ec2.authorize_client_vpn_ingress()
-            .client_vpn_endpoint_id(&id)
-            .access_group_id("g")
-            .send()
-            .await,
+        on_endpoint().access_group_id("g").send().await,
         "MissingParameter",
     );
-    assert_rejected(
+    let revoke = |cidr: &str, group: &str| {
         ec2.revoke_client_vpn_ingress()
             .client_vpn_endpoint_id(&id)
-            .target_network_cidr("10.9.0.0/16")
-            .access_group_id("g1")
-            .send()
-            .await,
+            .target_network_cidr(cidr)
+            .access_group_id(group)
+    };
+    assert_each_rejected!(
         "InvalidClientVpnEndpointAuthorizationRuleNotFound",
-    );
-    assert_rejected(
-        ec2.revoke_client_vpn_ingress()
-            .client_vpn_endpoint_id(&id)
-            .target_network_cidr("10.1.0.0/16")
-            .access_group_id("nobody")
-            .send()
-            .await,
-        "InvalidClientVpnEndpointAuthorizationRuleNotFound",
-    );
-    assert_rejected(
-        ec2.describe_client_vpn_authorization_rules()
-            .client_vpn_endpoint_id("cvpn-endpoint-00000000000000000")
-            .send()
-            .await,
-        "InvalidClientVpnEndpointId.NotFound",
+        [revoke("10.9.0.0/16", "g1"), revoke("10.1.0.0/16", "nobody"),]
     );
 }
 
@@ -159,22 +136,18 @@ async fn rule_quota_is_enforced() {
     let (emu, ec2) = start_with_client().await;
     emu.set_limits(json!({"rules_per_endpoint": 2})).await;
     let id = new_endpoint(&ec2).await;
-    for group in ["a", "b"] {
+    let authorize = |group: &'static str| {
         ec2.authorize_client_vpn_ingress()
             .client_vpn_endpoint_id(&id)
             .target_network_cidr("10.1.0.0/16")
             .access_group_id(group)
             .send()
-            .await
-            .unwrap();
+    };
+    for group in ["a", "b"] {
+        authorize(group).await.unwrap();
     }
     assert_rejected(
-        ec2.authorize_client_vpn_ingress()
-            .client_vpn_endpoint_id(&id)
-            .target_network_cidr("10.1.0.0/16")
-            .access_group_id("c")
-            .send()
-            .await,
+        authorize("c").await,
         "ClientVpnAuthorizationRuleLimitExceeded",
     );
 }
@@ -196,16 +169,11 @@ async fn rules_filter_and_paginate() {
             .await
             .unwrap();
     }
-    let items: Vec<AuthorizationRule> = ec2
+    let describe = ec2
         .describe_client_vpn_authorization_rules()
-        .client_vpn_endpoint_id(&id)
-        .into_paginator()
-        .page_size(5)
-        .items()
-        .send()
-        .collect::<Result<Vec<_>, _>>()
-        .await
-        .unwrap();
+        .client_vpn_endpoint_id(&id);
+    let items: Vec<AuthorizationRule> =
+        collect_pages!(describe.into_paginator().page_size(5).items());
     let cidrs: Vec<&str> = items
         .iter()
         .map(|r| r.destination_cidr().unwrap())

@@ -4,7 +4,6 @@ use aws_sdk_ec2::types::{
     ClientConnectOptions, ClientLoginBannerOptions, ClientVpnAuthenticationRequest,
     ClientVpnAuthenticationType, ConnectionLogOptions, EndpointIpAddressType, ResourceType,
     SelfServicePortal, TagSpecification, TransitGatewayConfigurationInputStructure,
-    TransportProtocol,
 };
 use serde_json::json;
 
@@ -13,205 +12,171 @@ use crate::common::*;
 #[tokio::test]
 async fn create_validation_errors() {
     let (_, ec2) = start_with_client().await;
-    let bare = || bare_create_endpoint(&ec2);
-    let cases = vec![
-        (
-            "client CIDR /11",
-            create_endpoint(&ec2).client_cidr_block("10.0.0.0/11"),
-            "InvalidParameterValue",
-        ),
-        (
-            "client CIDR /23",
-            create_endpoint(&ec2).client_cidr_block("10.0.0.0/23"),
-            "InvalidParameterValue",
-        ),
-        (
-            "client CIDR garbage",
-            create_endpoint(&ec2).client_cidr_block("ten/22"),
-            "InvalidParameterValue",
-        ),
+    let create = || create_endpoint(&ec2);
+    let bare = || bare_create_endpoint(&ec2).client_cidr_block("172.16.0.0/22");
+    let auth_type = |kind| {
+        ClientVpnAuthenticationRequest::builder()
+            .r#type(kind)
+            .build()
+    };
+    let transit_gateway = TransitGatewayConfigurationInputStructure::builder()
+        .transit_gateway_id("tgw-12345678")
+        .build();
+    let banner = ClientLoginBannerOptions::builder()
+        .enabled(true)
+        .banner_text("x".repeat(1401))
+        .build();
+    let other_resource_tags = TagSpecification::builder()
+        .resource_type(ResourceType::Instance)
+        .tags(tag("k", "v"))
+        .build();
+    let logging_without_group = ConnectionLogOptions::builder().enabled(true).build();
+    let connect_without_lambda = ClientConnectOptions::builder().enabled(true).build();
+    let no_certificate = ec2
+        .create_client_vpn_endpoint()
+        .client_cidr_block("172.16.0.0/22")
+        .authentication_options(mutual_auth())
+        .connection_log_options(logging_off());
+    let no_logging = ec2
+        .create_client_vpn_endpoint()
+        .client_cidr_block("172.16.0.0/22")
+        .server_certificate_arn(SERVER_CERT)
+        .authentication_options(mutual_auth());
+    let invalid = vec![
+        ("client CIDR /11", create().client_cidr_block("10.0.0.0/11")),
+        ("client CIDR /23", create().client_cidr_block("10.0.0.0/23")),
+        ("client CIDR garbage", create().client_cidr_block("ten/22")),
         (
             "client CIDR host bits",
-            create_endpoint(&ec2).client_cidr_block("10.0.0.1/22"),
-            "InvalidParameterValue",
-        ),
-        (
-            "missing client CIDR",
-            bare().authentication_options(mutual_auth()),
-            "MissingParameter",
+            create().client_cidr_block("10.0.0.1/22"),
         ),
         (
             "three DNS servers",
-            create_endpoint(&ec2)
+            create()
                 .dns_servers("1.1.1.1")
                 .dns_servers("1.0.0.1")
                 .dns_servers("8.8.8.8"),
-            "InvalidParameterValue",
         ),
-        (
-            "DNS server not an IP",
-            create_endpoint(&ec2).dns_servers("dns.local"),
-            "InvalidParameterValue",
-        ),
-        (
-            "transport enum",
-            create_endpoint(&ec2).transport_protocol(TransportProtocol::from("sctp")),
-            "InvalidParameterValue",
-        ),
-        (
-            "port",
-            create_endpoint(&ec2).vpn_port(8443),
-            "InvalidParameterValue",
-        ),
-        (
-            "session timeout",
-            create_endpoint(&ec2).session_timeout_hours(9),
-            "InvalidParameterValue",
-        ),
-        (
-            "no authentication",
-            bare().client_cidr_block("172.16.0.0/22"),
-            "MissingParameter",
-        ),
+        ("DNS server not an IP", create().dns_servers("dns.local")),
+        ("transport enum", create().transport_protocol("sctp".into())),
+        ("port", create().vpn_port(8443)),
+        ("session timeout", create().session_timeout_hours(9)),
         (
             "AD + federated",
             bare()
-                .client_cidr_block("172.16.0.0/22")
                 .authentication_options(directory_auth())
                 .authentication_options(federated_auth()),
-            "InvalidParameterValue",
         ),
         (
             "mutual twice",
-            create_endpoint(&ec2).authentication_options(mutual_auth()),
-            "InvalidParameterValue",
+            create().authentication_options(mutual_auth()),
         ),
         (
             "three options",
-            create_endpoint(&ec2)
+            create()
                 .authentication_options(directory_auth())
                 .authentication_options(federated_auth()),
-            "InvalidParameterValue",
-        ),
-        (
-            "type without its structure",
-            bare()
-                .client_cidr_block("172.16.0.0/22")
-                .authentication_options(
-                    ClientVpnAuthenticationRequest::builder()
-                        .r#type(ClientVpnAuthenticationType::CertificateAuthentication)
-                        .build(),
-                ),
-            "MissingParameter",
         ),
         (
             "authentication type enum",
-            bare()
-                .client_cidr_block("172.16.0.0/22")
-                .authentication_options(
-                    ClientVpnAuthenticationRequest::builder()
-                        .r#type(ClientVpnAuthenticationType::from("password"))
-                        .build(),
-                ),
-            "InvalidParameterValue",
+            bare().authentication_options(auth_type("password".into())),
         ),
         (
             "security groups without VPC",
-            create_endpoint(&ec2).security_group_ids("sg-12345678"),
-            "InvalidParameterValue",
+            create().security_group_ids("sg-12345678"),
         ),
-        (
-            "malformed VPC id",
-            create_endpoint(&ec2).vpc_id("vpc-zz"),
-            "InvalidParameterValue",
-        ),
+        ("malformed VPC id", create().vpc_id("vpc-zz")),
         (
             "malformed SG id",
-            create_endpoint(&ec2)
-                .vpc_id(VPC)
-                .security_group_ids("default"),
-            "InvalidParameterValue",
-        ),
-        (
-            "missing server certificate",
-            ec2.create_client_vpn_endpoint()
-                .client_cidr_block("172.16.0.0/22")
-                .authentication_options(mutual_auth())
-                .connection_log_options(logging_off()),
-            "MissingParameter",
+            create().vpc_id(VPC).security_group_ids("default"),
         ),
         (
             "server certificate not an ARN",
-            create_endpoint(&ec2).server_certificate_arn("cert-1"),
-            "InvalidParameterValue",
-        ),
-        (
-            "missing connection log options",
-            ec2.create_client_vpn_endpoint()
-                .client_cidr_block("172.16.0.0/22")
-                .server_certificate_arn(SERVER_CERT)
-                .authentication_options(mutual_auth()),
-            "MissingParameter",
-        ),
-        (
-            "logging enabled without a log group",
-            create_endpoint(&ec2)
-                .connection_log_options(ConnectionLogOptions::builder().enabled(true).build()),
-            "MissingParameter",
+            create().server_certificate_arn("cert-1"),
         ),
         (
             "banner too long",
-            create_endpoint(&ec2).client_login_banner_options(
-                ClientLoginBannerOptions::builder()
-                    .enabled(true)
-                    .banner_text("x".repeat(1401))
-                    .build(),
-            ),
-            "InvalidParameterValue",
-        ),
-        (
-            "client connect without lambda",
-            create_endpoint(&ec2)
-                .client_connect_options(ClientConnectOptions::builder().enabled(true).build()),
-            "MissingParameter",
+            create().client_login_banner_options(banner),
         ),
         (
             "self-service portal with mutual authentication only",
-            create_endpoint(&ec2).self_service_portal(SelfServicePortal::Enabled),
-            "InvalidParameterValue",
+            create().self_service_portal(SelfServicePortal::Enabled),
         ),
         (
             "IP address type enum",
-            create_endpoint(&ec2).endpoint_ip_address_type(EndpointIpAddressType::from("ipv5")),
-            "InvalidParameterValue",
-        ),
-        (
-            "transit gateway with VPC",
-            create_endpoint(&ec2)
-                .vpc_id(VPC)
-                .transit_gateway_configuration(
-                    TransitGatewayConfigurationInputStructure::builder()
-                        .transit_gateway_id("tgw-12345678")
-                        .build(),
-                ),
-            "InvalidParameterCombination",
+            create().endpoint_ip_address_type("ipv5".into()),
         ),
         (
             "tag specification for another resource type",
-            create_endpoint(&ec2).tag_specifications(
-                TagSpecification::builder()
-                    .resource_type(ResourceType::Instance)
-                    .tags(tag("k", "v"))
-                    .build(),
-            ),
-            "InvalidParameterValue",
+            create().tag_specifications(other_resource_tags),
         ),
     ];
-    for (what, request, expected) in cases {
-        assert_case_rejected(what, request.send().await, expected);
+    let missing = vec![
+        (
+            "missing client CIDR",
+            bare_create_endpoint(&ec2).authentication_options(mutual_auth()),
+        ),
+        ("no authentication", bare()),
+        (
+            "type without its structure",
+            bare().authentication_options(auth_type(
+                ClientVpnAuthenticationType::CertificateAuthentication,
+            )),
+        ),
+        ("missing server certificate", no_certificate),
+        ("missing connection log options", no_logging),
+        (
+            "logging enabled without a log group",
+            create().connection_log_options(logging_without_group),
+        ),
+        (
+            "client connect without lambda",
+            create().client_connect_options(connect_without_lambda),
+        ),
+    ];
+    let combination = vec![(
+        "transit gateway with VPC",
+        create()
+            .vpc_id(VPC)
+            .transit_gateway_configuration(transit_gateway),
+    )];
+    for (expected, cases) in [
+        ("InvalidParameterValue", invalid),
+        ("MissingParameter", missing),
+        ("InvalidParameterCombination", combination),
+    ] {
+        for (what, request) in cases {
+            assert_case_rejected(what, request.send().await, expected);
+        }
     }
     let all = ec2.describe_client_vpn_endpoints().send().await.unwrap();
     assert!(all.client_vpn_endpoints().is_empty(), "nothing was created");
+}
+
+#[tokio::test]
+async fn every_action_on_an_unknown_endpoint_is_not_found() {
+    let (_, ec2) = start_with_client().await;
+    assert_each_rejected!(
+        "InvalidClientVpnEndpointId.NotFound",
+        [
+            ec2.modify_client_vpn_endpoint()
+                .client_vpn_endpoint_id(UNKNOWN_ENDPOINT)
+                .description("x"),
+            ec2.delete_client_vpn_endpoint()
+                .client_vpn_endpoint_id(UNKNOWN_ENDPOINT),
+            ec2.associate_client_vpn_target_network()
+                .client_vpn_endpoint_id(UNKNOWN_ENDPOINT)
+                .subnet_id(SUBNET_B),
+            ec2.describe_client_vpn_target_networks()
+                .client_vpn_endpoint_id(UNKNOWN_ENDPOINT),
+            ec2.describe_client_vpn_authorization_rules()
+                .client_vpn_endpoint_id(UNKNOWN_ENDPOINT),
+            ec2.describe_client_vpn_routes()
+                .client_vpn_endpoint_id(UNKNOWN_ENDPOINT),
+            ec2.export_client_vpn_client_configuration()
+                .client_vpn_endpoint_id(UNKNOWN_ENDPOINT),
+        ]
+    );
 }
 
 #[tokio::test]

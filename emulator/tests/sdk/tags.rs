@@ -102,7 +102,7 @@ async fn tag_errors() {
         ),
         (
             "unknown endpoint",
-            one_tag("cvpn-endpoint-00000000000000000"),
+            one_tag(UNKNOWN_ENDPOINT),
             "InvalidClientVpnEndpointId.NotFound",
         ),
     ];

@@ -28,8 +28,13 @@ pub async fn ensure_imported(
 ) -> Result<ImportedArn, Error> {
     let region = target.region()?;
     let facts = &material.certificate.facts;
-    let mut known = previous.map(|p| (p.arn.clone(), p.serial.clone(), p.key_algorithm.clone()));
-    if known.as_ref().is_none_or(|(arn, _, _)| arn.is_none()) {
+    // (ARN, serial, key algorithm) of this object's import: from status, else found by tag.
+    let recorded = previous.and_then(|p| {
+        let arn = p.arn.clone()?;
+        Some((arn, p.serial.clone(), p.key_algorithm.clone()))
+    });
+    let mut known = recorded;
+    if known.is_none() {
         let domain = (role == CertificateRole::Server)
             .then_some(facts.common_name.as_deref())
             .flatten();
@@ -37,12 +42,15 @@ pub async fn ensure_imported(
             .certificates
             .find_certificates(region, domain, &lookup_tags(target, role))
             .await?;
-        if let Some(arn) = found.into_iter().next() {
-            let described = ctx.certificates.describe_certificate(region, &arn).await?;
-            let (serial, key) = described
-                .map(|d| (d.serial, d.key_algorithm))
-                .unwrap_or_default();
-            known = Some((Some(arn), serial, key));
+        known = found.into_iter().next().map(|arn| (arn, None, None));
+    }
+    if let Some((arn, serial, key)) = known.as_mut()
+        && serial.as_deref() != Some(facts.serial.as_str())
+    {
+        // Status can lag behind ACM (a reconcile of a cached object, a status write lost after
+        // a re-import): what ACM holds decides.
+        if let Some(described) = ctx.certificates.describe_certificate(region, arn).await? {
+            (*serial, *key) = (described.serial, described.key_algorithm);
         }
     }
     let wanted_key = facts.key.to_string();
@@ -53,7 +61,7 @@ pub async fn ensure_imported(
         private_key_pem: material.certificate.private_key_pem.clone(),
         tags: import_tags(obj, ctx, target, role),
     };
-    let Some((Some(arn), serial, key)) = known else {
+    let Some((arn, serial, key)) = known else {
         let arn = ctx
             .certificates
             .import_certificate(region, &request(None))
@@ -100,7 +108,12 @@ pub async fn own_imports(
         .status
         .iter()
         .flat_map(|s| &s.certificates)
-        .filter(|c| matches!(c.source, CertificateOrigin::Secret | CertificateOrigin::Managed))
+        .filter(|c| {
+            matches!(
+                c.source,
+                CertificateOrigin::Secret | CertificateOrigin::Managed
+            )
+        })
         .filter_map(|c| c.arn.clone())
         .collect();
     // An object that never named a Secret or the managed CA has nothing to look for.
@@ -129,7 +142,10 @@ pub async fn own_imports(
 fn lookup_tags(target: &Target, role: CertificateRole) -> BTreeMap<String, String> {
     BTreeMap::from([
         (tags::UID.to_string(), target.uid.clone()),
-        (tags::CERTIFICATE_ROLE.to_string(), role_tag(role).to_string()),
+        (
+            tags::CERTIFICATE_ROLE.to_string(),
+            role_tag(role).to_string(),
+        ),
     ])
 }
 

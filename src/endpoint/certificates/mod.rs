@@ -27,12 +27,18 @@ use crate::certificates::{CertificateFacts, Role};
 #[derive(Debug)]
 pub enum Resolution {
     /// Every certificate has an ARN.
-    Ready(Resolved),
+    Ready(Box<Resolved>),
     /// Something expected is not there yet (e.g. cert-manager has not written the Secret).
-    Waiting { reason: &'static str, message: String },
+    Waiting {
+        reason: &'static str,
+        message: String,
+    },
     /// Refused before any AWS call, or a change ACM would refuse: Stalled until the spec or the
     /// Secret changes.
-    Refused { reason: &'static str, message: String },
+    Refused {
+        reason: &'static str,
+        message: String,
+    },
 }
 
 /// The object with every certificate ARN filled in, and what status records about them.
@@ -78,7 +84,10 @@ pub async fn resolve(
 ) -> Result<Resolution, Error> {
     let mut object = obj.clone();
     let mut statuses = Vec::new();
-    let server = match (&obj.spec.server_certificate_arn, &obj.spec.server_certificate) {
+    let server = match (
+        &obj.spec.server_certificate_arn,
+        &obj.spec.server_certificate,
+    ) {
         (Some(arn), _) => given_arn(CertificateRole::Server, arn),
         (None, Some(source)) => {
             let material = match material_of(obj, ctx, target, Role::Server, source.into()).await? {
@@ -109,7 +118,8 @@ pub async fn resolve(
             (Some(arn), _) => given_arn(CertificateRole::ClientRoot, arn),
             (None, Some(secret)) => {
                 let source = sources::Source::Secret(&secret.name);
-                let material = match material_of(obj, ctx, target, Role::ClientRoot, source).await? {
+                let material = match material_of(obj, ctx, target, Role::ClientRoot, source).await?
+                {
                     Ok(material) => material,
                     Err(blocked) => return Ok(blocked),
                 };
@@ -128,7 +138,7 @@ pub async fn resolve(
         statuses.push(root);
     }
     statuses.insert(0, server);
-    Ok(Resolution::Ready(Resolved { object, statuses }))
+    Ok(Resolution::Ready(Box::new(Resolved { object, statuses })))
 }
 
 /// The objects whose certificates come from `secret` (named in their spec, or their managed

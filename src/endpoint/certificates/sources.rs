@@ -7,8 +7,8 @@ use kube::ResourceExt;
 use super::{Resolution, now, owned_name};
 use crate::api::{CertificateOrigin, CertificateSource, ClientVpnEndpoint, ManagedCertificate};
 use crate::certificates::{
-    CA_CRT, CertificateMaterial, Issued, Role, TLS_CRT, TLS_KEY, Validity, issue_ca,
-    issue_server, needs_renewal, validate,
+    CA_CRT, CertificateMaterial, Issued, Role, TLS_CRT, TLS_KEY, Validity, issue_ca, issue_server,
+    needs_renewal, validate,
 };
 use crate::endpoint::{Context, Error, Target, report};
 use crate::runtime::SecretData;

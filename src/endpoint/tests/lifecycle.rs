@@ -2,8 +2,7 @@
 
 use super::*;
 use crate::api::{
-    ADOPT_ANNOTATION, AuthorizationRuleSpec, ClientConfigurationSpec, RouteSpec,
-    TargetNetworkSpec,
+    ADOPT_ANNOTATION, AuthorizationRuleSpec, ClientConfigurationSpec, RouteSpec, TargetNetworkSpec,
 };
 
 const SUBNET_A: &str = "subnet-0000000000000000a";
