@@ -6,6 +6,8 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use clientvpn_emulator::{AppState, Config, FailNext, Faults, Limits, Settings, Timing, app};
+#[cfg(unix)]
+use tokio::signal::unix::{SignalKind, signal};
 use tracing_subscriber::EnvFilter;
 
 /// Offline emulator of the AWS EC2 Client VPN API (EC2 Query protocol, API 2016-11-15) and of
@@ -219,23 +221,18 @@ async fn main() -> ExitCode {
     }
 }
 
+/// Resolves on Ctrl-C or (on Unix) SIGTERM.
 async fn shutdown() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    #[cfg(unix)]
     let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
+        #[cfg(unix)]
+        if let Ok(mut term) = signal(SignalKind::terminate()) {
+            term.recv().await;
+            return;
         }
+        std::future::pending::<()>().await;
     };
-    #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
     tokio::select! {
-        () = ctrl_c => {}
+        _ = tokio::signal::ctrl_c() => {}
         () = term => {}
     }
     tracing::info!("shutting down");

@@ -59,6 +59,19 @@ impl<P> ApiError<P> {
     }
 }
 
+/// A quota of `limit` with `used` taken: once full, `code` with `message`.
+pub fn check_quota<P>(
+    used: usize,
+    limit: usize,
+    code: &'static str,
+    message: impl Into<String>,
+) -> Result<(), ApiError<P>> {
+    if used >= limit {
+        return Err(ApiError::new(code, message));
+    }
+    Ok(())
+}
+
 /// The caller named by the SigV4 credential scope of `service`, or the protocol's answer to a
 /// refused `Authorization` header.
 pub fn authenticate<P>(

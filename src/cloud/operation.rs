@@ -23,6 +23,12 @@ macro_rules! operations {
                     $(Operation::$variant => stringify!($variant),)*
                 }
             }
+            /// The SDK crate that calls it: `aws_sdk_ec2` or `aws_sdk_acm`.
+            pub const fn sdk(self) -> &'static str {
+                match self {
+                    $(Operation::$variant => stringify!($sdk),)*
+                }
+            }
         }
 
         // The compile-time check that every row names an SDK operation.

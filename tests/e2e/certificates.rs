@@ -1,6 +1,6 @@
 //! End-to-end certificates: the managed CA from nothing to Ready, a Secret refused before any
 //! AWS call, one import despite a lost status write, and deletion (or Retain) of the imports.
-//! The emulator checks certificate ARNs against its ACM here, as AWS does.
+//! The emulator checks certificate ARNs against its ACM, as AWS does (in every e2e test).
 
 use aws_sdk_acm::Client as Acm;
 use clientvpn_operator::api::{CertificateOrigin, CertificateRole, ClientVpnEndpoint};
@@ -10,17 +10,16 @@ use kube::ResourceExt;
 use kube::api::{Api, Patch, PatchParams};
 use serde_json::{Value, json};
 
-use crate::harness::{Env, emulator, example, wait_until};
+use crate::harness::{ACCOUNT_KEY, Env, emulator, example, issue_test_server, wait_until};
 use crate::{applied, calls_of, condition, has_endpoint_id, manifest};
 
 /// The tag the operator puts on everything it makes in AWS for one object.
 const UID_TAG: &str = "clientvpn.io/uid";
-const DAY: i64 = 86_400;
 
-/// Our own ACM client, in the operator's account (as `emulator::aws_env` gives the operator).
+/// Our own ACM client, in the operator's account.
 pub async fn acm(env: &Env) -> Acm {
     let url = format!("http://{}", env.emulator_address());
-    Acm::new(&emulator::sdk_config(&url, "AKIDE2ETEST").await)
+    Acm::new(&emulator::sdk_config(&url, ACCOUNT_KEY).await)
 }
 
 /// ARN and serial of every ACM certificate tagged with the object's UID.
@@ -111,26 +110,9 @@ pub async fn put_tls_secret(env: &Env, name: &str, certificate_pem: &str, key_pe
         .expect("apply Secret");
 }
 
-fn now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .expect("clock")
-        .as_secs() as i64
-}
-
-/// A server certificate Client VPN accepts (RSA 2048, DNS name, serverAuth), CA in `tls.crt`.
+/// A server certificate Client VPN accepts, its CA after it in `tls.crt`.
 fn valid_server_certificate() -> (String, String) {
-    let validity = Validity::starting_at(now() - 60, 30 * DAY);
-    let ca = issue_ca("e2e CA", validity).expect("CA");
-    let ca_material = CertificateMaterial::from_secret_data(
-        ca.certificate_pem.as_bytes(),
-        ca.private_key_pem.as_bytes(),
-        None,
-    )
-    .expect("CA material");
-    let name = "vpn.e2e.test".to_string();
-    let server =
-        issue_server(&ca_material, &name, std::slice::from_ref(&name), validity).expect("server");
+    let (server, ca) = issue_test_server();
     (
         format!("{}{}", server.certificate_pem, ca.certificate_pem),
         server.private_key_pem,
@@ -154,7 +136,6 @@ fn ec_server_certificate() -> (String, String) {
 async fn the_managed_example_goes_from_nothing_to_ready_and_delete_removes_endpoint_then_certificate()
  {
     let env = Env::start("managed").await;
-    env.strict_certificates();
     let acm = acm(&env).await;
     let imports_before = calls_of(&env, "ImportCertificate");
     applied(&env, &example("managed.yaml"));
@@ -215,7 +196,6 @@ async fn the_managed_example_goes_from_nothing_to_ready_and_delete_removes_endpo
 #[tokio::test]
 async fn an_invalid_certificate_secret_is_refused_before_any_aws_call_until_it_is_fixed() {
     let env = Env::start("badcert").await;
-    env.strict_certificates();
     let (certificate, key) = ec_server_certificate();
     put_tls_secret(&env, "vpn-tls", &certificate, &key).await;
     let before = env.calls();
@@ -263,7 +243,6 @@ async fn an_invalid_certificate_secret_is_refused_before_any_aws_call_until_it_i
 #[tokio::test]
 async fn a_lost_status_write_after_the_import_and_a_crash_still_leave_exactly_one_certificate() {
     let mut env = Env::start("onceonly").await;
-    env.strict_certificates();
     // Create fails until told otherwise, so the import is done but never recorded in status.
     env.emulator_call(
         "POST",
@@ -307,7 +286,6 @@ async fn a_lost_status_write_after_the_import_and_a_crash_still_leave_exactly_on
 #[tokio::test]
 async fn retain_keeps_the_endpoint_and_the_imported_certificate() {
     let env = Env::start("retaincert").await;
-    env.strict_certificates();
     applied(
         &env,
         &manifest("vpn", |s| {

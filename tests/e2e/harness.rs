@@ -17,7 +17,11 @@ use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
+use aws_sdk_acm::primitives::Blob;
 use clientvpn_operator::api::ClientVpnEndpoint;
+use clientvpn_operator::certificates::{
+    CertificateMaterial, Issued, Validity, issue_ca, issue_server,
+};
 use control_plane::{ControlPlane, run};
 use emulator::{E2E_DELAYS, Emulator};
 use kube::api::Api;
@@ -41,8 +45,75 @@ static NAMESPACE_SEQ: AtomicU32 = AtomicU32::new(0);
 pub struct Cluster {
     /// Started by this process, with the CRD installed.
     pub cp: ControlPlane,
-    /// Started with [`E2E_DELAYS`]; its log is `logs/emulator.log` of the control plane.
+    /// Started with [`E2E_DELAYS`] and AWS's certificate check (ARNs must be in its ACM); its
+    /// log is `logs/emulator.log` of the control plane.
     pub emulator: Emulator,
+    /// Imported into the emulator's ACM for the operator's account: the ARNs of [`manifest`]
+    /// and [`example`].
+    pub certificates: TestCertificates,
+}
+
+/// ACM ARNs of a server certificate (CN and DNS name `vpn.e2e.test`) and of its CA.
+pub struct TestCertificates {
+    pub server: String,
+    pub client_root: String,
+}
+
+/// The account of the operator under test (`emulator::aws_env`).
+pub use emulator::OPERATOR_ACCESS_KEY as ACCOUNT_KEY;
+
+/// A CA and a server certificate it signed (CN and DNS name `vpn.e2e.test`, RSA 2048, valid
+/// for 30 days from a minute ago): what Client VPN accepts.
+pub fn issue_test_server() -> (Issued, Issued) {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock")
+        .as_secs() as i64;
+    let validity = Validity::starting_at(now - 60, 30 * 86_400);
+    let ca = issue_ca("e2e CA", validity).expect("CA");
+    let ca_material = CertificateMaterial::from_secret_data(
+        ca.certificate_pem.as_bytes(),
+        ca.private_key_pem.as_bytes(),
+        None,
+    )
+    .expect("CA material");
+    let name = "vpn.e2e.test".to_string();
+    let server =
+        issue_server(&ca_material, &name, std::slice::from_ref(&name), validity).expect("server");
+    (server, ca)
+}
+
+/// Issue a CA and a server certificate and import both, on a thread of its own (callers may
+/// or may not be inside a runtime).
+fn import_test_certificates(url: String) -> TestCertificates {
+    std::thread::spawn(move || {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("tokio runtime");
+        runtime.block_on(async move {
+            let acm = aws_sdk_acm::Client::new(&emulator::sdk_config(&url, ACCOUNT_KEY).await);
+            let (server, ca) = issue_test_server();
+            let import = |issued: &Issued, chain: Option<&str>| {
+                acm.import_certificate()
+                    .certificate(Blob::new(issued.certificate_pem.as_bytes()))
+                    .private_key(Blob::new(issued.private_key_pem.as_bytes()))
+                    .set_certificate_chain(chain.map(|c| Blob::new(c.as_bytes())))
+                    .send()
+            };
+            let arn = |out: aws_sdk_acm::operation::import_certificate::ImportCertificateOutput| {
+                out.certificate_arn().expect("ARN").to_string()
+            };
+            TestCertificates {
+                server: arn(import(&server, Some(&ca.certificate_pem))
+                    .await
+                    .expect("import")),
+                client_root: arn(import(&ca, None).await.expect("import the CA")),
+            }
+        })
+    })
+    .join()
+    .expect("importing the test certificates")
 }
 
 fn repo() -> &'static Path {
@@ -54,9 +125,15 @@ fn start_shared() -> Cluster {
     cp.install_crds();
     let emulator = Emulator::launch()
         .flags(E2E_DELAYS)
+        .strict_certificates()
         .log(cp.logs().join("emulator.log"))
         .start();
-    Cluster { cp, emulator }
+    let certificates = import_test_certificates(emulator.url());
+    Cluster {
+        cp,
+        emulator,
+        certificates,
+    }
 }
 
 /// The shared control plane and emulator (started on first use).
@@ -109,19 +186,7 @@ impl Env {
         };
         env.kubectl(&["create", "namespace", &namespace]);
         env.emulator_call("DELETE", "/_emulator/faults", None);
-        env.certificate_check(false);
         env
-    }
-
-    /// AWS's certificate check from here on: Create/Modify need ARNs of certificates in the
-    /// emulator's ACM (tests with made-up ARNs run without it; each test starts without it).
-    pub fn strict_certificates(&self) {
-        self.certificate_check(true);
-    }
-
-    fn certificate_check(&self, strict: bool) {
-        let settings = serde_json::json!({ "permissive_certificates": !strict });
-        self.emulator_call("POST", "/_emulator/settings", Some(settings));
     }
 
     /// Start (or restart) the operator process for this namespace.
@@ -331,20 +396,30 @@ pub async fn wait_until(what: &str, mut check: impl FnMut() -> bool) {
     }
 }
 
-/// The example manifest, as a user would apply it.
+/// Certificate ARNs in `examples/` (an account nobody has), replaced by [`TestCertificates`].
+const EXAMPLE_SERVER_ARN: &str =
+    "arn:aws:acm:us-east-1:123456789012:certificate/0b1c2d3e-4f50-6172-8394-a5b6c7d8e9f0";
+const EXAMPLE_ROOT_ARN: &str =
+    "arn:aws:acm:us-east-1:123456789012:certificate/1a2b3c4d-5e6f-7081-92a3-b4c5d6e7f809";
+
+/// The example manifest, as a user would apply it, with its certificate ARNs pointing at the
+/// certificates imported for the test.
 pub fn example(name: &str) -> String {
-    std::fs::read_to_string(repo().join("examples").join(name)).expect("example exists")
+    let text = std::fs::read_to_string(repo().join("examples").join(name)).expect("example exists");
+    let certificates = &cluster().certificates;
+    text.replace(EXAMPLE_SERVER_ARN, &certificates.server)
+        .replace(EXAMPLE_ROOT_ARN, &certificates.client_root)
 }
 
 /// A valid manifest as JSON, with `edit` applied to its spec.
 pub fn manifest(name: &str, edit: impl FnOnce(&mut Value)) -> String {
     let mut spec = json!({
         "clientCidrBlock": "10.100.0.0/22",
-        "serverCertificateArn": "arn:aws:acm:us-east-1:123456789012:certificate/server",
+        "serverCertificateArn": cluster().certificates.server,
         "authenticationOptions": [{
             "type": "certificate-authentication",
             "mutualAuthentication": {
-                "clientRootCertificateChainArn": "arn:aws:acm:us-east-1:123456789012:certificate/root"
+                "clientRootCertificateChainArn": cluster().certificates.client_root
             }
         }],
         "dnsServers": ["10.0.0.2"],

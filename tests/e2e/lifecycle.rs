@@ -8,7 +8,7 @@ use clientvpn_operator::endpoint::plan::desired_endpoint;
 use kube::ResourceExt;
 use serde_json::{Value, json};
 
-use crate::harness::{Env, REGION, emulator, wait_until};
+use crate::harness::{ACCOUNT_KEY, Env, REGION, emulator, wait_until};
 use crate::{applied, condition, has_endpoint_id, manifest};
 
 /// In the emulator, these subnets live in the manifest's VPC (vpc-0123456789abcdef0), in two AZs.
@@ -17,9 +17,8 @@ const SUBNET_B: &str = "subnet-0123456789abcdef2";
 
 /// An AWS client of our own, acting "outside the operator" (as a human in the console would).
 async fn aws(env: &Env) -> Ec2ClientVpn {
-    // The operator's account (`AKIDE2ETEST`, as `emulator::aws_env` gives the operator).
-    let sdk =
-        emulator::sdk_config(&format!("http://{}", env.emulator_address()), "AKIDE2ETEST").await;
+    let url = format!("http://{}", env.emulator_address());
+    let sdk = emulator::sdk_config(&url, ACCOUNT_KEY).await;
     Ec2ClientVpn::new(sdk)
 }
 

@@ -56,7 +56,7 @@ async fn helm_installed_operator_reconciles_under_its_service_account_with_names
     let sa = release.service_account_kubeconfig(c);
     let lease = format!("leases/{}", release.lease_name());
     let rel = release.namespace.as_str();
-    let allowed: [&[&str]; 7] = [
+    let allowed: [&[&str]; 10] = [
         &["watch", "clientvpnendpoints.clientvpn.io", "-n", &watched],
         &[
             "patch",
@@ -72,20 +72,25 @@ async fn helm_installed_operator_reconciles_under_its_service_account_with_names
         ],
         &["create", "events.events.k8s.io", "-n", &watched],
         &["create", "configmaps", "-n", &watched],
+        &["get", "secrets", "-n", &watched],
+        &["watch", "secrets", "-n", &watched],
+        &["patch", "secrets", "-n", &watched],
         &["patch", &lease, "-n", rel],
         &["create", "leases.coordination.k8s.io", "-n", rel],
     ];
     for args in allowed {
         assert!(can_i(c, &sa, args), "the ServiceAccount may not {args:?}");
     }
-    let denied: [&[&str]; 7] = [
+    let denied: [&[&str]; 9] = [
         &["list", "clientvpnendpoints.clientvpn.io", "-n", "default"],
         &[
             "list",
             "clientvpnendpoints.clientvpn.io",
             "--all-namespaces",
         ],
-        &["get", "secrets", "-n", &watched],
+        &["get", "secrets", "-n", "default"],
+        &["delete", "secrets", "-n", &watched],
+        &["update", "secrets", "-n", &watched],
         &["create", "pods", "-n", &watched],
         &["delete", "clientvpnendpoints.clientvpn.io", "-n", &watched],
         &["patch", "leases/some-other-lease", "-n", rel],

@@ -15,7 +15,8 @@
 //!   `--max-endpoints-per-region N` in [`Launch::flags`], or with
 //!   [`Launch::endpoint_quota`]`(None)` for the emulator's own default.
 //! * **Certificates**: unless told otherwise ([`Launch::strict_certificates`]), the launcher
-//!   passes `--permissive-certificates`, so made-up certificate ARNs are accepted; strict mode is
+//!   passes `--permissive-certificates`, so made-up certificate ARNs are accepted (the adapter
+//!   tests and the benchmark); strict mode (the e2e harness, with real imports) is
 //!   AWS's check that the ARN is a certificate in the account's ACM.
 //! * The binary is `CLIENTVPN_EMULATOR_BIN` if set, else the debug build, built once with cargo
 //!   into `$CARGO_TARGET_DIR` (default `<repo>/target`); [`Launch::binary`] overrides both.
@@ -317,13 +318,16 @@ fn decode_chunked(head: &str, payload: &str) -> String {
     out
 }
 
+/// The access key (and so the emulator account) [`aws_env`] gives the operator.
+pub const OPERATOR_ACCESS_KEY: &str = "AKIDE2ETEST";
+
 /// Environment for a process (the operator) whose AWS SDK talks to the emulator at `addr`:
 /// fake credentials of account `AKIDE2ETEST`, [`REGION`], no instance metadata.
 pub fn aws_env(addr: &str) -> Vec<(String, String)> {
     [
         ("AWS_ENDPOINT_URL_EC2", format!("http://{addr}")),
         ("AWS_ENDPOINT_URL_ACM", format!("http://{addr}")),
-        ("AWS_ACCESS_KEY_ID", "AKIDE2ETEST".to_string()),
+        ("AWS_ACCESS_KEY_ID", OPERATOR_ACCESS_KEY.to_string()),
         ("AWS_SECRET_ACCESS_KEY", "e2e-secret".to_string()),
         ("AWS_REGION", REGION.to_string()),
         ("AWS_EC2_METADATA_DISABLED", "true".to_string()),

@@ -10,12 +10,16 @@ use super::input::Input;
 use super::tags::{check_tag_count, parse_tags};
 use super::x509::{self, Imported};
 use super::{Ctx, certificate_arn, check_arn, find};
+use crate::protocol::check_quota;
 use crate::state::{Certificate, CertificateDetails, Region};
 
 /// Blob sizes of the model: (member, maximum bytes).
 const CERTIFICATE_MAX: usize = 32_768;
 const PRIVATE_KEY_MAX: usize = 5_120;
 const CHAIN_MAX: usize = 2_097_152;
+
+/// `LimitExceededException` at the certificate quota.
+const FULL: &str = "You have reached the maximum number of certificates. Delete certificates that aren't in use, or contact AWS Support to request an increase.";
 
 pub fn import(ctx: &mut Ctx<'_>, region: &mut Region, input: &Input) -> Result<String, AcmError> {
     let certificate = blob(input, "Certificate", CERTIFICATE_MAX)?
@@ -51,12 +55,9 @@ pub fn import(ctx: &mut Ctx<'_>, region: &mut Region, input: &Input) -> Result<S
             Ok(json!({"CertificateArn": arn}).to_string())
         }
         None => {
-            if region.certificates.len() >= ctx.limits.certificates_per_region {
-                return Err(AcmError::new(
-                    "LimitExceededException",
-                    "You have reached the maximum number of certificates. Delete certificates that aren't in use, or contact AWS Support to request an increase.",
-                ));
-            }
+            let limit = ctx.limits.certificates_per_region;
+            let used = region.certificates.len();
+            check_quota(used, limit, "LimitExceededException", FULL)?;
             let tags: Vec<_> = tags.unwrap_or_default();
             check_tag_count(tags.len())?;
             let arn = format!(

@@ -332,37 +332,44 @@ fn parse_self_service_portal(p: &Params) -> Result<Option<bool>, Ec2Error> {
     Ok(one_of(p, "SelfServicePortal", &["enabled", "disabled"])?.map(|v| v == "enabled"))
 }
 
-fn parse_client_connect(p: &Params) -> Result<Option<ClientConnect>, Ec2Error> {
-    p.optional_struct("ClientConnectOptions", |o| {
+/// An optional `{prefix}.Enabled` (default false) with the `{prefix}.{member}` that
+/// `Enabled=true` requires.
+fn parse_switch(
+    p: &Params,
+    prefix: &str,
+    member: &str,
+) -> Result<Option<(bool, Option<String>)>, Ec2Error> {
+    p.optional_struct(prefix, |o| {
         let enabled = o.bool("Enabled")?.unwrap_or(false);
-        let lambda = o.non_empty("LambdaFunctionArn").map(str::to_owned);
-        if enabled && lambda.is_none() {
-            return Err(Ec2Error::missing("ClientConnectOptions.LambdaFunctionArn"));
+        let value = o.get(member).map(str::to_owned);
+        if enabled && value.as_deref().is_none_or(str::is_empty) {
+            return Err(Ec2Error::missing(&format!("{prefix}.{member}")));
         }
-        Ok(ClientConnect {
-            enabled,
-            lambda_function_arn: lambda,
-        })
+        Ok((enabled, value))
     })
 }
 
+fn parse_client_connect(p: &Params) -> Result<Option<ClientConnect>, Ec2Error> {
+    let switch = parse_switch(p, "ClientConnectOptions", "LambdaFunctionArn")?;
+    Ok(switch.map(|(enabled, lambda)| ClientConnect {
+        enabled,
+        lambda_function_arn: lambda.filter(|v| !v.is_empty()),
+    }))
+}
+
 fn parse_banner(p: &Params) -> Result<Option<LoginBanner>, Ec2Error> {
-    p.optional_struct("ClientLoginBannerOptions", |o| {
-        let enabled = o.bool("Enabled")?.unwrap_or(false);
-        let text = o.get("BannerText").map(str::to_owned);
-        if text.as_ref().is_some_and(|t| t.chars().count() > 1400) {
-            return Err(Ec2Error::invalid(
-                "The login banner text can be at most 1400 characters.",
-            ));
-        }
-        if enabled && text.as_deref().is_none_or(str::is_empty) {
-            return Err(Ec2Error::missing("ClientLoginBannerOptions.BannerText"));
-        }
-        Ok(LoginBanner {
-            enabled,
-            banner_text: text,
-        })
-    })
+    let switch = parse_switch(p, "ClientLoginBannerOptions", "BannerText")?;
+    if let Some((_, Some(text))) = &switch
+        && text.chars().count() > 1400
+    {
+        return Err(Ec2Error::invalid(
+            "The login banner text can be at most 1400 characters.",
+        ));
+    }
+    Ok(switch.map(|(enabled, banner_text)| LoginBanner {
+        enabled,
+        banner_text,
+    }))
 }
 
 fn parse_transit_gateway(p: &Params) -> Result<Option<TransitGatewayConfig>, Ec2Error> {

@@ -10,6 +10,7 @@ use super::query::{Params, concat};
 use super::xml::Xml;
 use super::{Ctx, FilterField, Page, endpoint_mut, filters, idempotent, return_true};
 use crate::clock::format_ec2_time;
+use crate::protocol::check_quota;
 use crate::state::{AssociationState, Endpoint, EndpointState, Region};
 
 /// The endpoint settings that CreateClientVpnEndpoint and ModifyClientVpnEndpoint both take.
@@ -98,15 +99,12 @@ pub fn create(ctx: &mut Ctx<'_>, region: &mut Region, p: &Params) -> Result<Stri
     }
     ctx.proceed()?;
     idempotent(ctx, region, p, |ctx, region| {
-        if region.live_endpoint_count() >= ctx.limits.endpoints_per_region {
-            return Err(Ec2Error::new(
-                "ClientVpnEndpointLimitExceeded",
-                format!(
-                    "You have reached the maximum number of Client VPN endpoints ({}) in this Region.",
-                    ctx.limits.endpoints_per_region
-                ),
-            ));
-        }
+        let limit = ctx.limits.endpoints_per_region;
+        let full = format!(
+            "You have reached the maximum number of Client VPN endpoints ({limit}) in this Region."
+        );
+        let used = region.live_endpoint_count();
+        check_quota(used, limit, "ClientVpnEndpointLimitExceeded", full)?;
         let mut endpoint = endpoint;
         let id = loop {
             let id = ctx.rng.resource_id("cvpn-endpoint-");

@@ -5,6 +5,7 @@ use super::error::Ec2Error;
 use super::network;
 use super::query::Params;
 use super::{Ctx, FilterField, check_concurrency, endpoint_mut, idempotent};
+use crate::protocol::check_quota;
 use crate::state::{AssociationState, Region, Route, RouteState};
 
 pub const CREATE_PARAMS: &[&str] = &[
@@ -72,15 +73,10 @@ pub fn create(ctx: &mut Ctx<'_>, region: &mut Region, p: &Params) -> Result<Stri
             .iter()
             .filter(|r| r.target_subnet == subnet && r.origin == ADD_ROUTE)
             .count();
-        if per_target >= ctx.limits.routes_per_association {
-            return Err(Ec2Error::new(
-                "ClientVpnRouteLimitExceeded",
-                format!(
-                    "The target network {subnet} already has the maximum of {} routes.",
-                    ctx.limits.routes_per_association
-                ),
-            ));
-        }
+        let limit = ctx.limits.routes_per_association;
+        let full =
+            format!("The target network {subnet} already has the maximum of {limit} routes.");
+        check_quota(per_target, limit, "ClientVpnRouteLimitExceeded", full)?;
         check_concurrency(ep, &ctx.limits)?;
         ep.routes.push(Route {
             destination_cidr: cidr,

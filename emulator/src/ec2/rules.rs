@@ -5,6 +5,7 @@ use super::error::Ec2Error;
 use super::network;
 use super::query::Params;
 use super::{Ctx, FilterField, check_concurrency, endpoint_mut, idempotent};
+use crate::protocol::check_quota;
 use crate::state::{Region, Rule, RuleState};
 
 pub const AUTHORIZE_PARAMS: &[&str] = &[
@@ -77,15 +78,12 @@ pub fn authorize(ctx: &mut Ctx<'_>, region: &mut Region, p: &Params) -> Result<S
                 ),
             ));
         }
-        if rules.len() >= ctx.limits.rules_per_endpoint {
-            return Err(Ec2Error::new(
-                "ClientVpnAuthorizationRuleLimitExceeded",
-                format!(
-                    "Client VPN endpoint {endpoint_id} already has the maximum of {} authorization rules.",
-                    ctx.limits.rules_per_endpoint
-                ),
-            ));
-        }
+        let limit = ctx.limits.rules_per_endpoint;
+        let full = format!(
+            "Client VPN endpoint {endpoint_id} already has the maximum of {limit} authorization rules."
+        );
+        let used = rules.len();
+        check_quota(used, limit, "ClientVpnAuthorizationRuleLimitExceeded", full)?;
         check_concurrency(ep, &ctx.limits)?;
         let (group_id, access_all) = match grantee {
             Grantee::Group(group) => (group, false),

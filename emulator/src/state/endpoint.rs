@@ -12,84 +12,61 @@ use serde::Serialize;
 
 use crate::clock::{Now, format_ec2_time};
 
-/// `ClientVpnEndpointStatusCode`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum EndpointState {
-    PendingAssociate,
-    Available,
-    Deleting,
-    Deleted,
-    /// Transit-gateway endpoints wait here until their attachment is (automatically) accepted.
-    Pending,
+/// Declares a status enum from its variants and their wire names (serialized and `as_str`).
+macro_rules! status_enum {
+    ($(#[$meta:meta])* $name:ident { $($(#[$doc:meta])* $variant:ident = $wire:literal,)+ }) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+        pub enum $name {
+            $($(#[$doc])* #[serde(rename = $wire)] $variant,)+
+        }
+
+        impl $name {
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $(Self::$variant => $wire,)+
+                }
+            }
+        }
+    };
 }
 
-impl EndpointState {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::PendingAssociate => "pending-associate",
-            Self::Available => "available",
-            Self::Deleting => "deleting",
-            Self::Deleted => "deleted",
-            Self::Pending => "pending",
-        }
+status_enum! {
+    /// `ClientVpnEndpointStatusCode`.
+    EndpointState {
+        PendingAssociate = "pending-associate",
+        Available = "available",
+        Deleting = "deleting",
+        Deleted = "deleted",
+        /// Transit-gateway endpoints wait here until their attachment is (automatically) accepted.
+        Pending = "pending",
     }
 }
 
-/// `AssociationStatusCode` (disassociated associations are removed).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum AssociationState {
-    Associating,
-    Associated,
-    Disassociating,
-}
-
-impl AssociationState {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Associating => "associating",
-            Self::Associated => "associated",
-            Self::Disassociating => "disassociating",
-        }
+status_enum! {
+    /// `AssociationStatusCode` (disassociated associations are removed).
+    AssociationState {
+        Associating = "associating",
+        Associated = "associated",
+        Disassociating = "disassociating",
     }
 }
 
-/// `ClientVpnAuthorizationRuleStatusCode` (revoked rules are removed).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum RuleState {
-    Authorizing,
-    Active,
-    Revoking,
-}
-
-impl RuleState {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Authorizing => "authorizing",
-            Self::Active => "active",
-            Self::Revoking => "revoking",
-        }
+status_enum! {
+    /// `ClientVpnAuthorizationRuleStatusCode` (revoked rules are removed).
+    RuleState {
+        Authorizing = "authorizing",
+        Active = "active",
+        Revoking = "revoking",
     }
 }
 
-/// `ClientVpnRouteStatusCode` (deleted routes are removed).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum RouteState {
-    Creating,
-    Active,
-    Deleting,
-}
-
-impl RouteState {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Creating => "creating",
-            Self::Active => "active",
-            Self::Deleting => "deleting",
-        }
+status_enum! {
+    /// `ClientVpnRouteStatusCode` (deleted routes are removed).
+    RouteState {
+        Creating = "creating",
+        Active = "active",
+        Deleting = "deleting",
     }
 }
 

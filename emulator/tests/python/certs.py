@@ -68,36 +68,43 @@ class Pair:
         return raw
 
 
+# Every keyUsage flag, in the order of x509.KeyUsage's arguments.
+KEY_USAGE_FLAGS = (
+    "digital_signature content_commitment key_encipherment data_encipherment key_agreement"
+    " key_cert_sign crl_sign encipher_only decipher_only"
+).split()
+
+
+def key_usages(**granted):
+    """A keyUsage extension value with the `granted` flags; every other flag is off."""
+    return x509.KeyUsage(**(dict.fromkeys(KEY_USAGE_FLAGS, False) | granted))
+
+
+def builder(subject, issuer_name, private_key, not_before, not_after):
+    """A certificate builder for `private_key`'s public key with a random serial."""
+    return (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(issuer_name)
+        .public_key(private_key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(not_before)
+        .not_valid_after(not_after)
+    )
+
+
 def ca(cn="Test Root CA", org=None, kind="rsa2048", issuer=None):
     """A CA certificate, self-signed unless `issuer` (a Pair) signs it."""
     private_key = key(kind, fresh=issuer is not None)
     subject = name(cn, org)
-    builder = (
-        x509.CertificateBuilder()
-        .subject_name(subject)
-        .issuer_name(issuer.cert.subject if issuer else subject)
-        .public_key(private_key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(NOW - DAY)
-        .not_valid_after(NOW + 365 * DAY)
+    issuer_name = issuer.cert.subject if issuer else subject
+    cert = (
+        builder(subject, issuer_name, private_key, NOW - DAY, NOW + 365 * DAY)
         .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .add_extension(
-            x509.KeyUsage(
-                digital_signature=True,
-                content_commitment=False,
-                key_encipherment=False,
-                data_encipherment=False,
-                key_agreement=False,
-                key_cert_sign=True,
-                crl_sign=True,
-                encipher_only=False,
-                decipher_only=False,
-            ),
-            critical=True,
-        )
+        .add_extension(key_usages(digital_signature=True, key_cert_sign=True, crl_sign=True), critical=True)
     )
     signer = issuer.key if issuer else private_key
-    return Pair(builder.sign(signer, hashes.SHA256()), private_key)
+    return Pair(cert.sign(signer, hashes.SHA256()), private_key)
 
 
 def leaf(
@@ -113,37 +120,16 @@ def leaf(
 ):
     """A leaf signed by `issuer` (a Pair), with serverAuth (or clientAuth) EKU."""
     private_key = key(kind, fresh=fresh_key, slot="leaf")
-    builder = (
-        x509.CertificateBuilder()
-        .subject_name(name(cn))
-        .issuer_name(issuer.cert.subject)
-        .public_key(private_key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(not_before or NOW - DAY)
-        .not_valid_after(not_after or NOW + 90 * DAY)
-        .add_extension(
-            x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH if server else ExtendedKeyUsageOID.CLIENT_AUTH]),
-            critical=False,
-        )
-    )
+    purpose = ExtendedKeyUsageOID.SERVER_AUTH if server else ExtendedKeyUsageOID.CLIENT_AUTH
+    cert = builder(
+        name(cn), issuer.cert.subject, private_key, not_before or NOW - DAY, not_after or NOW + 90 * DAY
+    ).add_extension(x509.ExtendedKeyUsage([purpose]), critical=False)
     if sans:
-        builder = builder.add_extension(x509.SubjectAlternativeName([x509.DNSName(s) for s in sans]), critical=False)
+        cert = cert.add_extension(x509.SubjectAlternativeName([x509.DNSName(s) for s in sans]), critical=False)
     if key_usage:
-        builder = builder.add_extension(
-            x509.KeyUsage(
-                digital_signature=True,
-                content_commitment=False,
-                key_encipherment=kind.startswith("rsa"),
-                data_encipherment=False,
-                key_agreement=False,
-                key_cert_sign=False,
-                crl_sign=False,
-                encipher_only=False,
-                decipher_only=False,
-            ),
-            critical=True,
-        )
-    return Pair(builder.sign(issuer.key, hashes.SHA256()), private_key)
+        usage = key_usages(digital_signature=True, key_encipherment=kind.startswith("rsa"))
+        cert = cert.add_extension(usage, critical=True)
+    return Pair(cert.sign(issuer.key, hashes.SHA256()), private_key)
 
 
 def colon_hex(raw):

@@ -20,8 +20,13 @@ def server(root):
     return certs.leaf(root, "vpn.example.com", sans=("vpn.example.com", "alt.example.com"))
 
 
+def material(pair):
+    """The ImportCertificate arguments of a certificate and its key."""
+    return {"Certificate": pair.cert_pem(), "PrivateKey": pair.key_pem()}
+
+
 def import_pair(acm, pair, chain=None, **extra):
-    args = {"Certificate": pair.cert_pem(), "PrivateKey": pair.key_pem()}
+    args = material(pair)
     if chain is not None:
         args["CertificateChain"] = b"".join(c.cert_pem() for c in chain)
     args.update(extra)
@@ -108,16 +113,16 @@ def test_import_rejects_bad_material(acm, root, server):
     )
     validation(acm, "The private key is not supported.", Certificate=server.cert_pem(), PrivateKey=b"garbage")
     ed = certs.leaf(root, "ed.example.com", sans=("ed.example.com",), kind="ed25519")
-    validation(acm, "The private key is not supported.", Certificate=ed.cert_pem(), PrivateKey=ed.key_pem())
+    validation(acm, "The private key is not supported.", **material(ed))
     big = certs.leaf(root, "big.example.com", sans=("big.example.com",), kind="rsa8192")
     # An RSA 8192 key is already longer than the model's 5120 bytes.
-    validation(acm, "Member must have length less than or equal to 5120", Certificate=big.cert_pem(), PrivateKey=big.key_pem())
+    validation(acm, "Member must have length less than or equal to 5120", **material(big))
     expired = certs.leaf(
         root, "old.example.com", not_before=certs.NOW - 30 * certs.DAY, not_after=certs.NOW - certs.DAY
     )
-    validation(acm, "expired", Certificate=expired.cert_pem(), PrivateKey=expired.key_pem())
+    validation(acm, "expired", **material(expired))
     future = certs.leaf(root, "new.example.com", not_before=certs.NOW + 10 * certs.DAY)
-    validation(acm, "not yet valid", Certificate=future.cert_pem(), PrivateKey=future.key_pem())
+    validation(acm, "not yet valid", **material(future))
 
 
 def test_import_checks_the_chain(acm, root, server):
@@ -125,29 +130,15 @@ def test_import_checks_the_chain(acm, root, server):
     leaf = certs.leaf(intermediate, "deep.example.com", sans=("deep.example.com",))
     arn = import_pair(acm, leaf, chain=[intermediate, root])
     assert describe(acm, arn)["Issuer"] == "Intermediate CA"
-    order = validation(
-        acm,
-        "Unable to validate certificate chain.",
-        Certificate=leaf.cert_pem(),
-        PrivateKey=leaf.key_pem(),
-        CertificateChain=root.cert_pem() + intermediate.cert_pem(),
-    )
+    wrong_order = root.cert_pem() + intermediate.cert_pem()
+    order = validation(acm, "Unable to validate certificate chain.", CertificateChain=wrong_order, **material(leaf))
     assert order.endswith("The index within the chain of the invalid certificate is: 0")
     stranger = certs.ca("Unrelated CA", kind="p256")
-    validation(
-        acm,
-        "Could not validate the certificate with the certificate chain.",
-        Certificate=server.cert_pem(),
-        PrivateKey=server.key_pem(),
-        CertificateChain=stranger.cert_pem(),
-    )
-    validation(
-        acm,
-        "The certificate chain provided is not in a valid PEM format.",
-        Certificate=server.cert_pem(),
-        PrivateKey=server.key_pem(),
-        CertificateChain=b"not pem",
-    )
+    for chain, message in [
+        (stranger.cert_pem(), "Could not validate the certificate with the certificate chain."),
+        (b"not pem", "The certificate chain provided is not in a valid PEM format."),
+    ]:
+        validation(acm, message, CertificateChain=chain, **material(server))
 
 
 def test_reimport_keeps_the_arn(acm, root, server):
@@ -162,29 +153,15 @@ def test_reimport_keeps_the_arn(acm, root, server):
     assert acm.list_tags_for_certificate(CertificateArn=arn)["Tags"] == [{"Key": "owner", "Value": "ops"}]
     assert [c["CertificateArn"] for c in acm.list_certificates()["CertificateSummaryList"]] == [arn]
 
-    message = assert_error(
-        "ValidationException",
-        400,
-        acm.import_certificate,
-        CertificateArn=arn,
-        Certificate=renewed.cert_pem(),
-        PrivateKey=renewed.key_pem(),
-        Tags=[{"Key": "a", "Value": "b"}],
-    )
+    tagged = {"CertificateArn": arn, "Tags": [{"Key": "a", "Value": "b"}]}
+    message = assert_error("ValidationException", 400, acm.import_certificate, **tagged, **material(renewed))
     assert message == "Tagging is not permitted on re-import."
     ec = certs.leaf(root, "vpn.example.com", kind="p256")
-    message = validation(acm, "key type and size", CertificateArn=arn, Certificate=ec.cert_pem(), PrivateKey=ec.key_pem())
+    message = validation(acm, "key type and size", CertificateArn=arn, **material(ec))
     no_ku = certs.leaf(root, "vpn.example.com", key_usage=False, fresh_key=True)
-    validation(acm, "Key Usage", CertificateArn=arn, Certificate=no_ku.cert_pem(), PrivateKey=no_ku.key_pem())
+    validation(acm, "Key Usage", CertificateArn=arn, **material(no_ku))
     unknown = arn[:-12] + "000000000000"
-    assert_error(
-        "ResourceNotFoundException",
-        400,
-        acm.import_certificate,
-        CertificateArn=unknown,
-        Certificate=renewed.cert_pem(),
-        PrivateKey=renewed.key_pem(),
-    )
+    assert_error("ResourceNotFoundException", 400, acm.import_certificate, CertificateArn=unknown, **material(renewed))
 
 
 def test_list_filters_and_pages(acm, root):
@@ -287,14 +264,8 @@ def test_tags(acm, raw_acm, server):
     assert_error("ValidationException", 400, raw_acm.add_tags_to_certificate, CertificateArn=arn, Tags=[{"Key": "bad#key"}])
     assert_error("ValidationException", 400, raw_acm.add_tags_to_certificate, CertificateArn=arn, Tags=[])
     assert_error("ValidationException", 400, raw_acm.add_tags_to_certificate, CertificateArn=arn)
-    assert_error(
-        "TooManyTagsException",
-        400,
-        acm.import_certificate,
-        Certificate=server.cert_pem(),
-        PrivateKey=server.key_pem(),
-        Tags=many + [{"Key": "one-more"}],
-    )
+    too_many = many + [{"Key": "one-more"}]
+    assert_error("TooManyTagsException", 400, acm.import_certificate, Tags=too_many, **material(server))
 
 
 def test_delete_and_quota(emulator, acm, server):
@@ -303,9 +274,7 @@ def test_delete_and_quota(emulator, acm, server):
     assert_error("ResourceNotFoundException", 400, acm.describe_certificate, CertificateArn=arn)
     emulator.post("/_emulator/limits", {"certificates_per_region": 1})
     import_pair(acm, server)
-    message = assert_error(
-        "LimitExceededException", 400, acm.import_certificate, Certificate=server.cert_pem(), PrivateKey=server.key_pem()
-    )
+    message = assert_error("LimitExceededException", 400, acm.import_certificate, **material(server))
     assert message.startswith("You have reached the maximum number of certificates.")
 
 

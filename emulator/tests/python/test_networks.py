@@ -31,6 +31,18 @@ def routes(ec2, endpoint_id, **kwargs):
     return ec2.describe_client_vpn_routes(ClientVpnEndpointId=endpoint_id, **kwargs)["Routes"]
 
 
+def endpoint_pages(ec2, operation, endpoint_id):
+    """Every page of a Describe of the endpoint's children, five items a page."""
+    paginator = ec2.get_paginator(operation)
+    return list(paginator.paginate(ClientVpnEndpointId=endpoint_id, PaginationConfig={"PageSize": 5}))
+
+
+def assert_full(emulator, limits, code, call, args):
+    """With `limits` lowered to what exists, `call(**args)` is refused with `code`."""
+    emulator.post("/_emulator/limits", limits)
+    assert_error(code, 400, call, **args)
+
+
 def test_association_lifecycle(ec2):
     endpoint_id = create_endpoint(ec2)
     out = ec2.associate_client_vpn_target_network(ClientVpnEndpointId=endpoint_id, SubnetId=SUBNET_A)
@@ -129,11 +141,7 @@ def test_target_networks_paginate_and_filter(ec2):
         )["AssociationId"]
         for digit in range(1, 7)
     ]
-    pages = list(
-        ec2.get_paginator("describe_client_vpn_target_networks").paginate(
-            ClientVpnEndpointId=endpoint_id, PaginationConfig={"PageSize": 5}
-        )
-    )
+    pages = endpoint_pages(ec2, "describe_client_vpn_target_networks", endpoint_id)
     assert [len(p["ClientVpnTargetNetworks"]) for p in pages] == [5, 1]
     assert [n["AssociationId"] for p in pages for n in p["ClientVpnTargetNetworks"]] == created
     assert len(networks(ec2, endpoint_id, Filters=[{"Name": "vpc-id", "Values": [VPC]}])) == 6
@@ -248,22 +256,12 @@ def test_rule_paginator_and_quota(emulator, ec2):
         ec2.authorize_client_vpn_ingress(
             ClientVpnEndpointId=endpoint_id, TargetNetworkCidr="10.%d.0.0/16" % i, AccessGroupId="g"
         )
-    pages = list(
-        ec2.get_paginator("describe_client_vpn_authorization_rules").paginate(
-            ClientVpnEndpointId=endpoint_id, PaginationConfig={"PageSize": 5}
-        )
-    )
+    pages = endpoint_pages(ec2, "describe_client_vpn_authorization_rules", endpoint_id)
     assert [len(p["AuthorizationRules"]) for p in pages] == [5, 5, 1]
     assert [r["DestinationCidr"] for p in pages for r in p["AuthorizationRules"]] == ["10.%d.0.0/16" % i for i in range(11)]
-    emulator.post("/_emulator/limits", {"rules_per_endpoint": 11})
-    assert_error(
-        "ClientVpnAuthorizationRuleLimitExceeded",
-        400,
-        ec2.authorize_client_vpn_ingress,
-        ClientVpnEndpointId=endpoint_id,
-        TargetNetworkCidr="10.99.0.0/16",
-        AccessGroupId="g",
-    )
+    one_more = {"ClientVpnEndpointId": endpoint_id, "TargetNetworkCidr": "10.99.0.0/16", "AccessGroupId": "g"}
+    refused = "ClientVpnAuthorizationRuleLimitExceeded"
+    assert_full(emulator, {"rules_per_endpoint": 11}, refused, ec2.authorize_client_vpn_ingress, one_more)
 
 
 def test_routes(emulator, ec2, raw_ec2):
@@ -335,18 +333,7 @@ def test_routes(emulator, ec2, raw_ec2):
         ec2.create_client_vpn_route(
             ClientVpnEndpointId=endpoint_id, DestinationCidrBlock="192.168.%d.0/24" % i, TargetVpcSubnetId=SUBNET_A
         )
-    pages = list(
-        ec2.get_paginator("describe_client_vpn_routes").paginate(
-            ClientVpnEndpointId=endpoint_id, PaginationConfig={"PageSize": 5}
-        )
-    )
+    pages = endpoint_pages(ec2, "describe_client_vpn_routes", endpoint_id)
     assert [len(p["Routes"]) for p in pages] == [5, 5, 1]
-    emulator.post("/_emulator/limits", {"routes_per_association": 10})
-    assert_error(
-        "ClientVpnRouteLimitExceeded",
-        400,
-        ec2.create_client_vpn_route,
-        ClientVpnEndpointId=endpoint_id,
-        DestinationCidrBlock="192.168.99.0/24",
-        TargetVpcSubnetId=SUBNET_A,
-    )
+    one_more = {"ClientVpnEndpointId": endpoint_id, "DestinationCidrBlock": "192.168.99.0/24", "TargetVpcSubnetId": SUBNET_A}
+    assert_full(emulator, {"routes_per_association": 10}, "ClientVpnRouteLimitExceeded", ec2.create_client_vpn_route, one_more)

@@ -1,11 +1,9 @@
 //! ACM through the real `aws-sdk-acm` (AWS JSON 1.1), and EC2 endpoints using its certificates.
 
 use aws_sdk_acm::Client as Acm;
+use aws_sdk_acm::operation::import_certificate::builders::ImportCertificateFluentBuilder;
 use aws_sdk_acm::primitives::Blob;
-use aws_sdk_acm::types::{Filters, KeyAlgorithm, Tag};
-use aws_sdk_ec2::types::{
-    CertificateAuthenticationRequest, ClientVpnAuthenticationRequest, ClientVpnAuthenticationType,
-};
+use aws_sdk_acm::types::{CertificateDetail, Filters, KeyAlgorithm, Tag};
 
 use crate::certs::{Ca, Leaf};
 use crate::common::*;
@@ -14,10 +12,22 @@ async fn acm_client(emu: &Emulator, access_key: &str, region: &str) -> Acm {
     Acm::new(&emu.sdk_config(access_key, region).await)
 }
 
-async fn import(acm: &Acm, leaf: &Leaf, chain: Option<&str>) -> String {
+/// An emulator with AWS's certificate checks and an ACM client for the default account and region.
+async fn start_acm() -> (Emulator, Acm) {
+    let emu = Emulator::start_strict().await;
+    let acm = acm_client(&emu, ACCESS_KEY, REGION).await;
+    (emu, acm)
+}
+
+/// An ImportCertificate request for this certificate and private key (PEM).
+fn import_request(acm: &Acm, cert: &str, key: &str) -> ImportCertificateFluentBuilder {
     acm.import_certificate()
-        .certificate(Blob::new(leaf.cert.as_bytes()))
-        .private_key(Blob::new(leaf.key.as_bytes()))
+        .certificate(Blob::new(cert.as_bytes()))
+        .private_key(Blob::new(key.as_bytes()))
+}
+
+async fn import(acm: &Acm, leaf: &Leaf, chain: Option<&str>) -> String {
+    import_request(acm, &leaf.cert, &leaf.key)
         .set_certificate_chain(chain.map(|c| Blob::new(c.as_bytes())))
         .send()
         .await
@@ -27,34 +37,30 @@ async fn import(acm: &Acm, leaf: &Leaf, chain: Option<&str>) -> String {
         .to_owned()
 }
 
-fn mutual(chain: &str) -> ClientVpnAuthenticationRequest {
-    ClientVpnAuthenticationRequest::builder()
-        .r#type(ClientVpnAuthenticationType::CertificateAuthentication)
-        .mutual_authentication(
-            CertificateAuthenticationRequest::builder()
-                .client_root_certificate_chain_arn(chain)
-                .build(),
-        )
-        .build()
+async fn describe(acm: &Acm, arn: &str) -> CertificateDetail {
+    let out = acm.describe_certificate().certificate_arn(arn).send().await;
+    out.expect("describe")
+        .certificate()
+        .expect("detail")
+        .clone()
+}
+
+/// An ACM tag, with or without a value.
+fn acm_tag(key: &str, value: Option<&str>) -> Tag {
+    let tag = Tag::builder().key(key).set_value(value.map(str::to_owned));
+    tag.build().expect("tag key")
 }
 
 #[tokio::test]
 async fn import_describe_get_and_reimport() {
-    let emu = Emulator::start_strict().await;
-    let acm = acm_client(&emu, ACCESS_KEY, REGION).await;
+    let (_, acm) = start_acm().await;
     let ca = Ca::new("SDK Test CA");
     let leaf = ca.leaf("vpn.example.com", &["vpn.example.com", "b.example.com"]);
     let arn = import(&acm, &leaf, Some(&ca.pem())).await;
     let account = clientvpn_emulator::auth::account_id(ACCESS_KEY);
     assert!(arn.starts_with(&format!("arn:aws:acm:{REGION}:{account}:certificate/")));
 
-    let out = acm
-        .describe_certificate()
-        .certificate_arn(&arn)
-        .send()
-        .await
-        .unwrap();
-    let detail = out.certificate().unwrap();
+    let detail = describe(&acm, &arn).await;
     assert_eq!(detail.domain_name(), Some("vpn.example.com"));
     assert_eq!(
         detail.subject_alternative_names(),
@@ -84,50 +90,25 @@ async fn import_describe_get_and_reimport() {
     assert_eq!(got.certificate_chain(), Some(ca.pem().as_str()));
 
     let renewed = ca.leaf("vpn.example.com", &["vpn.example.com"]);
-    let again = acm
-        .import_certificate()
-        .certificate_arn(&arn)
-        .certificate(Blob::new(renewed.cert.as_bytes()))
-        .private_key(Blob::new(renewed.key.as_bytes()))
-        .send()
-        .await
-        .unwrap();
+    let reimport = import_request(&acm, &renewed.cert, &renewed.key).certificate_arn(&arn);
+    let again = reimport.send().await.unwrap();
     assert_eq!(again.certificate_arn(), Some(arn.as_str()));
-    let after = acm
-        .describe_certificate()
-        .certificate_arn(&arn)
-        .send()
-        .await
-        .unwrap();
-    assert_ne!(after.certificate().unwrap().serial(), Some(serial.as_str()));
+    let after = describe(&acm, &arn).await;
+    assert_ne!(after.serial(), Some(serial.as_str()));
 
     // A mismatched key, and an EC certificate over an RSA one.
     let other = ca.leaf("x.example.com", &["x.example.com"]);
-    let message = assert_rejected(
-        acm.import_certificate()
-            .certificate(Blob::new(leaf.cert.as_bytes()))
-            .private_key(Blob::new(other.key.as_bytes()))
-            .send()
-            .await,
-        "ValidationException",
-    );
+    let mismatched = import_request(&acm, &leaf.cert, &other.key);
+    let message = assert_rejected(mismatched.send().await, "ValidationException");
     assert!(message.contains("does not match"), "{message}");
     let ec = ca.ec_leaf("vpn.example.com", &["vpn.example.com"]);
-    assert_rejected(
-        acm.import_certificate()
-            .certificate_arn(&arn)
-            .certificate(Blob::new(ec.cert.as_bytes()))
-            .private_key(Blob::new(ec.key.as_bytes()))
-            .send()
-            .await,
-        "ValidationException",
-    );
+    let ec_over_rsa = import_request(&acm, &ec.cert, &ec.key).certificate_arn(&arn);
+    assert_rejected(ec_over_rsa.send().await, "ValidationException");
 }
 
 #[tokio::test]
 async fn list_paginates_with_default_key_filter() {
-    let emu = Emulator::start_strict().await;
-    let acm = acm_client(&emu, ACCESS_KEY, REGION).await;
+    let (_, acm) = start_acm().await;
     let ca = Ca::new("List CA");
     let mut arns = Vec::new();
     for i in 0..3 {
@@ -140,15 +121,8 @@ async fn list_paginates_with_default_key_filter() {
         None,
     )
     .await;
-    let listed: Vec<String> = acm
-        .list_certificates()
-        .into_paginator()
-        .page_size(2)
-        .items()
-        .send()
-        .collect::<Result<Vec<_>, _>>()
-        .await
-        .unwrap()
+    let paginator = acm.list_certificates().into_paginator().page_size(2);
+    let listed: Vec<String> = collect_pages!(paginator.items())
         .iter()
         .map(|c| c.certificate_arn().unwrap().to_owned())
         .collect();
@@ -180,20 +154,19 @@ async fn list_paginates_with_default_key_filter() {
 
 #[tokio::test]
 async fn tags_and_errors() {
-    let emu = Emulator::start_strict().await;
-    let acm = acm_client(&emu, ACCESS_KEY, REGION).await;
+    let (emu, acm) = start_acm().await;
     let ca = Ca::new("Tag CA");
     let arn = import(&acm, &ca.leaf("t.example.com", &["t.example.com"]), None).await;
     acm.add_tags_to_certificate()
         .certificate_arn(&arn)
-        .tags(Tag::builder().key("team").value("net").build().unwrap())
-        .tags(Tag::builder().key("flag").build().unwrap())
+        .tags(acm_tag("team", Some("net")))
+        .tags(acm_tag("flag", None))
         .send()
         .await
         .unwrap();
     acm.remove_tags_from_certificate()
         .certificate_arn(&arn)
-        .tags(Tag::builder().key("flag").build().unwrap())
+        .tags(acm_tag("flag", None))
         .send()
         .await
         .unwrap();
@@ -209,7 +182,7 @@ async fn tags_and_errors() {
     assert_rejected(
         acm.add_tags_to_certificate()
             .certificate_arn(&arn)
-            .tags(Tag::builder().key("aws:reserved").build().unwrap())
+            .tags(acm_tag("aws:reserved", None))
             .send()
             .await,
         "InvalidTagException",
@@ -243,9 +216,8 @@ async fn tags_and_errors() {
 
 #[tokio::test]
 async fn endpoints_need_imported_certificates() {
-    let emu = Emulator::start_strict().await;
+    let (emu, acm) = start_acm().await;
     let ec2 = emu.client().await;
-    let acm = acm_client(&emu, ACCESS_KEY, REGION).await;
     let ca = Ca::new("Endpoint CA");
     let server = import(
         &acm,
@@ -259,9 +231,8 @@ async fn endpoints_need_imported_certificates() {
     assert_eq!(message, format!("Certificate {SERVER_CERT} does not exist"));
     let bare = import(&acm, &ca.leaf("server", &[]), None).await;
     let message = assert_rejected(
-        create_endpoint(&ec2)
+        create_endpoint_authenticated_by(&ec2, vec![mutual_auth_with(&server)])
             .server_certificate_arn(&bare)
-            .set_authentication_options(Some(vec![mutual(&server)]))
             .send()
             .await,
         "InvalidParameterValue",
@@ -271,24 +242,15 @@ async fn endpoints_need_imported_certificates() {
         format!("Certificate {bare} does not have a domain")
     );
 
-    let id = create_endpoint(&ec2)
-        .server_certificate_arn(&server)
-        .set_authentication_options(Some(vec![mutual(&server)]))
-        .send()
-        .await
-        .unwrap()
-        .client_vpn_endpoint_id()
-        .unwrap()
-        .to_owned();
-    let detail = acm
-        .describe_certificate()
-        .certificate_arn(&server)
-        .send()
-        .await
-        .unwrap();
+    let id = created(
+        create_endpoint_authenticated_by(&ec2, vec![mutual_auth_with(&server)])
+            .server_certificate_arn(&server),
+    )
+    .await;
+    let detail = describe(&acm, &server).await;
     let account = clientvpn_emulator::auth::account_id(ACCESS_KEY);
     assert_eq!(
-        detail.certificate().unwrap().in_use_by(),
+        detail.in_use_by(),
         [format!(
             "arn:aws:ec2:{REGION}:{account}:client-vpn-endpoint/{id}"
         )]

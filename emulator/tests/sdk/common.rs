@@ -24,9 +24,6 @@ pub const ACCESS_KEY: &str = "AKIDTEST";
 pub const REGION: &str = "us-east-1";
 pub const SERVER_CERT: &str = "arn:aws:acm:us-east-1:123456789012:certificate/server-cert-1";
 pub const CLIENT_CERT: &str = "arn:aws:acm:us-east-1:123456789012:certificate/client-root-1";
-/// The SAML providers of [`federated_auth`]: sign-in, and the self-service portal.
-pub const SAML_PROVIDER: &str = "arn:aws:iam::123456789012:saml-provider/idp";
-pub const PORTAL_SAML_PROVIDER: &str = "arn:aws:iam::123456789012:saml-provider/portal";
 /// In VPC `vpc-0123456789abcdef0` (CIDR 10.1.0.0/16), AZ us-east-1b.
 pub const SUBNET_A: &str = "subnet-0123456789abcdef1";
 /// Same VPC, AZ us-east-1c.
@@ -355,6 +352,14 @@ pub async fn start_with_endpoint() -> (Emulator, Client, String) {
     (emulator, client, id)
 }
 
+/// As [`start_with_endpoint`], with these limits (see [`Emulator::set_limits`]) set first.
+pub async fn start_with_limits(limits: Value) -> (Emulator, Client, String) {
+    let (emulator, client) = start_with_client().await;
+    emulator.set_limits(limits).await;
+    let id = new_endpoint(&client).await;
+    (emulator, client, id)
+}
+
 /// A valid CreateClientVpnEndpoint request (mutual auth, logging off, client CIDR 172.16.0.0/22).
 pub fn create_endpoint(client: &Client) -> CreateClientVpnEndpointFluentBuilder {
     create_endpoint_authenticated_by(client, vec![mutual_auth()])
@@ -396,6 +401,10 @@ pub fn directory_auth() -> ClientVpnAuthenticationRequest {
         .build()
 }
 
+/// The SAML providers of [`federated_auth`]: sign-in, and the self-service portal.
+pub const SAML_PROVIDER: &str = "arn:aws:iam::123456789012:saml-provider/idp";
+pub const PORTAL_SAML_PROVIDER: &str = "arn:aws:iam::123456789012:saml-provider/portal";
+
 /// SAML federated authentication, with a separate provider for the self-service portal.
 pub fn federated_auth() -> ClientVpnAuthenticationRequest {
     ClientVpnAuthenticationRequest::builder()
@@ -409,12 +418,18 @@ pub fn federated_auth() -> ClientVpnAuthenticationRequest {
         .build()
 }
 
+/// Mutual (certificate) authentication with [`CLIENT_CERT`].
 pub fn mutual_auth() -> ClientVpnAuthenticationRequest {
+    mutual_auth_with(CLIENT_CERT)
+}
+
+/// Mutual authentication with this client root certificate chain.
+pub fn mutual_auth_with(chain_arn: &str) -> ClientVpnAuthenticationRequest {
     ClientVpnAuthenticationRequest::builder()
         .r#type(ClientVpnAuthenticationType::CertificateAuthentication)
         .mutual_authentication(
             CertificateAuthenticationRequest::builder()
-                .client_root_certificate_chain_arn(CLIENT_CERT)
+                .client_root_certificate_chain_arn(chain_arn)
                 .build(),
         )
         .build()

@@ -78,31 +78,21 @@ async fn eleventh_operation_in_progress_is_refused_until_one_finishes() {
         CONCURRENT,
     );
     assert_eq!(message, CONCURRENT_MESSAGE);
-    assert_rejected(
-        ec2.create_client_vpn_route()
-            .client_vpn_endpoint_id(&id)
-            .destination_cidr_block("192.168.99.0/24")
-            .target_vpc_subnet_id(SUBNET_A)
-            .send()
-            .await,
+    assert_each_rejected!(
         CONCURRENT,
-    );
-    assert_rejected(
-        ec2.associate_client_vpn_target_network()
-            .client_vpn_endpoint_id(&id)
-            .subnet_id(SUBNET_B)
-            .send()
-            .await,
-        CONCURRENT,
-    );
-    assert_rejected(
-        ec2.apply_security_groups_to_client_vpn_target_network()
-            .client_vpn_endpoint_id(&id)
-            .vpc_id(VPC)
-            .security_group_ids("sg-12345678")
-            .send()
-            .await,
-        CONCURRENT,
+        [
+            ec2.create_client_vpn_route()
+                .client_vpn_endpoint_id(&id)
+                .destination_cidr_block("192.168.99.0/24")
+                .target_vpc_subnet_id(SUBNET_A),
+            ec2.associate_client_vpn_target_network()
+                .client_vpn_endpoint_id(&id)
+                .subnet_id(SUBNET_B),
+            ec2.apply_security_groups_to_client_vpn_target_network()
+                .client_vpn_endpoint_id(&id)
+                .vpc_id(VPC)
+                .security_group_ids("sg-12345678"),
+        ]
     );
     // Another endpoint is not affected; reads are not limited.
     let other = new_endpoint(&ec2).await;
@@ -147,10 +137,7 @@ async fn replays_and_repeats_start_nothing_new() {
 
 #[tokio::test]
 async fn disassociation_counts_until_it_finishes() {
-    let (emu, ec2) = start_with_client().await;
-    emu.set_limits(json!({"concurrent_operations_per_endpoint": 1}))
-        .await;
-    let id = new_endpoint(&ec2).await;
+    let (emu, ec2, id) = start_with_limits(json!({"concurrent_operations_per_endpoint": 1})).await;
     let association = associate(&ec2, &id, SUBNET_A).await;
     emu.set_timing(json!({"association_delay_ms": 60_000}))
         .await;

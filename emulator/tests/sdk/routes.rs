@@ -91,9 +91,7 @@ async fn disassociating_removes_the_routes_of_the_subnet() {
 
 #[tokio::test]
 async fn route_quota_per_association() {
-    let (emu, ec2) = start_with_client().await;
-    emu.set_limits(json!({"routes_per_association": 1})).await;
-    let id = new_endpoint(&ec2).await;
+    let (_, ec2, id) = start_with_limits(json!({"routes_per_association": 1})).await;
     associate(&ec2, &id, SUBNET_A).await;
     let route = |cidr: &'static str| {
         ec2.create_client_vpn_route()
@@ -108,11 +106,8 @@ async fn route_quota_per_association() {
 
 #[tokio::test]
 async fn routes_filter_and_paginate() {
-    let (emu, ec2) = start_with_client().await;
     // 11 routes in flight at once: more than AWS's 10 concurrent operations.
-    emu.set_limits(json!({"concurrent_operations_per_endpoint": 20}))
-        .await;
-    let id = new_endpoint(&ec2).await;
+    let (_, ec2, id) = start_with_limits(json!({"concurrent_operations_per_endpoint": 20})).await;
     associate(&ec2, &id, SUBNET_A).await;
     for i in 0..11 {
         add_route(&ec2, &id, &format!("192.168.{i}.0/24"), SUBNET_A).await;

@@ -133,9 +133,7 @@ async fn rule_errors() {
 
 #[tokio::test]
 async fn rule_quota_is_enforced() {
-    let (emu, ec2) = start_with_client().await;
-    emu.set_limits(json!({"rules_per_endpoint": 2})).await;
-    let id = new_endpoint(&ec2).await;
+    let (_, ec2, id) = start_with_limits(json!({"rules_per_endpoint": 2})).await;
     let authorize = |group: &'static str| {
         ec2.authorize_client_vpn_ingress()
             .client_vpn_endpoint_id(&id)
@@ -154,11 +152,8 @@ async fn rule_quota_is_enforced() {
 
 #[tokio::test]
 async fn rules_filter_and_paginate() {
-    let (emu, ec2) = start_with_client().await;
     // 12 rules in flight at once: more than AWS's 10 concurrent operations.
-    emu.set_limits(json!({"concurrent_operations_per_endpoint": 20}))
-        .await;
-    let id = new_endpoint(&ec2).await;
+    let (_, ec2, id) = start_with_limits(json!({"concurrent_operations_per_endpoint": 20})).await;
     for i in 0..12 {
         ec2.authorize_client_vpn_ingress()
             .client_vpn_endpoint_id(&id)

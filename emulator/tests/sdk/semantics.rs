@@ -5,6 +5,10 @@ use aws_sdk_ec2::types::{
     ClientVpnAuthenticationType, ConnectionLogOptions, EndpointIpAddressType, ResourceType,
     SelfServicePortal, TagSpecification, TransitGatewayConfigurationInputStructure,
 };
+use std::fmt::Debug;
+use std::future::Future;
+
+use aws_sdk_ec2::error::{ProvideErrorMetadata, SdkError};
 use serde_json::json;
 
 use crate::common::*;
@@ -180,35 +184,60 @@ async fn every_action_on_an_unknown_endpoint_is_not_found() {
 }
 
 #[tokio::test]
+async fn every_action_on_an_endpoint_needs_its_id() {
+    let (_, ec2, _) = start_with_endpoint().await;
+    assert_each_rejected!(
+        "MissingParameter",
+        [
+            ec2.modify_client_vpn_endpoint(),
+            ec2.delete_client_vpn_endpoint(),
+            ec2.associate_client_vpn_target_network()
+                .subnet_id(SUBNET_A),
+            ec2.describe_client_vpn_target_networks(),
+            ec2.describe_client_vpn_authorization_rules(),
+            ec2.describe_client_vpn_routes(),
+            ec2.export_client_vpn_client_configuration(),
+        ]
+    );
+}
+
+#[tokio::test]
 async fn ipv6_traffic_needs_no_client_cidr() {
     let (_, ec2) = start_with_client().await;
-    let out = bare_create_endpoint(&ec2)
+    let ipv6 = bare_create_endpoint(&ec2)
         .authentication_options(mutual_auth())
         .traffic_ip_address_type(aws_sdk_ec2::types::TrafficIpAddressType::Ipv6)
-        .endpoint_ip_address_type(EndpointIpAddressType::Ipv6)
-        .send()
-        .await
-        .unwrap();
-    let ep = describe_endpoint(&ec2, out.client_vpn_endpoint_id().unwrap()).await;
+        .endpoint_ip_address_type(EndpointIpAddressType::Ipv6);
+    let ep = describe_endpoint(&ec2, &created(ipv6).await).await;
     assert_eq!(ep.client_cidr_block(), None);
     assert_eq!(ep.traffic_ip_address_type().unwrap().as_str(), "ipv6");
+}
+
+/// Sends `request(same)` twice and `request(other)` once, all with one ClientToken: the repeat
+/// succeeds, other parameters are `IdempotentParameterMismatch`. Returns the two answers.
+async fn assert_token_reused<A, T, E, Fut>(request: impl Fn(A) -> Fut, same: A, other: A) -> (T, T)
+where
+    A: Copy,
+    T: Debug,
+    E: ProvideErrorMetadata + Debug,
+    Fut: Future<Output = Result<T, SdkError<E>>>,
+{
+    let first = request(same).await.expect("first request");
+    let repeat = request(same).await.expect("repeated request");
+    assert_rejected(request(other).await, "IdempotentParameterMismatch");
+    (first, repeat)
 }
 
 #[tokio::test]
 async fn client_token_makes_create_idempotent() {
     let (emu, ec2) = start_with_client().await;
-    let first = create_endpoint(&ec2)
-        .client_token("uid-1")
-        .description("d")
-        .send()
-        .await
-        .unwrap();
-    let again = create_endpoint(&ec2)
-        .client_token("uid-1")
-        .description("d")
-        .send()
-        .await
-        .unwrap();
+    let create = |description: &'static str| {
+        create_endpoint(&ec2)
+            .client_token("uid-1")
+            .description(description)
+            .send()
+    };
+    let (first, again) = assert_token_reused(create, "d", "other").await;
     assert_eq!(
         first.client_vpn_endpoint_id(),
         again.client_vpn_endpoint_id()
@@ -217,33 +246,17 @@ async fn client_token_makes_create_idempotent() {
     let all = ec2.describe_client_vpn_endpoints().send().await.unwrap();
     assert_eq!(all.client_vpn_endpoints().len(), 1);
 
-    assert_rejected(
-        create_endpoint(&ec2)
-            .client_token("uid-1")
-            .description("other")
-            .send()
-            .await,
-        "IdempotentParameterMismatch",
-    );
     // Another token is another endpoint.
-    create_endpoint(&ec2)
-        .client_token("uid-2")
-        .description("d")
-        .send()
-        .await
-        .unwrap();
+    created(create_endpoint(&ec2).client_token("uid-2").description("d")).await;
     // Tokens are scoped per region: the same token elsewhere creates a new endpoint.
     let west = emu.client_for(ACCESS_KEY, "eu-west-1").await;
-    let other = create_endpoint(&west)
-        .client_token("uid-1")
-        .description("d")
-        .send()
-        .await
-        .unwrap();
-    assert_ne!(
-        other.client_vpn_endpoint_id(),
-        first.client_vpn_endpoint_id()
-    );
+    let other = created(
+        create_endpoint(&west)
+            .client_token("uid-1")
+            .description("d"),
+    )
+    .await;
+    assert_ne!(Some(other.as_str()), first.client_vpn_endpoint_id());
     let all = ec2.describe_client_vpn_endpoints().send().await.unwrap();
     assert_eq!(all.client_vpn_endpoints().len(), 2);
 }
@@ -259,10 +272,8 @@ async fn client_token_makes_associate_authorize_and_route_idempotent() {
             .client_token("assoc-token")
             .send()
     };
-    let a = associate(SUBNET_A).await.unwrap();
-    let b = associate(SUBNET_A).await.unwrap();
+    let (a, b) = assert_token_reused(associate, SUBNET_A, SUBNET_B).await;
     assert_eq!(a.association_id(), b.association_id());
-    assert_rejected(associate(SUBNET_B).await, "IdempotentParameterMismatch");
     let networks = target_networks_of(&ec2, &id, vec![]).await;
     assert_eq!(networks.len(), 1);
 
@@ -274,9 +285,7 @@ async fn client_token_makes_associate_authorize_and_route_idempotent() {
             .client_token("rule-token")
             .send()
     };
-    authorize("g").await.unwrap();
-    authorize("g").await.unwrap();
-    assert_rejected(authorize("h").await, "IdempotentParameterMismatch");
+    assert_token_reused(authorize, "g", "h").await;
     let rules = rules_of(&ec2, &id, vec![]).await;
     assert_eq!(rules.len(), 1);
 
@@ -289,9 +298,7 @@ async fn client_token_makes_associate_authorize_and_route_idempotent() {
             .client_token("route-token")
             .send()
     };
-    route("192.168.0.0/16").await.unwrap();
-    route("192.168.0.0/16").await.unwrap();
-    assert_rejected(route("192.169.0.0/16").await, "IdempotentParameterMismatch");
+    assert_token_reused(route, "192.168.0.0/16", "192.169.0.0/16").await;
     let routes = routes_of(&ec2, &id, vec![]).await;
     assert_eq!(routes.len(), 2, "associate route + one added route");
 }
