@@ -151,6 +151,19 @@ impl Drop for IdWatch {
     }
 }
 
+/// Events of the objects of `api`, a controller's way: one long watch, returned once its
+/// initial list is done.
+pub type Events = BoxStream<'static, Result<watcher::Event<ClientVpnEndpoint>, watcher::Error>>;
+
+/// Start an [`Events`] watch and wait for its initial list.
+pub async fn listed_watch(api: Api<ClientVpnEndpoint>) -> Events {
+    let mut events = watcher(api, watcher::Config::default())
+        .default_backoff()
+        .boxed();
+    while !matches!(events.next().await, Some(Ok(watcher::Event::InitDone))) {}
+    events
+}
+
 /// Namespace of the floor's objects; the operator under test never watches it.
 pub const FLOOR_NAMESPACE: &str = "bench-floor";
 
@@ -163,9 +176,7 @@ pub struct Floor {
     ec2: aws_sdk_ec2::Client,
     api: Api<ClientVpnEndpoint>,
     /// A long-lived watch on [`FLOOR_NAMESPACE`], as a controller keeps one.
-    events: tokio::sync::Mutex<
-        BoxStream<'static, Result<watcher::Event<ClientVpnEndpoint>, watcher::Error>>,
-    >,
+    events: tokio::sync::Mutex<Events>,
 }
 
 impl Floor {
@@ -173,10 +184,7 @@ impl Floor {
     /// for the emulator at `emulator_url`.
     pub async fn new(client: &kube::Client, emulator_url: &str) -> Self {
         let api: Api<ClientVpnEndpoint> = Api::namespaced(client.clone(), FLOOR_NAMESPACE);
-        let mut events = watcher(api.clone(), watcher::Config::default())
-            .default_backoff()
-            .boxed();
-        while !matches!(events.next().await, Some(Ok(watcher::Event::InitDone))) {}
+        let events = listed_watch(api.clone()).await;
         let sdk = emulator::sdk_config(emulator_url, "AKIDBENCHFLOOR").await;
         Self {
             ec2: aws_sdk_ec2::Client::new(&sdk),

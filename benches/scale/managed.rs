@@ -15,7 +15,7 @@ use clientvpn_operator::certificates::{CertificateMaterial, Validity, issue_ca, 
 use futures::StreamExt;
 use kube::ResourceExt;
 use kube::api::{Api, Patch, PatchParams, PostParams};
-use kube::runtime::{WatchStreamExt, watcher};
+use kube::runtime::watcher;
 use serde_json::json;
 
 use crate::emulator;
@@ -63,10 +63,7 @@ pub async fn latency(api: &Api<ClientVpnEndpoint>, samples: usize) -> Vec<Durati
 pub async fn floor(client: &kube::Client, emulator_url: &str, samples: usize) -> Vec<Duration> {
     fleet::create_namespace(client, FLOOR_NAMESPACE).await;
     let api: Api<ClientVpnEndpoint> = Api::namespaced(client.clone(), FLOOR_NAMESPACE);
-    let mut events = watcher(api.clone(), watcher::Config::default())
-        .default_backoff()
-        .boxed();
-    while !matches!(events.next().await, Some(Ok(watcher::Event::InitDone))) {}
+    let mut events = fleet::listed_watch(api.clone()).await;
     let sdk = emulator::sdk_config(emulator_url, "AKIDBENCHMANAGED").await;
     let (ec2, acm) = (
         aws_sdk_ec2::Client::new(&sdk),

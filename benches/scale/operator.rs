@@ -1,12 +1,12 @@
 //! The operator under test as a child process: start, readiness, `/metrics`, and its memory
 //! and CPU time from `/proc`.
 
-use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use crate::control_plane::http_get;
 use crate::emulator;
 use crate::prom;
 
@@ -167,16 +167,3 @@ fn free_address() -> String {
     listener.local_addr().expect("local address").to_string()
 }
 
-/// `GET path` over HTTP/1.0 (no chunked encoding); `None` when nothing answers.
-fn http_get(addr: &str, path: &str) -> Option<(u16, String)> {
-    let mut stream = TcpStream::connect(addr).ok()?;
-    stream
-        .set_read_timeout(Some(Duration::from_secs(10)))
-        .ok()?;
-    write!(stream, "GET {path} HTTP/1.0\r\nHost: {addr}\r\n\r\n").ok()?;
-    let mut answer = String::new();
-    stream.read_to_string(&mut answer).ok()?;
-    let (head, body) = answer.split_once("\r\n\r\n")?;
-    let code = head.split_whitespace().nth(1)?.parse().ok()?;
-    Some((code, body.to_string()))
-}

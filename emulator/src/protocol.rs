@@ -203,7 +203,35 @@ pub(crate) use action_enum;
 
 #[cfg(test)]
 mod tests {
+    use crate::acm::AcmError;
+    use crate::ec2::Ec2Error;
     use crate::{acm, ec2};
+
+    /// Fault errors in each protocol's codes, with the usual message unless the rule has one.
+    #[test]
+    fn fault_errors_per_protocol() {
+        let ec2_internal = "An internal error has occurred. Please try again later.";
+        assert_eq!(Ec2Error::internal().code(), "InternalError");
+        assert_eq!(Ec2Error::internal().message(), ec2_internal);
+        assert_eq!(
+            Ec2Error::injected("ServerInternal", None).message(),
+            ec2_internal
+        );
+        assert_eq!(
+            Ec2Error::throttled(),
+            Ec2Error::injected("RequestLimitExceeded", None)
+        );
+        assert_eq!(Ec2Error::injected("X", Some("m")), Ec2Error::new("X", "m"));
+        assert_eq!(AcmError::throttled().code(), "ThrottlingException");
+        assert_eq!(
+            AcmError::internal(),
+            AcmError::injected("InternalFailure", None)
+        );
+        assert_eq!(
+            AcmError::injected("InternalError", None).message(),
+            "Injected fault InternalError (clientvpn-emulator)"
+        );
+    }
 
     /// Every action of both protocols maps back from its wire name; others map to nothing.
     #[test]

@@ -148,6 +148,11 @@ impl FakeCluster {
         obj.metadata.generation = obj.metadata.generation.map(|g| g + 1);
     }
 
+    /// Store a Secret (as `kubectl apply` would).
+    pub fn put_secret(&self, name: &str, data: SecretData) {
+        self.secrets.lock().expect("lock").insert(name.into(), data);
+    }
+
     pub fn delete(&self) {
         let mut guard = self.object.lock().expect("lock");
         let obj = guard.take().expect("object exists").needs_delete();
@@ -292,6 +297,53 @@ impl CertificateApi for NoCertificates {
     }
 }
 
+/// ACM holding fixed certificates, for the decisions the operator takes from what ACM holds;
+/// it counts import attempts (and accepts none).
+#[derive(Default)]
+pub struct FixedAcm {
+    pub certificates: Vec<AcmCertificate>,
+    pub imports: Mutex<u32>,
+}
+
+#[async_trait]
+impl CertificateApi for FixedAcm {
+    async fn import_certificate(
+        &self,
+        _region: &str,
+        _request: &ImportCertificate,
+    ) -> Result<String, CloudError> {
+        *self.imports.lock().expect("lock") += 1;
+        Err(CloudError::from_service(
+            "ImportCertificate",
+            "ValidationException",
+            "no imports in this test",
+            Some(400),
+            None,
+        ))
+    }
+
+    async fn describe_certificate(
+        &self,
+        _region: &str,
+        arn: &str,
+    ) -> Result<Option<AcmCertificate>, CloudError> {
+        Ok(self.certificates.iter().find(|c| c.arn == arn).cloned())
+    }
+
+    async fn find_certificates(
+        &self,
+        _region: &str,
+        _domain: Option<&str>,
+        _tags: &BTreeMap<String, String>,
+    ) -> Result<Vec<String>, CloudError> {
+        Ok(self.certificates.iter().map(|c| c.arn.clone()).collect())
+    }
+
+    async fn delete_certificate(&self, _region: &str, _arn: &str) -> Result<(), CloudError> {
+        Ok(())
+    }
+}
+
 /// One object, the fakes, and the production `Context` around them.
 pub struct Harness {
     pub cloud: Arc<FakeCloud>,
@@ -301,6 +353,11 @@ pub struct Harness {
 
 impl Harness {
     pub fn new(obj: ClientVpnEndpoint) -> Self {
+        Self::with_acm(obj, Arc::new(NoCertificates))
+    }
+
+    /// As [`Harness::new`], with `acm` as ACM.
+    pub fn with_acm(obj: ClientVpnEndpoint, acm: Arc<dyn CertificateApi>) -> Self {
         let cloud = Arc::new(FakeCloud::default());
         let cluster = Arc::new(FakeCluster::new(obj));
         let settings = Settings {
@@ -314,7 +371,7 @@ impl Harness {
         };
         let ctx = Arc::new(Context::new(
             cloud.clone(),
-            Arc::new(NoCertificates),
+            acm,
             cluster.clone(),
             Arc::new(Metrics::new()),
             settings,

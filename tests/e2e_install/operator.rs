@@ -1,14 +1,14 @@
 //! The operator binary as the chart's pod would run it (there is no kubelet), a counting proxy to
 //! the emulator, and reading its `/healthz`, `/readyz` and `/metrics`.
 
-use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::net::{SocketAddr, TcpListener};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
+use crate::harness::control_plane::http_get;
 use crate::harness::{Cluster, WAIT, emulator};
 use crate::release::Release;
 
@@ -156,7 +156,7 @@ impl Operator {
     }
 
     pub fn get(&self, addr: SocketAddr, path: &str) -> Option<(u16, String)> {
-        http_get(addr, path)
+        http_get(&addr.to_string(), path)
     }
 
     pub fn metrics_text(&self) -> String {
@@ -200,21 +200,6 @@ impl Drop for Operator {
     }
 }
 
-/// A blocking HTTP/1.1 GET; `None` when nothing answers.
-fn http_get(addr: SocketAddr, path: &str) -> Option<(u16, String)> {
-    let mut stream = TcpStream::connect_timeout(&addr, Duration::from_secs(2)).ok()?;
-    stream.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
-    write!(
-        stream,
-        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
-    )
-    .ok()?;
-    let mut answer = String::new();
-    stream.read_to_string(&mut answer).ok()?;
-    let (head, body) = answer.split_once("\r\n\r\n")?;
-    let code = head.split_whitespace().nth(1)?.parse().ok()?;
-    Some((code, body.to_string()))
-}
 
 /// The value of the sample line `series value`.
 fn sample(text: &str, series: &str) -> Option<f64> {

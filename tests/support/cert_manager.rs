@@ -29,15 +29,13 @@
 //!   `hack/build-cert-manager.sh`, which is run (it builds, or is a no-op) when the binary is
 //!   missing there; a failed build fails the test with the script's output.
 
-use std::io::{Read, Write};
-use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
-use crate::control_plane::{ControlPlane, checked, run};
+use crate::control_plane::{ControlPlane, checked, http_get, run};
 
 /// Namespace of the Secrets that ClusterIssuers refer to (upstream's default too).
 pub const CLUSTER_RESOURCE_NAMESPACE: &str = "kube-system";
@@ -250,7 +248,7 @@ while kill -0 "$owner" 2>/dev/null && kill -0 "$child" 2>/dev/null; do sleep 0.2
                 );
             }
             if let Some(addr) = healthz_address(&self.log_text())
-                && get_status(&addr, "/livez") == Some(200)
+                && http_get(&addr, "/livez").is_some_and(|(code, _)| code == 200)
             {
                 return addr;
             }
@@ -385,16 +383,3 @@ fn healthz_address(log: &str) -> Option<String> {
         })
 }
 
-/// The status code of a plain HTTP/1.1 GET, or `None` if nothing answers.
-fn get_status(addr: &str, path: &str) -> Option<u16> {
-    let mut stream = TcpStream::connect(addr).ok()?;
-    stream.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
-    write!(
-        stream,
-        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
-    )
-    .ok()?;
-    let mut answer = String::new();
-    stream.read_to_string(&mut answer).ok()?;
-    answer.split_whitespace().nth(1)?.parse().ok()
-}

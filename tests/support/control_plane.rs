@@ -12,7 +12,8 @@
 //! let client = cp.client().await;
 //! ```
 
-use std::io::Write;
+use std::io::{Read, Write};
+use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
@@ -195,4 +196,20 @@ pub async fn kube_client(kubeconfig: &Path) -> kube::Client {
         .await
         .expect("kubeconfig");
     kube::Client::try_from(config).expect("kube client")
+}
+
+/// `GET path` from `addr` over HTTP/1.0 (no chunked encoding; for the health and metrics
+/// endpoints of the processes the tests run): the status code and body, `None` when nothing
+/// answers.
+pub fn http_get(addr: &str, path: &str) -> Option<(u16, String)> {
+    let mut stream = TcpStream::connect(addr).ok()?;
+    stream
+        .set_read_timeout(Some(std::time::Duration::from_secs(10)))
+        .ok()?;
+    write!(stream, "GET {path} HTTP/1.0\r\nHost: {addr}\r\n\r\n").ok()?;
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).ok()?;
+    let (head, body) = answer.split_once("\r\n\r\n")?;
+    let code = head.split_whitespace().nth(1)?.parse().ok()?;
+    Some((code, body.to_string()))
 }

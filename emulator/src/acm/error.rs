@@ -1,4 +1,5 @@
-//! The one error type of the ACM surface: an AWS JSON 1.1 error, `{"__type": code, "message"}`.
+//! The errors of the ACM surface: their HTTP status and the AWS JSON 1.1 body
+//! `{"__type": code, "message"}`.
 
 use axum::http::StatusCode;
 use serde_json::json;

@@ -19,7 +19,7 @@ pub trait Child: Lifecycle + 'static {
     const FILTERS: &'static [FilterField<Self>];
 }
 
-/// Creation order and removal through a transitional state (see [`lifecycle!`]).
+/// Creation order and removal through a transitional state (implemented by `lifecycle!`).
 pub trait Lifecycle {
     /// Creation order within the region (the listing order).
     fn seq(&self) -> u64;

@@ -1,5 +1,4 @@
-//! The one error type of the EC2 surface: an AWS error code, its HTTP status and the EC2 XML
-//! error envelope.
+//! The errors of the EC2 surface: the HTTP status of each code and the EC2 XML error envelope.
 
 use axum::http::StatusCode;
 

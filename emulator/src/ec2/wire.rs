@@ -29,15 +29,12 @@ impl Protocol for Ec2 {
             Params::parse(request.body)
         };
         let caller = authenticate(request.headers, "ec2", &Refusals::EC2)?;
-        let name = params
-            .get("Action")
-            .filter(|a| !a.is_empty())
-            .ok_or_else(|| {
-                Ec2Error::new(
-                    "MissingAction",
-                    "The request must contain the parameter Action",
-                )
-            })?;
+        let name = params.non_empty("Action").ok_or_else(|| {
+            Ec2Error::new(
+                "MissingAction",
+                "The request must contain the parameter Action",
+            )
+        })?;
         let action = Action::from_name(name).ok_or_else(|| {
             Ec2Error::new(
                 "InvalidAction",

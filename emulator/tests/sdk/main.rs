@@ -3,6 +3,7 @@
 
 mod certs;
 mod common;
+mod requests;
 
 mod acm;
 mod associations;

@@ -29,13 +29,7 @@ async fn authorize_and_revoke_go_through_their_states() {
         out.status().unwrap().code().unwrap().as_str(),
         "authorizing"
     );
-    ec2.authorize_client_vpn_ingress()
-        .client_vpn_endpoint_id(&id)
-        .target_network_cidr("10.2.0.0/16")
-        .access_group_id("engineering")
-        .send()
-        .await
-        .unwrap();
+    authorize_group(&ec2, &id, "10.2.0.0/16", "engineering").await;
 
     let listed = eventually("rules to become active", || async {
         let listed = rules(&ec2, &id).await;

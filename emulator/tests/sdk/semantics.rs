@@ -1,14 +1,14 @@
 //! Cross-cutting behaviour: validation, idempotency, DryRun, regions and accounts, quotas.
 
+use std::fmt::Debug;
+use std::future::Future;
+
+use aws_sdk_ec2::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_ec2::types::{
     ClientConnectOptions, ClientLoginBannerOptions, ClientVpnAuthenticationRequest,
     ClientVpnAuthenticationType, ConnectionLogOptions, EndpointIpAddressType, ResourceType,
     SelfServicePortal, TagSpecification, TransitGatewayConfigurationInputStructure,
 };
-use std::fmt::Debug;
-use std::future::Future;
-
-use aws_sdk_ec2::error::{ProvideErrorMetadata, SdkError};
 use serde_json::json;
 
 use crate::common::*;
