@@ -166,4 +166,3 @@ fn free_address() -> String {
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind a free port");
     listener.local_addr().expect("local address").to_string()
 }
-

@@ -200,7 +200,6 @@ impl Drop for Operator {
     }
 }
 
-
 /// The value of the sample line `series value`.
 fn sample(text: &str, series: &str) -> Option<f64> {
     text.lines()

@@ -382,4 +382,3 @@ fn healthz_address(log: &str) -> Option<String> {
             Some(rest[..rest.find('"')?].to_string())
         })
 }
-

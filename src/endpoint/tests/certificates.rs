@@ -69,8 +69,8 @@ fn server_secret() -> SecretData {
     )
     .expect("CA");
     let name = "vpn.example.com".to_string();
-    let server = issue_server(&ca_material, &name, std::slice::from_ref(&name), validity)
-        .expect("server");
+    let server =
+        issue_server(&ca_material, &name, std::slice::from_ref(&name), validity).expect("server");
     SecretData(
         [
             (TLS_CRT, server.certificate_pem),
@@ -118,14 +118,26 @@ async fn a_renewal_with_another_key_size_is_refused_and_nothing_is_imported() {
     });
     let h = Harness::with_acm(obj, acm.clone());
     h.cluster.put_secret("vpn-tls", server_secret());
-    h.reconcile().await.expect("a refusal is a result, not an error");
+    h.reconcile()
+        .await
+        .expect("a refusal is a result, not an error");
     let (status, reason, message) = h.condition(condition::STALLED).expect("Stalled");
-    assert_eq!((status.as_str(), reason.as_str()), ("True", "CertificateKeyChanged"));
+    assert_eq!(
+        (status.as_str(), reason.as_str()),
+        ("True", "CertificateKeyChanged")
+    );
     assert!(
         message.contains("Secret vpn-tls") && message.contains("RSA-1024 to RSA-2048"),
         "{message}"
     );
-    assert_eq!(*acm.imports.lock().expect("lock"), 0, "no re-import ACM would refuse");
-    assert!(h.cloud.take_calls().is_empty(), "the endpoint is left alone");
+    assert_eq!(
+        *acm.imports.lock().expect("lock"),
+        0,
+        "no re-import ACM would refuse"
+    );
+    assert!(
+        h.cloud.take_calls().is_empty(),
+        "the endpoint is left alone"
+    );
     assert_eq!(h.status().certificates[0].arn.as_deref(), Some(ARN));
 }
