@@ -4,7 +4,6 @@
 
 use aws_sdk_acm::Client as Acm;
 use clientvpn_operator::api::{CertificateOrigin, CertificateRole, ClientVpnEndpoint};
-use clientvpn_operator::certificates::{CertificateMaterial, Validity, issue_ca, issue_server};
 use k8s_openapi::api::core::v1::Secret;
 use kube::ResourceExt;
 use kube::api::{Api, Patch, PatchParams};
