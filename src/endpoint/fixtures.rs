@@ -260,49 +260,32 @@ impl Cluster for FakeCluster {
     }
 }
 
-/// ACM for controller tests, whose objects name their certificates by ARN: any call is a bug.
-/// Certificates from Secrets and the managed CA are tested against the emulator's ACM
+/// ACM for controller tests: fixed certificates; it records every call (by name) and accepts
+/// no import. Certificates from Secrets and the managed CA run against the emulator's ACM
 /// (`tests/e2e/certificates.rs`).
-struct NoCertificates;
-
-#[async_trait]
-impl CertificateApi for NoCertificates {
-    async fn import_certificate(
-        &self,
-        _region: &str,
-        _request: &ImportCertificate,
-    ) -> Result<String, CloudError> {
-        panic!("controller tests name certificates by ARN")
-    }
-
-    async fn describe_certificate(
-        &self,
-        _region: &str,
-        _arn: &str,
-    ) -> Result<Option<AcmCertificate>, CloudError> {
-        panic!("controller tests name certificates by ARN")
-    }
-
-    async fn find_certificates(
-        &self,
-        _region: &str,
-        _domain: Option<&str>,
-        _tags: &BTreeMap<String, String>,
-    ) -> Result<Vec<String>, CloudError> {
-        panic!("controller tests name certificates by ARN")
-    }
-
-    async fn delete_certificate(&self, _region: &str, _arn: &str) -> Result<(), CloudError> {
-        panic!("controller tests name certificates by ARN")
-    }
-}
-
-/// ACM holding fixed certificates, for the decisions the operator takes from what ACM holds;
-/// it counts import attempts (and accepts none).
 #[derive(Default)]
 pub struct FixedAcm {
     pub certificates: Vec<AcmCertificate>,
-    pub imports: Mutex<u32>,
+    calls: Mutex<Vec<&'static str>>,
+}
+
+impl FixedAcm {
+    /// ACM holding `certificates`.
+    pub fn holding(certificates: Vec<AcmCertificate>) -> Self {
+        Self {
+            certificates,
+            calls: Mutex::default(),
+        }
+    }
+
+    /// The calls so far, in order.
+    pub fn calls(&self) -> Vec<&'static str> {
+        self.calls.lock().expect("lock").clone()
+    }
+
+    fn record(&self, call: &'static str) {
+        self.calls.lock().expect("lock").push(call);
+    }
 }
 
 #[async_trait]
@@ -312,7 +295,7 @@ impl CertificateApi for FixedAcm {
         _region: &str,
         _request: &ImportCertificate,
     ) -> Result<String, CloudError> {
-        *self.imports.lock().expect("lock") += 1;
+        self.record("Import");
         Err(CloudError::from_service(
             "ImportCertificate",
             "ValidationException",
@@ -327,6 +310,7 @@ impl CertificateApi for FixedAcm {
         _region: &str,
         arn: &str,
     ) -> Result<Option<AcmCertificate>, CloudError> {
+        self.record("Describe");
         Ok(self.certificates.iter().find(|c| c.arn == arn).cloned())
     }
 
@@ -336,10 +320,12 @@ impl CertificateApi for FixedAcm {
         _domain: Option<&str>,
         _tags: &BTreeMap<String, String>,
     ) -> Result<Vec<String>, CloudError> {
+        self.record("Find");
         Ok(self.certificates.iter().map(|c| c.arn.clone()).collect())
     }
 
     async fn delete_certificate(&self, _region: &str, _arn: &str) -> Result<(), CloudError> {
+        self.record("Delete");
         Ok(())
     }
 }
@@ -347,17 +333,18 @@ impl CertificateApi for FixedAcm {
 /// One object, the fakes, and the production `Context` around them.
 pub struct Harness {
     pub cloud: Arc<FakeCloud>,
+    pub acm: Arc<FixedAcm>,
     pub cluster: Arc<FakeCluster>,
     pub ctx: Arc<Context>,
 }
 
 impl Harness {
     pub fn new(obj: ClientVpnEndpoint) -> Self {
-        Self::with_acm(obj, Arc::new(NoCertificates))
+        Self::with_acm(obj, Arc::new(FixedAcm::default()))
     }
 
     /// As [`Harness::new`], with `acm` as ACM.
-    pub fn with_acm(obj: ClientVpnEndpoint, acm: Arc<dyn CertificateApi>) -> Self {
+    pub fn with_acm(obj: ClientVpnEndpoint, acm: Arc<FixedAcm>) -> Self {
         let cloud = Arc::new(FakeCloud::default());
         let cluster = Arc::new(FakeCluster::new(obj));
         let settings = Settings {
@@ -371,13 +358,14 @@ impl Harness {
         };
         let ctx = Arc::new(Context::new(
             cloud.clone(),
-            acm,
+            acm.clone(),
             cluster.clone(),
             Arc::new(Metrics::new()),
             settings,
         ));
         Self {
             cloud,
+            acm,
             cluster,
             ctx,
         }
@@ -387,13 +375,14 @@ impl Harness {
     pub fn restarted(&self) -> Self {
         let ctx = Arc::new(Context::new(
             self.cloud.clone(),
-            Arc::new(NoCertificates),
+            self.acm.clone(),
             self.cluster.clone(),
             Arc::new(Metrics::new()),
             self.ctx.settings.clone(),
         ));
         Self {
             cloud: self.cloud.clone(),
+            acm: self.acm.clone(),
             cluster: self.cluster.clone(),
             ctx,
         }

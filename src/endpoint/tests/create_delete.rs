@@ -201,6 +201,11 @@ async fn delete_keeps_the_finalizer_until_aws_says_deleted() {
         "finalizer removed once AWS reports deleted"
     );
     assert_eq!(h.cluster.take_reasons(), ["Deleting", "Deleted"]);
+    assert_eq!(
+        h.acm.calls(),
+        Vec::<&str>::new(),
+        "certificates named by ARN: ACM is never called, not even at deletion"
+    );
 }
 
 #[tokio::test]
