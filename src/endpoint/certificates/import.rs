@@ -117,12 +117,8 @@ pub async fn own_imports(
         .filter_map(|c| c.arn.clone())
         .collect();
     // An object that never named a Secret or the managed CA has nothing to look for.
-    let imports = obj.spec.server_certificate.is_some()
-        || obj.spec.authentication_options.iter().any(|o| {
-            o.mutual_authentication
-                .as_ref()
-                .is_some_and(|m| m.client_root_certificate_chain_secret_ref.is_some())
-        });
+    let imports =
+        obj.spec.server_certificate.is_some() || super::client_root_secrets(obj).next().is_some();
     if !imports && own.is_empty() {
         return Ok(own);
     }

@@ -166,14 +166,16 @@ pub fn uses_secret(obj: &ClientVpnEndpoint, name: &str) -> bool {
             (None, _) => name == owned_name(obj, "ca") || name == owned_name(obj, "server"),
         }
     });
-    let client_root = spec.authentication_options.iter().any(|option| {
-        option
-            .mutual_authentication
-            .as_ref()
-            .and_then(|m| m.client_root_certificate_chain_secret_ref.as_ref())
-            .is_some_and(|secret| secret.name == name)
-    });
-    server || client_root
+    server || client_root_secrets(obj).any(|secret| secret == name)
+}
+
+/// The Secrets the spec names as mutual-authentication client roots.
+fn client_root_secrets(obj: &ClientVpnEndpoint) -> impl Iterator<Item = &str> {
+    obj.spec.authentication_options.iter().filter_map(|option| {
+        let mutual = option.mutual_authentication.as_ref()?;
+        let secret = mutual.client_root_certificate_chain_secret_ref.as_ref()?;
+        Some(secret.name.as_str())
+    })
 }
 
 /// Delete what the operator imported, after the endpoint is gone. ACM refuses while an endpoint
