@@ -22,8 +22,9 @@ lint:
 ## Regenerate the CRD YAML from the Rust types, its copy in the Helm chart, and deploy/
 ## (CRD copy, `helm template` output, Argo CD health check ConfigMap). Tests fail on drift.
 crds:
-	cargo run -q -- crd > crds/clientvpn.io_clientvpnendpoints.yaml
-	cp crds/clientvpn.io_clientvpnendpoints.yaml charts/clientvpn-operator/crds/clientvpn.io_clientvpnendpoints.yaml
+	cargo run -q -- crd endpoint > crds/clientvpn.io_clientvpnendpoints.yaml
+	cargo run -q -- crd user > crds/clientvpn.io_clientvpnusers.yaml
+	cp crds/clientvpn.io_clientvpnendpoints.yaml crds/clientvpn.io_clientvpnusers.yaml charts/clientvpn-operator/crds/
 	deploy/generate.sh
 
 ## What CI runs.

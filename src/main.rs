@@ -16,14 +16,15 @@ use std::time::Duration;
 
 use aws_config::{BehaviorVersion, Region};
 use clap::{Args, Parser, Subcommand};
-use clientvpn_operator::api::ClientVpnEndpoint;
+use clientvpn_operator::api::{ClientVpnEndpoint, ClientVpnUser};
 use clientvpn_operator::cloud::{AcmCertificates, Ec2ClientVpn, Pacer, PacingConfig};
-use clientvpn_operator::endpoint::{self, Context, Settings};
+use clientvpn_operator::endpoint::{self, Context, MAX_RETRY, Settings};
 use clientvpn_operator::http::{self, Health};
 use clientvpn_operator::metrics::Metrics;
 use clientvpn_operator::runtime::leader::{self, Leadership, LeaseConfig};
-use clientvpn_operator::runtime::{KubeCluster, StartupError, check_access};
+use clientvpn_operator::runtime::{Backoffs, Cluster, KubeCluster, StartupError, check_access};
 use clientvpn_operator::telemetry::{self, LogFormat};
+use clientvpn_operator::user;
 use futures::future::{BoxFuture, FutureExt, Shared};
 use k8s_openapi::api::core::v1::Secret;
 use tracing::{error, info};
@@ -40,8 +41,11 @@ struct Cli {
 enum Command {
     /// Run the controller (AWS credentials, region and endpoint come from the standard AWS chain).
     Run(Box<RunArgs>),
-    /// Print the ClientVpnEndpoint CustomResourceDefinition as YAML.
-    Crd,
+    /// Print the CustomResourceDefinitions as YAML: every one, or the one of KIND.
+    Crd {
+        /// `endpoint` (ClientVpnEndpoint) or `user` (ClientVpnUser); default: both.
+        kind: Option<String>,
+    },
 }
 
 #[derive(Args, Debug)]
@@ -103,6 +107,30 @@ struct RunArgs {
     /// Log format.
     #[arg(long, env = "CLIENTVPN_LOG_FORMAT", value_enum, default_value = "text")]
     log_format: LogFormat,
+
+    /// ClientVpnUser objects reconciled at the same time (issuing runs on every core).
+    #[arg(long, env = "CLIENTVPN_USER_CONCURRENCY", default_value_t = 8)]
+    user_concurrency: u16,
+
+    /// How often the connections of an endpoint are listed while ClientVpnUser objects use it
+    /// (one DescribeClientVpnConnections listing per endpoint, shared by its users).
+    #[arg(long, env = "CLIENTVPN_CONNECTIONS_INTERVAL", default_value = "60s", value_parser = parse_duration)]
+    connections_interval: Duration,
+
+    /// How long a user certificate replaced by a renewal keeps working before it is revoked,
+    /// so a person's next connect with the old profile works while they fetch the new one.
+    #[arg(long, env = "CLIENTVPN_SUPERSEDED_REVOCATION_DELAY", default_value = "1h", value_parser = parse_duration)]
+    superseded_revocation_delay: Duration,
+
+    /// Revocations arriving within this window go into one revocation-list import (every
+    /// import resets the endpoint's sessions).
+    #[arg(long, env = "CLIENTVPN_REVOCATION_BATCH_WINDOW", default_value = "500ms", value_parser = parse_duration)]
+    revocation_batch_window: Duration,
+
+    /// nextUpdate of each revocation list from its signing; the list is re-signed and
+    /// re-imported once a sixth of it remains (an expired list locks every client out).
+    #[arg(long, env = "CLIENTVPN_CRL_VALIDITY", default_value = "4320h", value_parser = parse_duration)]
+    crl_validity: Duration,
 
     /// Name of this replica in events and the Lease holder identity (e.g. the pod name).
     /// Default for the Lease: `<hostname>-<pid>`.
@@ -170,8 +198,19 @@ fn parse_duration(text: &str) -> Result<Duration, String> {
 async fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
     match cli.command {
-        Command::Crd => {
-            print!("{}", clientvpn_operator::api::crd_yaml());
+        Command::Crd { kind } => {
+            let crds = clientvpn_operator::api::crds();
+            let chosen: Vec<_> = crds
+                .iter()
+                .filter(|(name, _)| kind.as_deref().is_none_or(|k| k == *name))
+                .collect();
+            if chosen.is_empty() {
+                eprintln!("unknown kind {kind:?}: use endpoint or user");
+                return std::process::ExitCode::FAILURE;
+            }
+            for (_, yaml) in chosen {
+                print!("{yaml}");
+            }
             std::process::ExitCode::SUCCESS
         }
         Command::Run(args) => {
@@ -238,6 +277,7 @@ async fn operate(
         .await
         .map_err(StartupError::Client)?;
     check_access::<ClientVpnEndpoint>(&client, &args.namespace).await?;
+    check_access::<ClientVpnUser>(&client, &args.namespace).await?;
     // Certificates come from Secrets (read, watched by metadata, written for the managed CA).
     check_access::<Secret>(&client, &args.namespace).await?;
     health.set_ready();
@@ -287,14 +327,33 @@ async fn operate(
     };
     // ACM gets a pacer of its own: its request quotas are separate from EC2's.
     let acm = AcmCertificates::new(sdk.clone(), Arc::new(Pacer::new(pacing)), metrics.clone());
+    let ec2 = Arc::new(
+        Ec2ClientVpn::new(sdk)
+            .with_pacer(Arc::new(Pacer::new(pacing)))
+            .with_metrics(metrics.clone()),
+    );
+    let cluster: Arc<dyn Cluster> = Arc::new(KubeCluster::new(client.clone(), args.instance));
+    let users = UserParts {
+        client: client.clone(),
+        cluster: cluster.clone(),
+        metrics: metrics.clone(),
+        ec2: ec2.clone(),
+        concurrency: args.user_concurrency,
+        retry: (args.retry_base, args.stalled_retry_interval),
+        settings: user::Settings {
+            resync_interval: args.resync_interval,
+            superseded_revocation_delay: args.superseded_revocation_delay,
+            publish: user::PublishSettings {
+                batch_window: args.revocation_batch_window,
+                crl_validity: args.crl_validity,
+            },
+            connections_interval: args.connections_interval,
+        },
+    };
     let ctx = Arc::new(Context::new(
-        Arc::new(
-            Ec2ClientVpn::new(sdk)
-                .with_pacer(Arc::new(Pacer::new(pacing)))
-                .with_metrics(metrics.clone()),
-        ),
+        ec2,
         Arc::new(acm),
-        Arc::new(KubeCluster::new(client.clone(), args.instance)),
+        cluster,
         metrics.clone(),
         settings,
     ));
@@ -305,6 +364,7 @@ async fn operate(
         args.namespace,
         args.concurrency,
         ctx,
+        users,
         signal_from(stop_rx),
     );
     tokio::pin!(controllers);
@@ -338,26 +398,56 @@ async fn operate(
     Ok(())
 }
 
-/// One controller for all namespaces, or one per listed namespace (sharing the context).
+/// What the users controller is built from (one per watched scope).
+struct UserParts {
+    client: kube::Client,
+    cluster: Arc<dyn Cluster>,
+    metrics: Arc<Metrics>,
+    ec2: Arc<Ec2ClientVpn>,
+    concurrency: u16,
+    /// First retry delay and the pause after a terminal error.
+    retry: (Duration, Duration),
+    settings: user::Settings,
+}
+
+impl UserParts {
+    fn shared(&self) -> user::Shared {
+        user::Shared {
+            client: self.client.clone(),
+            runtime_parts: (self.cluster.clone(), self.metrics.clone()),
+            backoffs: Backoffs::new(self.retry.0, MAX_RETRY, self.retry.1),
+            cloud: self.ec2.clone(),
+            access: self.ec2.clone(),
+            settings: self.settings.clone(),
+        }
+    }
+}
+
+/// The endpoint and users controllers for all namespaces, or for each listed namespace
+/// (sharing the endpoint context).
 async fn run_controllers(
     client: kube::Client,
     namespaces: Vec<String>,
     concurrency: u16,
     ctx: Arc<Context>,
+    users: UserParts,
     stop: Signal,
 ) {
-    if namespaces.is_empty() {
-        endpoint::run(client, None, concurrency, ctx, stop).await;
-        return;
-    }
-    let runs = namespaces.into_iter().map(|namespace| {
-        endpoint::run(
+    let scopes: Vec<Option<String>> = if namespaces.is_empty() {
+        vec![None]
+    } else {
+        namespaces.into_iter().map(Some).collect()
+    };
+    let runs = scopes.into_iter().map(|namespace| {
+        let endpoints = endpoint::run(
             client.clone(),
-            Some(namespace),
+            namespace.clone(),
             concurrency,
             ctx.clone(),
             stop.clone(),
-        )
+        );
+        let people = user::run(users.shared(), namespace, users.concurrency, stop.clone());
+        futures::future::join(endpoints, people)
     });
     futures::future::join_all(runs).await;
 }
@@ -423,7 +513,7 @@ mod tests {
         let argv = ["clientvpn-operator", "run"].iter().chain(args);
         match Cli::try_parse_from(argv).expect("parses").command {
             Command::Run(args) => *args,
-            Command::Crd => panic!("not run"),
+            Command::Crd { .. } => panic!("not run"),
         }
     }
 

@@ -113,6 +113,20 @@ struct CertificateLabels {
     role: &'static str,
 }
 
+/// An endpoint object, for the per-endpoint access gauges.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct EndpointLabels {
+    namespace: String,
+    name: String,
+}
+
+fn endpoint_labels(namespace: &str, name: &str) -> EndpointLabels {
+    EndpointLabels {
+        namespace: namespace.to_string(),
+        name: name.to_string(),
+    }
+}
+
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct VersionLabels {
     version: &'static str,
@@ -129,6 +143,10 @@ pub struct Metrics {
     endpoints: Family<StatusLabels, Gauge>,
     endpoint_status_by_uid: Mutex<HashMap<String, &'static str>>,
     certificate_expiry: Family<CertificateLabels, Gauge>,
+    connections: Family<EndpointLabels, Gauge>,
+    crl_next_update: Family<EndpointLabels, Gauge>,
+    crl_entries: Family<EndpointLabels, Gauge>,
+    user_certificates_issued: Counter,
     leader: Gauge,
     leader_transitions: Counter,
 }
@@ -152,6 +170,10 @@ impl Metrics {
         let aws_requests = Family::<AwsLabels, Counter>::default();
         let endpoints = Family::<StatusLabels, Gauge>::default();
         let certificate_expiry = Family::<CertificateLabels, Gauge>::default();
+        let connections = Family::<EndpointLabels, Gauge>::default();
+        let crl_next_update = Family::<EndpointLabels, Gauge>::default();
+        let crl_entries = Family::<EndpointLabels, Gauge>::default();
+        let user_certificates_issued = Counter::default();
         let leader = Gauge::default();
         let leader_transitions = Counter::default();
 
@@ -195,6 +217,26 @@ impl Metrics {
             certificate_expiry.clone(),
         );
         registry.register(
+            "clientvpn_operator_endpoint_connections",
+            "Active client sessions of an endpoint that ClientVpnUser objects use",
+            connections.clone(),
+        );
+        registry.register(
+            "clientvpn_operator_crl_next_update_timestamp_seconds",
+            "nextUpdate (Unix seconds) of the revocation list imported into an endpoint",
+            crl_next_update.clone(),
+        );
+        registry.register(
+            "clientvpn_operator_crl_entries",
+            "Revoked serials on the revocation list imported into an endpoint",
+            crl_entries.clone(),
+        );
+        registry.register(
+            "clientvpn_operator_user_certificates_issued",
+            "Client certificates issued for ClientVpnUser objects",
+            user_certificates_issued.clone(),
+        );
+        registry.register(
             "clientvpn_operator_leader",
             "1 while this replica holds the leader lease (or leader election is off), else 0",
             leader.clone(),
@@ -231,6 +273,10 @@ impl Metrics {
             endpoints,
             endpoint_status_by_uid: Mutex::new(HashMap::new()),
             certificate_expiry,
+            connections,
+            crl_next_update,
+            crl_entries,
+            user_certificates_issued,
             leader,
             leader_transitions,
         }
@@ -334,6 +380,36 @@ impl Metrics {
                 }
             }
         }
+    }
+
+    /// Active sessions of endpoint object `namespace/name`.
+    pub fn connections_observed(&self, namespace: &str, name: &str, active: u32) {
+        self.connections
+            .get_or_create(&endpoint_labels(namespace, name))
+            .set(i64::from(active));
+    }
+
+    /// A revocation list with `entries` serials and `next_update` was imported into
+    /// `namespace/name`.
+    pub fn crl_imported(&self, namespace: &str, name: &str, entries: usize, next_update: i64) {
+        let labels = endpoint_labels(namespace, name);
+        self.crl_next_update.get_or_create(&labels).set(next_update);
+        self.crl_entries
+            .get_or_create(&labels)
+            .set(i64::try_from(entries).unwrap_or(i64::MAX));
+    }
+
+    /// Drop the access gauges of a deleted endpoint object.
+    pub fn endpoint_access_forgotten(&self, namespace: &str, name: &str) {
+        let labels = endpoint_labels(namespace, name);
+        self.connections.remove(&labels);
+        self.crl_next_update.remove(&labels);
+        self.crl_entries.remove(&labels);
+    }
+
+    /// One client certificate was issued.
+    pub fn user_certificate_issued(&self) {
+        self.user_certificates_issued.inc();
     }
 
     /// This replica became leader (`true`) or stopped being leader (`false`).

@@ -4,11 +4,13 @@ mod authentication;
 mod certificates;
 mod spec;
 mod status;
+mod user;
 
 pub use authentication::*;
 pub use certificates::*;
 pub use spec::*;
 pub use status::*;
+pub use user::*;
 
 use kube::CustomResourceExt;
 use kube::core::crd::merge_crds;
@@ -39,10 +41,27 @@ pub mod tags {
     pub const PREFIX: &str = "clientvpn.io/";
 }
 
-/// The CRD as YAML, exactly as committed in `crds/`.
+/// Finalizer that keeps a `ClientVpnUser` until its certificate is on the endpoint's active
+/// revocation list (or cannot be revoked, or the endpoint is gone).
+pub const USER_FINALIZER: &str = "clientvpn.io/revoke";
+
+/// Every CRD of the operator, as committed in `crds/`: its kind and its YAML.
+pub fn crds() -> Vec<(&'static str, String)> {
+    vec![
+        ("endpoint", crd_yaml()),
+        ("user", to_yaml(ClientVpnUser::crd())),
+    ]
+}
+
+/// The `ClientVpnEndpoint` CRD as YAML, exactly as committed in `crds/`.
 pub fn crd_yaml() -> String {
-    let crd = merge_crds(vec![ClientVpnEndpoint::crd()], "v1alpha1")
-        .expect("a single served version always merges");
+    to_yaml(ClientVpnEndpoint::crd())
+}
+
+fn to_yaml(
+    crd: k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition,
+) -> String {
+    let crd = merge_crds(vec![crd], "v1alpha1").expect("a single served version always merges");
     // Long one-line strings (descriptions, CEL rules) stay on one line instead of being folded.
     let mut options = serde_saphyr::SerializerOptions::default();
     options.folded_wrap_chars = usize::MAX;
@@ -59,10 +78,49 @@ mod tests {
     #[test]
     fn committed_crd_matches_the_generated_one() {
         let committed = include_str!("../../crds/clientvpn.io_clientvpnendpoints.yaml");
-        assert!(
-            committed == crd_yaml(),
-            "crds/ is stale: run `cargo run -- crd > crds/clientvpn.io_clientvpnendpoints.yaml`"
+        assert!(committed == crd_yaml(), "crds/ is stale: run `make crds`");
+        let committed = include_str!("../../crds/clientvpn.io_clientvpnusers.yaml");
+        assert!(committed == crds()[1].1, "crds/ is stale: run `make crds`");
+    }
+
+    #[test]
+    fn user_crd_is_named_as_designed_and_carries_its_rules() {
+        let crd = ClientVpnUser::crd();
+        assert_eq!(
+            crd.metadata.name.as_deref(),
+            Some("clientvpnusers.clientvpn.io")
         );
+        assert_eq!(
+            crd.spec.names.short_names,
+            Some(vec!["cvpnuser".to_string()])
+        );
+        let columns: Vec<&str> = crd.spec.versions[0]
+            .additional_printer_columns
+            .iter()
+            .flatten()
+            .map(|c| c.name.as_str())
+            .collect();
+        assert_eq!(
+            columns,
+            [
+                "Endpoint",
+                "Common Name",
+                "Expires",
+                "Revoked",
+                "Connections",
+                "Ready",
+                "Age"
+            ]
+        );
+        let schema = serde_json::to_string(&crd).expect("serializes");
+        for needle in [
+            "renewBefore must be shorter than validity",
+            "endpointRef is immutable",
+            "commonName is immutable",
+            "validity must be between 60s and 87600h",
+        ] {
+            assert!(schema.contains(needle), "schema lacks {needle}");
+        }
     }
 
     #[test]

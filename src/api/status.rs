@@ -54,6 +54,15 @@ pub struct ClientVpnEndpointStatus {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub applied_tag_keys: Vec<String>,
 
+    /// The client-certificate revocation list the operator imported (when a ClientVpnUser was
+    /// revoked): entries and expiry. Written by the users controller.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub revocation_list: Option<RevocationListStatus>,
+
+    /// Active client sessions, counted while ClientVpnUser objects use this endpoint.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub connections: Option<EndpointConnections>,
+
     /// The `metadata.generation` this status describes.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub observed_generation: Option<i64>,
@@ -96,6 +105,34 @@ pub struct RouteStatus {
     pub target_vpc_subnet_id: String,
     /// `creating`, `active`, `failed` or `deleting`.
     pub status: String,
+}
+
+/// The endpoint's imported certificate revocation list.
+#[derive(JsonSchema, Serialize, Deserialize, Clone, Debug, Default, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct RevocationListStatus {
+    /// Revoked, unexpired serials on the list.
+    pub entries: u32,
+    /// CRL number of the list.
+    pub crl_number: u64,
+    /// When the list was imported (RFC 3339).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub imported_at: Option<String>,
+    /// The list's nextUpdate (RFC 3339): past it, AWS refuses every client. The operator
+    /// re-signs and re-imports the list well before.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_update: Option<String>,
+}
+
+/// Client sessions of an endpoint.
+#[derive(JsonSchema, Serialize, Deserialize, Clone, Debug, Default, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct EndpointConnections {
+    /// Active sessions.
+    pub active: u32,
+    /// When AWS was last asked (RFC 3339).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub observed_at: Option<String>,
 }
 
 /// AWS's status object of an endpoint.

@@ -135,7 +135,7 @@ fn hex(bytes: &[u8]) -> String {
 }
 
 /// Unix seconds as RFC 3339 (`2026-03-01T00:00:00Z`), for messages.
-pub(crate) fn rfc3339(unix: i64) -> String {
+pub fn rfc3339(unix: i64) -> String {
     OffsetDateTime::from_unix_timestamp(unix)
         .ok()
         .and_then(|t| t.format(&Rfc3339).ok())

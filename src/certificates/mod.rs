@@ -17,11 +17,11 @@ mod validate;
 mod tests;
 
 pub use crl::{RevokedSerial, sign_crl};
-pub use facts::{CertificateFacts, KeyKind};
+pub use facts::{CertificateFacts, KeyKind, rfc3339};
 pub use issue::{CaSource, IssueError, Issued, Validity, issue_ca, issue_client, issue_server};
 pub use material::CertificateMaterial;
 pub use problem::CertificateProblem;
-pub use validate::{needs_renewal, reimport_blocker, validate};
+pub use validate::{needs_renewal, reimport_blocker, validate, validate_client};
 
 /// Secret key holding the leaf certificate (then its chain), as cert-manager writes it.
 pub const TLS_CRT: &str = "tls.crt";

@@ -68,6 +68,16 @@ pub enum CertificateProblem {
          it; ACM wants the immediate issuer first, then each intermediate in order"
     )]
     ChainDoesNotSign { index: usize, subject: String },
+    #[error(
+        "the client certificate in tls.crt ({subject}) lacks the clientAuth extended key usage, \
+         so the VPN refuses it: add it (cert-manager: `client auth` in spec.usages)"
+    )]
+    NoClientAuth { subject: String },
+    #[error(
+        "the client certificate in tls.crt ({subject}) is not signed by the endpoint's client CA \
+         ({ca}): issue it from that CA"
+    )]
+    NotSignedByClientCa { subject: String, ca: String },
 }
 
 impl CertificateProblem {
@@ -88,6 +98,8 @@ impl CertificateProblem {
             Self::NoServerAuth { .. } => "NoServerAuth",
             Self::MissingCommonName { .. } => "MissingCommonName",
             Self::ChainDoesNotSign { .. } => "ChainDoesNotSign",
+            Self::NoClientAuth { .. } => "NoClientAuth",
+            Self::NotSignedByClientCa { .. } => "NotSignedByClientCa",
         }
     }
 }

@@ -7,7 +7,8 @@ use super::{CertificateFacts, KeyKind};
 
 /// ACM's name for the serverAuth extended key usage.
 pub const SERVER_AUTH: &str = "TLS_WEB_SERVER_AUTHENTICATION";
-const CLIENT_AUTH: &str = "TLS_WEB_CLIENT_AUTHENTICATION";
+/// ACM's name for the clientAuth extended key usage.
+pub const CLIENT_AUTH: &str = "TLS_WEB_CLIENT_AUTHENTICATION";
 const KEY_ENCIPHERMENT: &str = "KEY_ENCIPHERMENT";
 
 /// Key usages (`DIGITAL_SIGNATURE`, …); None when the certificate has no keyUsage extension.

@@ -5,7 +5,7 @@ use x509_parser::certificate::X509Certificate;
 
 use super::facts::rfc3339;
 use super::pem;
-use super::usage::{SERVER_AUTH, usage_blocker};
+use super::usage::{CLIENT_AUTH, SERVER_AUTH, usage_blocker};
 use super::{CertificateFacts, CertificateMaterial, CertificateProblem, KeyKind, Role, TLS_CRT};
 
 /// Secret-key name used for chain certificates in parse errors.
@@ -53,6 +53,52 @@ fn serves(facts: &CertificateFacts) -> bool {
         .extended_key_usages
         .as_ref()
         .is_some_and(|usages| usages.iter().any(|usage| usage == SERVER_AUTH))
+}
+
+/// Checks a user's client certificate at `now_unix`: the key matches, within its validity
+/// window, a CN, clientAuth (when it has an extendedKeyUsage extension) and signed by the CA
+/// in `ca_pem` (the endpoint's client CA), when the CA is known.
+pub fn validate_client(
+    material: &CertificateMaterial,
+    ca_pem: Option<&str>,
+    now_unix: i64,
+) -> Result<(), CertificateProblem> {
+    let facts = &material.facts;
+    let leaf_blocks = pem::certificates(material.certificate_pem.as_bytes(), TLS_CRT)?;
+    let leaf_block = leaf_blocks
+        .first()
+        .ok_or(CertificateProblem::NoCertificate)?;
+    let leaf = pem::parse(&leaf_block.der, TLS_CRT, 0)?;
+    check_key_matches(&leaf, &material.private_key_pem)?;
+    check_validity(facts, now_unix)?;
+    let subject = || facts.subject.clone();
+    if facts.common_name.is_none() {
+        return Err(CertificateProblem::MissingCommonName { subject: subject() });
+    }
+    if let Some(usages) = &facts.extended_key_usages
+        && !usages.iter().any(|usage| usage == CLIENT_AUTH)
+    {
+        return Err(CertificateProblem::NoClientAuth { subject: subject() });
+    }
+    let Some(ca_pem) = ca_pem else {
+        return Ok(());
+    };
+    let cas = pem::certificates(ca_pem.as_bytes(), "the client CA")?;
+    let signed = cas.iter().enumerate().any(|(index, block)| {
+        pem::parse(&block.der, "the client CA", index)
+            .is_ok_and(|ca| leaf.verify_signature(Some(ca.public_key())).is_ok())
+    });
+    if !signed {
+        let ca = cas
+            .first()
+            .and_then(|b| pem::parse(&b.der, "the client CA", 0).ok())
+            .map_or_else(|| "none readable".to_string(), |c| c.subject().to_string());
+        return Err(CertificateProblem::NotSignedByClientCa {
+            subject: subject(),
+            ca,
+        });
+    }
+    Ok(())
 }
 
 fn check_key_matches(leaf: &X509Certificate<'_>, key_pem: &str) -> Result<(), CertificateProblem> {

@@ -27,7 +27,7 @@ use crate::metrics::Metrics;
 use crate::telemetry::error_chain;
 
 /// Largest page the four `DescribeClientVpn*` calls accept (`MaxResults` 5–1000).
-const MAX_PAGE: i32 = 1000;
+pub(super) const MAX_PAGE: i32 = 1000;
 
 /// [`ClientVpnApi`] over aws-sdk-ec2. Endpoint overrides (`AWS_ENDPOINT_URL_EC2`,
 /// `AWS_ENDPOINT_URL`), credentials, retries and the HTTP client come from the shared
@@ -74,7 +74,7 @@ impl Ec2ClientVpn {
             .clear();
     }
 
-    fn client(&self, region: &str) -> Client {
+    pub(super) fn client(&self, region: &str) -> Client {
         let mut clients = self.clients.lock().unwrap_or_else(|p| p.into_inner());
         clients
             .entry(region.to_string())

@@ -2,6 +2,7 @@
 //! aws-sdk-ec2 adapter that implements it ([`Ec2ClientVpn`]: the one implementation; pacing,
 //! metrics and logging of every HTTP attempt live in its SDK interceptor, see `attempt`).
 
+mod access;
 mod acm;
 mod attempt;
 mod ec2;
@@ -15,6 +16,7 @@ use std::collections::BTreeMap;
 
 use async_trait::async_trait;
 
+pub use access::{CONNECTION_ACTIVE, CRL_ACTIVE, ClientAccessApi, Connection, ExportedCrl};
 pub use acm::{AcmCertificate, AcmCertificates, CertificateApi, ImportCertificate};
 pub use ec2::Ec2ClientVpn;
 pub use error::{CloudError, ErrorKind, classify, outcome_of};

@@ -57,6 +57,12 @@ operations! {
     CreateClientVpnRoute => aws_sdk_ec2::create_client_vpn_route,
     DeleteClientVpnRoute => aws_sdk_ec2::delete_client_vpn_route,
     ExportClientVpnClientConfiguration => aws_sdk_ec2::export_client_vpn_client_configuration,
+    // Client access (ClientVpnUser): the revocation list and the sessions.
+    ImportClientVpnClientCertificateRevocationList => aws_sdk_ec2::import_client_vpn_client_certificate_revocation_list,
+    ExportClientVpnClientCertificateRevocationList => aws_sdk_ec2::export_client_vpn_client_certificate_revocation_list,
+    /// Every page of the listing.
+    DescribeClientVpnConnections => aws_sdk_ec2::describe_client_vpn_connections,
+    TerminateClientVpnConnections => aws_sdk_ec2::terminate_client_vpn_connections,
     // ACM: certificates the operator imports from Secrets or its managed CA.
     ImportCertificate => aws_sdk_acm::import_certificate,
     DescribeCertificate => aws_sdk_acm::describe_certificate,
@@ -87,8 +93,8 @@ mod tests {
     fn names_are_aws_action_names_and_round_trip() {
         assert_eq!(
             Operation::ALL.len(),
-            22,
-            "the 17 Client VPN and 5 ACM calls the operator makes"
+            26,
+            "the 21 Client VPN and 5 ACM calls the operator makes"
         );
         assert_eq!(
             Operation::CreateClientVpnEndpoint.name(),

@@ -11,6 +11,7 @@ use crate::api::{
     ClientVpnEndpointStatus, EndpointStatus, RouteStatus, TargetNetworkStatus, condition,
 };
 use crate::cloud::{ChildState, CreatedEndpoint, ObservedEndpoint, status_code};
+use crate::runtime::conditions::{Conditions, Standing};
 use crate::runtime::write_status;
 
 /// Write the status for these facts and health when it differs from the object's; true when
@@ -22,7 +23,13 @@ pub async fn write(
     facts: EndpointFacts,
     health: &Health,
 ) -> Result<bool, Error> {
-    let previous = obj.status.clone().unwrap_or_default();
+    // The revocation list and connection count belong to the users controller (its own field
+    // manager): never compared or written here.
+    let previous = ClientVpnEndpointStatus {
+        revocation_list: None,
+        connections: None,
+        ..obj.status.clone().unwrap_or_default()
+    };
     let now = Time(Timestamp::now());
     let next = compute_status(&previous, facts, health, obj.metadata.generation, &now);
     write_status(ctx.cluster(), &target.handle, &previous, &next)
@@ -184,6 +191,8 @@ pub fn compute_status(
         routes: facts.routes,
         applied_tag_keys: facts.applied_tag_keys,
         certificates: facts.certificates,
+        revocation_list: None,
+        connections: None,
         observed_generation: generation,
         conditions: conditions(&previous.conditions, health, expiring, generation, now),
     }
@@ -217,39 +226,21 @@ fn conditions(
     generation: Option<i64>,
     now: &Time,
 ) -> Vec<Condition> {
-    let make = |type_: &str, status: bool, reason: &str, message: &str| {
-        let status = if status { "True" } else { "False" }.to_string();
-        let last_transition_time = previous
-            .iter()
-            .find(|c| c.type_ == type_ && c.status == status)
-            .map(|c| c.last_transition_time.clone())
-            .unwrap_or_else(|| now.clone());
-        Condition {
-            type_: type_.to_string(),
-            status,
-            reason: reason.to_string(),
-            message: message.to_string(),
-            observed_generation: generation,
-            last_transition_time,
-        }
+    let builder = Conditions {
+        previous,
+        generation,
+        now,
     };
-    let mut conditions = match health {
-        Health::Ready { reason, message } => vec![make(condition::READY, true, reason, message)],
-        Health::NotReady { reason, message } => {
-            vec![make(condition::READY, false, reason, message)]
-        }
-        Health::Reconciling { reason, message } => vec![
-            make(condition::READY, false, reason, message),
-            make(condition::RECONCILING, true, reason, message),
-        ],
-        Health::Stalled { reason, message } => vec![
-            make(condition::READY, false, reason, message),
-            make(condition::STALLED, true, reason, message),
-        ],
+    let (standing, reason, message) = match health {
+        Health::Ready { reason, message } => (Standing::Ready, *reason, message),
+        Health::NotReady { reason, message } => (Standing::NotReady, *reason, message),
+        Health::Reconciling { reason, message } => (Standing::Reconciling, *reason, message),
+        Health::Stalled { reason, message } => (Standing::Stalled, reason.as_str(), message),
     };
+    let mut conditions = builder.standing(standing, reason, message);
     if let Some(message) = expiring {
         let type_ = condition::CERTIFICATE_EXPIRING_SOON;
-        conditions.push(make(type_, true, type_, &message));
+        conditions.push(builder.make(type_, true, type_, &message));
     }
     conditions
 }

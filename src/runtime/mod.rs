@@ -4,6 +4,7 @@
 
 pub mod backoff;
 pub mod cluster;
+pub mod conditions;
 pub mod leader;
 
 use std::fmt::Debug;

@@ -175,11 +175,12 @@ impl ControlPlane {
                     "wait",
                     "--for=condition=Established",
                     "crd/clientvpnendpoints.clientvpn.io",
+                    "crd/clientvpnusers.clientvpn.io",
                     "--timeout=60s",
                 ]),
                 None,
             ),
-            "waiting for the CRD",
+            "waiting for the CRDs",
         );
     }
 

@@ -12,7 +12,7 @@ mod live;
 mod model;
 mod settings;
 
-pub use children::{TokenScope, child_token, teardown};
+pub use children::{TokenScope, child_token, fnv1a, teardown};
 pub use describe::describe_steps;
 pub use desired::{desired, endpoint as desired_endpoint, ownership_tags};
 pub use live::config_fingerprint;

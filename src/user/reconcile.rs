@@ -1,0 +1,346 @@
+//! One user reconcile: gate (endpoint there, mutual authentication, unique common name) → the
+//! certificate → revocation → connections → status.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use kube::ResourceExt;
+use kube::runtime::controller::Action;
+use tracing::instrument;
+
+use super::certificate::{self, Held as HeldCertificate};
+use super::revoke::{self, Revocation};
+use super::status::{self, Facts, Report};
+use super::view::EndpointView;
+use super::{Context, Error, now_unix, patch_endpoint_access, rfc3339};
+use crate::api::{ClientVpnUser, EndpointConnections, USER_FINALIZER, UserConnections};
+use crate::metrics::ReconcileResult;
+use crate::runtime::conditions::Standing;
+use crate::runtime::{
+    Attempt, Notice, ObjectHandle, ReconcileError, add_finalizer, remove_finalizer,
+};
+
+/// What every step knows about the user.
+pub struct User<'a> {
+    pub obj: &'a ClientVpnUser,
+    pub handle: ObjectHandle,
+    pub uid: String,
+    /// The common name in effect.
+    pub common_name: String,
+    /// The Secret the operator writes.
+    pub secret_name: String,
+}
+
+impl<'a> User<'a> {
+    fn of(obj: &'a ClientVpnUser) -> Result<Self, Error> {
+        let name = obj.name_any();
+        Ok(Self {
+            uid: obj.uid().ok_or(Error::MissingMetadata("metadata.uid"))?,
+            handle: ObjectHandle::of(obj),
+            common_name: obj.spec.common_name.clone().unwrap_or_else(|| name.clone()),
+            secret_name: obj
+                .spec
+                .secret_name
+                .clone()
+                .unwrap_or_else(|| format!("{name}-vpn")),
+            obj,
+        })
+    }
+
+    /// `namespace/name` of the endpoint, the key of its per-endpoint state.
+    pub fn endpoint_key(&self) -> String {
+        format!(
+            "{}/{}",
+            self.handle.namespace, self.obj.spec.endpoint_ref.name
+        )
+    }
+}
+
+/// Reconcile one user; failures are reported (Warning event, status) and retried with backoff.
+#[instrument(skip_all, fields(user = %format!("{}/{}", obj.namespace().unwrap_or_default(), obj.name_any())))]
+pub async fn reconcile(obj: Arc<ClientVpnUser>, ctx: Arc<Context>) -> Result<Action, Error> {
+    let user = User::of(&obj)?;
+    let attempt = Attempt {
+        generation: obj.metadata.generation,
+        deleting: obj.metadata.deletion_timestamp.is_some(),
+    };
+    let runtime = &ctx.runtime;
+    if let Some(wait) = runtime.backoffs.wait(&user.uid, attempt, Instant::now()) {
+        return Ok(Action::requeue(wait));
+    }
+    let started = Instant::now();
+    let result = reconcile_once(&user, &ctx).await;
+    match &result {
+        Ok(_) => {
+            runtime.backoffs.clear(&user.uid);
+            runtime
+                .metrics
+                .reconcile_finished(ReconcileResult::Success, started.elapsed());
+        }
+        Err(err) => {
+            runtime
+                .backoffs
+                .failed(&user.uid, attempt, err.kind(), Instant::now());
+            runtime
+                .metrics
+                .reconcile_finished(ReconcileResult::Error, started.elapsed());
+            runtime.metrics.reconcile_error(err.category());
+            let notice = Notice::warning(err.category(), "ReconcileUser", err.report());
+            runtime.cluster.publish(&user.handle, notice).await;
+            let standing = match err.kind() {
+                crate::cloud::ErrorKind::Terminal => Standing::Stalled,
+                _ => Standing::Reconciling,
+            };
+            let report = Report::new(standing, err.category(), err.report());
+            let _ = status::write(&ctx, &obj, &user.handle, Facts::default(), &report).await;
+        }
+    }
+    result
+}
+
+/// Requeue after a failure: whatever the backoff gate recorded.
+pub fn error_policy(obj: Arc<ClientVpnUser>, _err: &Error, ctx: Arc<Context>) -> Action {
+    let wait = obj
+        .uid()
+        .and_then(|uid| ctx.runtime.backoffs.remaining(&uid, Instant::now()))
+        .unwrap_or(Duration::from_secs(5));
+    Action::requeue(wait.max(Duration::from_millis(100)))
+}
+
+async fn reconcile_once(user: &User<'_>, ctx: &Arc<Context>) -> Result<Action, Error> {
+    let obj = user.obj;
+    let endpoint = ctx.endpoint(&user.handle.namespace, &obj.spec.endpoint_ref.name);
+    let has_finalizer = obj.finalizers().iter().any(|f| f == USER_FINALIZER);
+    if obj.metadata.deletion_timestamp.is_some() {
+        if !has_finalizer {
+            return Ok(Action::await_change());
+        }
+        return finish_deletion(user, ctx, endpoint.as_deref()).await;
+    }
+    if !has_finalizer {
+        add_finalizer(ctx.runtime.cluster.as_ref(), &user.handle, USER_FINALIZER)
+            .await
+            .map_err(|e| Error::Kube("adding the finalizer", e))?;
+    }
+    let resync = Action::requeue(ctx.settings.resync_interval);
+    let mut facts = Facts {
+        common_name: Some(user.common_name.clone()),
+        secret_name: Some(user.secret_name.clone()),
+        ..Default::default()
+    };
+    let endpoint_name = &obj.spec.endpoint_ref.name;
+    let stop = |report: Report, facts: Facts| async move {
+        status::write(ctx, obj, &user.handle, facts, &report).await?;
+        Ok(resync.clone())
+    };
+    let Some(endpoint) = endpoint else {
+        let message = format!(
+            "ClientVpnEndpoint {endpoint_name} does not exist in namespace {}: this user cannot connect",
+            user.handle.namespace
+        );
+        return stop(
+            Report::new(Standing::NotReady, "EndpointNotFound", message),
+            facts,
+        )
+        .await;
+    };
+    let view = EndpointView::of(&endpoint);
+    facts.endpoint_id = view.id.clone();
+    if view.deleting {
+        let message = format!("ClientVpnEndpoint {endpoint_name} is being deleted");
+        return stop(
+            Report::new(Standing::NotReady, "EndpointDeleting", message),
+            facts,
+        )
+        .await;
+    }
+    if !view.mutual {
+        let message = format!(
+            "ClientVpnEndpoint {endpoint_name} does not use certificate-authentication: a ClientVpnUser needs an endpoint with mutualAuthentication"
+        );
+        return stop(
+            Report::new(
+                Standing::Stalled,
+                "EndpointNotMutualAuthentication",
+                message,
+            ),
+            facts,
+        )
+        .await;
+    }
+    if let Some(holder) = common_name_holder(ctx, user) {
+        let message = format!(
+            "ClientVpnUser {holder} already has common name {:?} on endpoint {endpoint_name}; common names identify users and must be unique per endpoint: set spec.commonName",
+            user.common_name
+        );
+        return stop(
+            Report::new(Standing::Stalled, "CommonNameInUse", message),
+            facts,
+        )
+        .await;
+    }
+    let (Some(_), Some(_), Some(_)) = (&view.id, &view.region, &view.dns_name) else {
+        let message = format!("waiting for ClientVpnEndpoint {endpoint_name} to be created in AWS");
+        return stop(
+            Report::new(Standing::Reconciling, "WaitingForEndpoint", message),
+            facts,
+        )
+        .await;
+    };
+    let endpoint_handle = ObjectHandle::of(endpoint.as_ref());
+    if obj.spec.revoked {
+        let revocation = revoke::revoke(ctx, user, &view, &endpoint_handle).await?;
+        return revoked(ctx, user, facts, revocation).await;
+    }
+    let held = match certificate::ensure(ctx, user, &view, &endpoint_handle).await? {
+        Ok(held) => held,
+        Err(report) => return stop(report, facts).await,
+    };
+    revoke::publish_if_due(ctx, &view, &endpoint_handle).await?;
+    facts.connections = Some(connections(ctx, user, &view, &endpoint_handle).await?);
+    let requeue = next_look(ctx, &held);
+    let report = ready_report(user, &held);
+    facts.expiring = held.expiring.clone();
+    held.record_in(&mut facts);
+    status::write(ctx, obj, &user.handle, facts, &report).await?;
+    Ok(Action::requeue(requeue))
+}
+
+fn ready_report(user: &User<'_>, held: &HeldCertificate) -> Report {
+    let mut message = format!(
+        "client.ovpn is in Secret {}; certificate {} is valid until {}",
+        user.secret_name,
+        held.serial,
+        rfc3339(held.not_after).unwrap_or_default()
+    );
+    if !held.revocable {
+        message.push_str(
+            "; the operator cannot revoke it (it does not hold the key of the CA that signed it)",
+        );
+    }
+    Report::new(Standing::Ready, "CertificateIssued", message)
+}
+
+/// The earliest of: the resync, the connections interval, the renewal.
+fn next_look(ctx: &Context, held: &HeldCertificate) -> Duration {
+    let until_renewal = u64::try_from(held.renew_at.saturating_sub(now_unix())).unwrap_or(0);
+    ctx.settings
+        .resync_interval
+        .min(ctx.connections.interval())
+        .min(Duration::from_secs(until_renewal.max(1)))
+}
+
+/// Status of a revoked user; requeue soon while the list is on its way.
+async fn revoked(
+    ctx: &Arc<Context>,
+    user: &User<'_>,
+    mut facts: Facts,
+    revocation: Revocation,
+) -> Result<Action, Error> {
+    let (report, requeue) = revocation.report(user);
+    revocation.record_in(&mut facts);
+    status::write(ctx, user.obj, &user.handle, facts, &report).await?;
+    Ok(Action::requeue(
+        requeue.unwrap_or(ctx.settings.resync_interval),
+    ))
+}
+
+/// Deletion: the certificate goes on the endpoint's list first (unless it cannot be revoked or
+/// the endpoint is gone); then the finalizer is removed.
+async fn finish_deletion(
+    user: &User<'_>,
+    ctx: &Arc<Context>,
+    endpoint: Option<&crate::api::ClientVpnEndpoint>,
+) -> Result<Action, Error> {
+    let note = match endpoint.map(|e| (EndpointView::of(e), ObjectHandle::of(e))) {
+        Some((view, handle)) if view.id.is_some() && !view.deleting => {
+            let revocation = revoke::revoke(ctx, user, &view, &handle).await?;
+            if let (report, Some(requeue)) = revocation.report(user) {
+                let mut facts = Facts::default();
+                revocation.record_in(&mut facts);
+                status::write(ctx, user.obj, &user.handle, facts, &report).await?;
+                return Ok(Action::requeue(requeue));
+            }
+            revocation.report(user).0.message
+        }
+        _ => "the endpoint is gone: nothing to revoke".to_string(),
+    };
+    ctx.publisher.forget(&user.endpoint_key(), &user.uid);
+    let notice = Notice::normal("Deleted", "DeleteUser", note);
+    ctx.runtime.cluster.publish(&user.handle, notice).await;
+    remove_finalizer(ctx.runtime.cluster.as_ref(), &user.handle, USER_FINALIZER)
+        .await
+        .map_err(|e| Error::Kube("removing the finalizer", e))?;
+    Ok(Action::await_change())
+}
+
+/// The other user holding this user's common name on the same endpoint, if any: the oldest
+/// object (then the first by name) keeps it.
+fn common_name_holder(ctx: &Context, user: &User<'_>) -> Option<String> {
+    let key = |u: &ClientVpnUser| {
+        (
+            u.metadata.creation_timestamp.clone().map(|t| t.0),
+            u.name_any(),
+        )
+    };
+    let mine = key(user.obj);
+    ctx.users
+        .state()
+        .iter()
+        .filter(|u| u.uid() != Some(user.uid.clone()))
+        .filter(|u| u.namespace() == user.obj.namespace())
+        .filter(|u| u.metadata.deletion_timestamp.is_none())
+        .filter(|u| u.spec.endpoint_ref == user.obj.spec.endpoint_ref)
+        .filter(|u| u.spec.common_name.clone().unwrap_or_else(|| u.name_any()) == user.common_name)
+        .filter(|u| key(u) < mine)
+        .map(|u| u.name_any())
+        .min()
+}
+
+/// This user's sessions, from the endpoint's shared listing; the endpoint's total is written
+/// when a fresh listing changed it.
+async fn connections(
+    ctx: &Context,
+    user: &User<'_>,
+    view: &EndpointView,
+    endpoint: &ObjectHandle,
+) -> Result<UserConnections, Error> {
+    let (Some(id), Some(region)) = (view.id.as_deref(), view.region.as_deref()) else {
+        return Ok(UserConnections::default());
+    };
+    let (listing, fresh) = ctx.connections.get(ctx.access.as_ref(), region, id).await?;
+    let active: Vec<_> = listing
+        .connections
+        .iter()
+        .filter(|c| c.is_active())
+        .collect();
+    if fresh {
+        let total = u32::try_from(active.len()).unwrap_or(u32::MAX);
+        ctx.runtime
+            .metrics
+            .connections_observed(&endpoint.namespace, &endpoint.name, total);
+        let current = ctx
+            .endpoint(&endpoint.namespace, &endpoint.name)
+            .and_then(|e| e.status.as_ref()?.connections.as_ref().map(|c| c.active));
+        if current != Some(total) {
+            let value = EndpointConnections {
+                active: total,
+                observed_at: rfc3339(now_unix()),
+            };
+            patch_endpoint_access(ctx, endpoint, "connections", &value).await?;
+        }
+    }
+    let mine = |c: &&crate::cloud::Connection| c.common_name.as_deref() == Some(&user.common_name);
+    let last_connected_time = listing
+        .connections
+        .iter()
+        .filter(mine)
+        .filter_map(|c| c.established.clone())
+        .max();
+    let own: Vec<_> = active.into_iter().filter(mine).collect();
+    Ok(UserConnections {
+        active: u32::try_from(own.len()).unwrap_or(u32::MAX),
+        last_connected_time,
+        client_ips: own.iter().filter_map(|c| c.client_ip.clone()).collect(),
+    })
+}

@@ -1,0 +1,153 @@
+//! The Secrets a user reconcile reads and writes: the endpoint's client CA (certificate, and key
+//! when the operator holds it), the brought certificate, and the user's own Secret
+//! (`client.ovpn`, `tls.crt`, `tls.key`, `ca.crt`), whose annotations say what it holds.
+
+use std::collections::BTreeMap;
+
+use k8s_openapi::ByteString;
+use k8s_openapi::api::core::v1::Secret;
+use kube::api::{Api, Patch, PatchParams};
+use kube::core::PartialObjectMeta;
+use serde_json::json;
+
+use super::plan::Held;
+use super::view::{CaLocation, EndpointView};
+use super::{Context, Error};
+use crate::api::FIELD_MANAGER;
+use crate::certificates::{CA_CRT, CertificateMaterial, TLS_CRT, TLS_KEY};
+use crate::runtime::{ObjectHandle, SecretData};
+
+/// Key of the complete OpenVPN profile in the user's Secret.
+pub const OVPN_KEY: &str = "client.ovpn";
+
+/// Annotations of the user's Secret: what it holds, so that nothing secret is read to decide.
+pub mod annotation {
+    pub const SERIAL: &str = "clientvpn.io/serial";
+    pub const NOT_AFTER: &str = "clientvpn.io/not-after";
+    pub const IDENTITY: &str = "clientvpn.io/identity";
+    pub const CONFIGURATION: &str = "clientvpn.io/configuration";
+}
+
+/// The endpoint's client CA as far as the operator can read it.
+#[derive(Debug, Default)]
+pub struct ClientCa {
+    /// CA certificate(s), PEM; none when only an ARN is known.
+    pub certificates_pem: Option<String>,
+    /// The CA certificate with its key: the operator can issue and revoke.
+    pub signer: Option<CertificateMaterial>,
+}
+
+/// Reads the endpoint's client CA.
+pub async fn client_ca(
+    ctx: &Context,
+    namespace: &str,
+    view: &EndpointView,
+) -> Result<ClientCa, Error> {
+    let read = |name: String| async move {
+        ctx.runtime
+            .cluster
+            .secret(namespace, &name)
+            .await
+            .map_err(|e| Error::Kube("reading the client CA Secret", e))
+    };
+    Ok(match &view.ca {
+        CaLocation::Unknown => ClientCa::default(),
+        CaLocation::Secret(name) => match read(name.clone()).await? {
+            None => ClientCa::default(),
+            Some(data) => {
+                let crt = data.get(TLS_CRT).unwrap_or_default();
+                let signer = data
+                    .get(TLS_KEY)
+                    .and_then(|key| CertificateMaterial::from_secret_data(crt, key, None).ok());
+                ClientCa {
+                    certificates_pem: Some(String::from_utf8_lossy(crt).into_owned()),
+                    signer,
+                }
+            }
+        },
+        CaLocation::ServerChain(name) => match read(name.clone()).await? {
+            None => ClientCa::default(),
+            Some(data) => {
+                // The server certificate's issuers: tls.crt after the leaf, and ca.crt.
+                let mut pem =
+                    String::from_utf8_lossy(data.get(TLS_CRT).unwrap_or_default()).into_owned();
+                pem.push_str(&String::from_utf8_lossy(
+                    data.get(CA_CRT).unwrap_or_default(),
+                ));
+                ClientCa {
+                    certificates_pem: Some(pem),
+                    signer: None,
+                }
+            }
+        },
+    })
+}
+
+/// What the user's Secret holds, from its annotations (metadata only).
+pub fn held(meta: &PartialObjectMeta<Secret>) -> Option<Held> {
+    let annotations = meta.metadata.annotations.as_ref()?;
+    let get = |key: &str| annotations.get(key).cloned();
+    Some(Held {
+        serial: get(annotation::SERIAL)?,
+        not_after: get(annotation::NOT_AFTER)?.parse().ok()?,
+        identity: get(annotation::IDENTITY)?,
+        configuration: get(annotation::CONFIGURATION)?,
+    })
+}
+
+/// Server-side apply the user's Secret (type `kubernetes.io/tls`), owned by the user object.
+pub async fn write_user_secret(
+    ctx: &Context,
+    owner: &ObjectHandle,
+    name: &str,
+    data: &SecretData,
+    held: &Held,
+) -> Result<(), Error> {
+    let encoded: BTreeMap<&str, ByteString> = data
+        .0
+        .iter()
+        .map(|(key, value)| (key.as_str(), ByteString(value.clone())))
+        .collect();
+    let body = json!({
+        "apiVersion": "v1",
+        "kind": "Secret",
+        "type": "kubernetes.io/tls",
+        "metadata": {
+            "name": name,
+            "namespace": owner.namespace,
+            "labels": { "app.kubernetes.io/managed-by": FIELD_MANAGER },
+            "annotations": {
+                annotation::SERIAL: held.serial,
+                annotation::NOT_AFTER: held.not_after.to_string(),
+                annotation::IDENTITY: held.identity,
+                annotation::CONFIGURATION: held.configuration,
+            },
+            "ownerReferences": [owner.owner_reference()],
+        },
+        "data": encoded,
+    });
+    let api: Api<Secret> = Api::namespaced(ctx.client.clone(), &owner.namespace);
+    api.patch(
+        name,
+        &PatchParams::apply(FIELD_MANAGER).force(),
+        &Patch::Apply(body),
+    )
+    .await
+    .map(|_| ())
+    .map_err(|e| Error::Kube("writing the user's Secret", e))
+}
+
+/// The user's Secret data: profile, certificate, key and the client CA.
+pub fn user_secret_data(
+    ovpn: &str,
+    certificate_pem: &str,
+    key_pem: &str,
+    ca_pem: &str,
+) -> SecretData {
+    let mut data = BTreeMap::new();
+    data.insert(OVPN_KEY.to_string(), ovpn.as_bytes().to_vec());
+    data.insert(TLS_CRT.to_string(), certificate_pem.as_bytes().to_vec());
+    data.insert(TLS_KEY.to_string(), key_pem.as_bytes().to_vec());
+    data.insert(CA_CRT.to_string(), ca_pem.as_bytes().to_vec());
+    SecretData(data)
+}
