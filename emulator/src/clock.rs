@@ -48,6 +48,12 @@ pub fn format_ec2_time(time: SystemTime) -> String {
     )
 }
 
+/// `2019-08-12 07:58:34` — UTC with a space and no zone, as DescribeClientVpnConnections
+/// reports times.
+pub fn format_connection_time(time: SystemTime) -> String {
+    format_ec2_time(time).replacen('T', " ", 1)
+}
+
 /// Days since 1970-01-01 → (year, month, day), proleptic Gregorian (H. Hinnant's algorithm).
 fn civil_from_days(z: i64) -> (i64, u32, u32) {
     let z = z + 719_468;
@@ -73,6 +79,7 @@ mod tests {
         assert_eq!(format_ec2_time(UNIX_EPOCH), "1970-01-01T00:00:00");
         let leap = UNIX_EPOCH + Duration::from_secs(951_782_400); // 2000-02-29
         assert_eq!(format_ec2_time(leap), "2000-02-29T00:00:00");
+        assert_eq!(format_connection_time(t), "2019-07-08 11:37:27");
     }
 
     #[test]

@@ -21,6 +21,10 @@ pub struct Timing {
     pub delete_delay_ms: u64,
     /// How long a `deleted` endpoint stays visible before Describe says NotFound.
     pub deleted_visible_ms: u64,
+    /// Imported client certificate revocation list `pending` → `active` (applied).
+    pub crl_delay_ms: u64,
+    /// Client connection `terminating` → `terminated` (TerminateClientVpnConnections).
+    pub terminate_delay_ms: u64,
 }
 
 impl Default for Timing {
@@ -31,6 +35,8 @@ impl Default for Timing {
             route_delay_ms: 500,
             delete_delay_ms: 1_000,
             deleted_visible_ms: 60_000,
+            crl_delay_ms: 1_000,
+            terminate_delay_ms: 200,
         }
     }
 }
@@ -44,6 +50,8 @@ pub struct TimingUpdate {
     pub route_delay_ms: Option<u64>,
     pub delete_delay_ms: Option<u64>,
     pub deleted_visible_ms: Option<u64>,
+    pub crl_delay_ms: Option<u64>,
+    pub terminate_delay_ms: Option<u64>,
 }
 
 impl Timing {
@@ -54,6 +62,8 @@ impl Timing {
             (&mut self.route_delay_ms, update.route_delay_ms),
             (&mut self.delete_delay_ms, update.delete_delay_ms),
             (&mut self.deleted_visible_ms, update.deleted_visible_ms),
+            (&mut self.crl_delay_ms, update.crl_delay_ms),
+            (&mut self.terminate_delay_ms, update.terminate_delay_ms),
         ];
         for (field, value) in fields {
             if let Some(value) = value {
@@ -76,6 +86,12 @@ impl Timing {
     }
     pub fn deleted_visible(&self) -> Duration {
         Duration::from_millis(self.deleted_visible_ms)
+    }
+    pub fn crl(&self) -> Duration {
+        Duration::from_millis(self.crl_delay_ms)
+    }
+    pub fn terminate(&self) -> Duration {
+        Duration::from_millis(self.terminate_delay_ms)
     }
 }
 

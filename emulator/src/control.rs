@@ -14,6 +14,7 @@ use serde_json::{Value, json};
 use crate::AppState;
 use crate::clock::Now;
 use crate::config::{Limits, Settings, TimingUpdate};
+use crate::connect::{ConnectError, ConnectRequest, connect};
 use crate::faults::{FailNext, Faults};
 use crate::server::is_known_action;
 
@@ -32,6 +33,7 @@ pub fn router() -> Router<AppState> {
         .route("/_emulator/timing", get(get_timing).post(set_timing))
         .route("/_emulator/limits", get(get_limits).post(set_limits))
         .route("/_emulator/settings", get(get_settings).post(set_settings))
+        .route("/_emulator/connections", post(connect_client))
 }
 
 async fn healthz() -> Json<Value> {
@@ -150,6 +152,47 @@ async fn set_settings(
     tracing::info!(?settings, "settings set");
     state.lock().settings = settings;
     Ok(Json(json!(settings)))
+}
+
+/// A simulated client connects with a certificate: `200 {"connectionId", "clientVpnEndpointId",
+/// "commonName", "clientIp", "status": "active"}` (plus `username` when given), `403 {"refused":
+/// true, "reason", "message"}` when authentication fails, 404 for an unknown endpoint.
+async fn connect_client(State(state): State<AppState>, body: Bytes) -> Response {
+    let request: ConnectRequest = match parse_json(&body) {
+        Ok(request) => request,
+        Err(err) => return err.into_response(),
+    };
+    let result = connect(&mut state.lock(), &request, &Now::read());
+    let endpoint_id = &request.client_vpn_endpoint_id;
+    match result {
+        Ok(admitted) => {
+            tracing::info!(
+                endpoint_id,
+                connection_id = admitted.connection_id,
+                "client connected"
+            );
+            let mut body = json!({
+                "connectionId": admitted.connection_id,
+                "clientVpnEndpointId": endpoint_id,
+                "commonName": admitted.common_name,
+                "clientIp": admitted.client_ip,
+                "status": "active",
+            });
+            if let Some(user) = admitted.username {
+                body["username"] = json!(user);
+            }
+            Json(body).into_response()
+        }
+        Err(ConnectError::NotFound(message)) => {
+            (StatusCode::NOT_FOUND, Json(json!({"error": message}))).into_response()
+        }
+        Err(ConnectError::BadRequest(message)) => BadRequest(message).into_response(),
+        Err(ConnectError::Refused { reason, message }) => {
+            tracing::info!(endpoint_id, reason, "client refused");
+            let body = json!({"refused": true, "reason": reason, "message": message});
+            (StatusCode::FORBIDDEN, Json(body)).into_response()
+        }
+    }
 }
 
 /// `current` with the fields of the JSON object `body` replaced (unknown fields are refused).

@@ -3,11 +3,13 @@
 //!
 //! Layers, imports pointing down only:
 //! * top: [`server`] (the one `POST /`, picking the protocol per request) and [`control`]
-//!   (`/_emulator/`), plus [`AppState`];
-//! * protocols: [`ec2`] (EC2 Query form + XML, the 17 Client VPN actions) and [`acm`] (AWS JSON
+//!   (`/_emulator/`), with [`connect`] (a simulated client's mutual TLS authentication), plus
+//!   [`AppState`];
+//! * protocols: [`ec2`] (EC2 Query form + XML, the 21 Client VPN actions) and [`acm`] (AWS JSON
 //!   1.1, the certificate actions), each implementing [`protocol::Protocol`];
-//! * bottom: [`state`] (per account and region: endpoints and certificates), [`config`],
-//!   [`faults`], [`auth`], [`clock`], [`ids`].
+//! * bottom: [`state`] (per account and region: endpoints with their connections and
+//!   revocation lists, and certificates), [`pki`] (keys, chains, CRLs), [`config`], [`faults`],
+//!   [`auth`], [`clock`], [`ids`].
 //!
 //! State is kept per account (derived from the access key) and region (from the SigV4 credential
 //! scope). See `emulator/README.md`.
@@ -24,10 +26,12 @@ pub mod acm;
 pub mod auth;
 pub mod clock;
 pub mod config;
+pub mod connect;
 pub mod control;
 pub mod ec2;
 pub mod faults;
 pub mod ids;
+pub mod pki;
 pub mod protocol;
 pub mod server;
 pub mod state;

@@ -48,6 +48,15 @@ struct Args {
     #[arg(long, env = "CLIENTVPN_EMULATOR_DELETED_VISIBLE_MS", default_value_t = Timing::default().deleted_visible_ms)]
     deleted_visible_ms: u64,
 
+    /// Milliseconds an imported client certificate revocation list stays `pending` before it
+    /// is `active` (applied to connecting clients).
+    #[arg(long, env = "CLIENTVPN_EMULATOR_CRL_DELAY_MS", default_value_t = Timing::default().crl_delay_ms)]
+    crl_delay_ms: u64,
+
+    /// Milliseconds a client connection spends `terminating` before it is `terminated`.
+    #[arg(long, env = "CLIENTVPN_EMULATOR_TERMINATE_DELAY_MS", default_value_t = Timing::default().terminate_delay_ms)]
+    terminate_delay_ms: u64,
+
     /// Endpoints per account and region (ClientVpnEndpointLimitExceeded beyond), AWS's default
     /// quota. Raise it for scale tests.
     #[arg(long, env = "CLIENTVPN_EMULATOR_MAX_ENDPOINTS_PER_REGION", default_value_t = Limits::default().endpoints_per_region)]
@@ -124,6 +133,8 @@ impl Args {
             route_delay_ms,
             delete_delay_ms,
             deleted_visible_ms,
+            crl_delay_ms,
+            terminate_delay_ms,
             max_endpoints_per_region,
             max_rules_per_endpoint,
             max_routes_per_association,
@@ -145,6 +156,8 @@ impl Args {
                 route_delay_ms,
                 delete_delay_ms,
                 deleted_visible_ms,
+                crl_delay_ms,
+                terminate_delay_ms,
             },
             limits: Limits {
                 endpoints_per_region: max_endpoints_per_region,

@@ -1,17 +1,19 @@
-//! Certificate material as ACM checks it on import: PEM decoding (`pem`), X.509 parsing and
-//! signature checks (`x509-parser`), private keys in PKCS#1, SEC1 and PKCS#8 (`pkcs1`, `sec1`,
-//! `pkcs8`), and the facts DescribeCertificate reports.
+//! Certificate material as ACM checks it on import: PEM decoding and X.509 parsing, private keys
+//! and chains ([`crate::pki`]), ACM's key and validity rules, and the facts DescribeCertificate
+//! reports.
 
 use std::time::SystemTime;
 
-use pkcs8::der::asn1::ObjectIdentifier;
 use x509_parser::certificate::X509Certificate;
 use x509_parser::extensions::GeneralName;
-use x509_parser::prelude::{FromDer, X509Version};
-use x509_parser::public_key::PublicKey;
+use x509_parser::prelude::X509Version;
 use x509_parser::x509::X509Name;
 
 use super::error::AcmError;
+use crate::pki::chain::certificate_blocks;
+pub use crate::pki::chain::{parse_der, signs};
+pub use crate::pki::epoch_seconds;
+use crate::pki::keys::{self, PublicKey as Key};
 use crate::state::{CertificateDetails, ExtendedKeyUsage};
 
 const UNPARSABLE_CERTIFICATE: &str =
@@ -21,14 +23,6 @@ const UNSUPPORTED_KEY: &str = "The private key is not supported.";
 const KEY_MISMATCH: &str = "The private key does not match the public key in the certificate.";
 const CHAIN_UNVERIFIED: &str = "Could not validate the certificate with the certificate chain.";
 
-const RSA_ENCRYPTION: &str = "1.2.840.113549.1.1.1";
-const EC_PUBLIC_KEY: &str = "1.2.840.10045.2.1";
-/// Named curves ACM imports, with their names.
-const CURVES: &[(&str, &str)] = &[
-    ("1.2.840.10045.3.1.7", "prime256v1"),
-    ("1.3.132.0.34", "secp384r1"),
-    ("1.3.132.0.35", "secp521r1"),
-];
 /// RSA sizes ACM imports.
 const RSA_BITS: &[usize] = &[1024, 2048, 3072, 4096];
 
@@ -89,23 +83,6 @@ pub fn import(
     })
 }
 
-/// The DER of every PEM block, `None` if the text is not PEM or holds anything but certificates.
-fn certificate_blocks(text: &[u8]) -> Option<Vec<Vec<u8>>> {
-    let blocks = pem::parse_many(text).ok()?;
-    blocks
-        .into_iter()
-        .map(|b| (b.tag() == "CERTIFICATE").then(|| b.into_contents()))
-        .collect()
-}
-
-/// A certificate's DER, parsed with nothing left over.
-pub fn parse_der(der: &[u8]) -> Option<X509Certificate<'_>> {
-    match X509Certificate::from_der(der) {
-        Ok(([], cert)) => Some(cert),
-        _ => None,
-    }
-}
-
 /// PEM blocks with 64-character lines and `\n` endings, concatenated.
 fn encode_pem(ders: &[Vec<u8>]) -> String {
     let config = pem::EncodeConfig::new().set_line_ending(pem::LineEnding::LF);
@@ -138,145 +115,25 @@ fn check_certificate(cert: &X509Certificate<'_>, now: SystemTime) -> Result<(), 
     Ok(())
 }
 
-pub fn epoch_seconds(time: SystemTime) -> i64 {
-    time.duration_since(SystemTime::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs() as i64)
-}
-
-/// A public key reduced to what identifies it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-enum Key {
-    /// Modulus and exponent without leading zero bytes.
-    Rsa { modulus: Vec<u8>, exponent: Vec<u8> },
-    /// Curve name and the uncompressed point.
-    Ec { curve: &'static str, point: Vec<u8> },
-}
-
-impl Key {
-    fn rsa(modulus: &[u8], exponent: &[u8]) -> Self {
-        Self::Rsa {
-            modulus: trim_zeros(modulus).to_vec(),
-            exponent: trim_zeros(exponent).to_vec(),
-        }
-    }
-
-    /// `(KeyAlgorithm output form, key type input form)`: `RSA-2048` / `RSA_2048`.
-    fn algorithm(&self) -> (String, String) {
-        match self {
-            Self::Rsa { modulus, .. } => {
-                let bits = bit_length(modulus);
-                (format!("RSA-{bits}"), format!("RSA_{bits}"))
-            }
-            Self::Ec { curve, .. } => (format!("EC-{curve}"), format!("EC_{curve}")),
-        }
-    }
-}
-
-fn trim_zeros(bytes: &[u8]) -> &[u8] {
-    let start = bytes.iter().position(|b| *b != 0).unwrap_or(bytes.len());
-    &bytes[start..]
-}
-
-fn bit_length(big_endian: &[u8]) -> usize {
-    let bytes = trim_zeros(big_endian);
-    bytes.first().map_or(0, |first| {
-        (bytes.len() - 1) * 8 + (8 - first.leading_zeros() as usize)
-    })
-}
-
-fn curve_name(oid: &str) -> Option<&'static str> {
-    CURVES
-        .iter()
-        .find(|(o, _)| *o == oid)
-        .map(|(_, name)| *name)
-}
-
-/// The certificate's public key, if its algorithm and size are ones ACM imports.
+/// The certificate's public key, if its algorithm and size are ones ACM imports (RSA 1024–4096,
+/// EC P-256/384/521).
 fn certificate_key(cert: &X509Certificate<'_>) -> Result<Key, AcmError> {
-    let spki = cert.public_key();
-    let key = match spki.parsed() {
-        Ok(PublicKey::RSA(rsa)) => Key::rsa(rsa.modulus, rsa.exponent),
-        Ok(PublicKey::EC(point)) => {
-            let curve = spki
-                .algorithm
-                .parameters
-                .as_ref()
-                .and_then(|p| p.as_oid().ok())
-                .and_then(|oid| curve_name(&oid.to_id_string()))
-                .ok_or_else(|| AcmError::invalid_material(UNSUPPORTED_KEY))?;
-            Key::Ec {
-                curve,
-                point: point.data().to_vec(),
-            }
-        }
-        _ => return Err(AcmError::invalid_material(UNSUPPORTED_KEY)),
-    };
-    if let Key::Rsa { modulus, .. } = &key {
-        let bits = bit_length(modulus);
-        if !RSA_BITS.contains(&bits) {
-            return Err(AcmError::invalid_material(format!(
-                "The private key length {bits} is not supported for key algorithm."
-            )));
-        }
+    let key =
+        keys::of_certificate(cert).ok_or_else(|| AcmError::invalid_material(UNSUPPORTED_KEY))?;
+    if let Some(bits) = key.rsa_bits()
+        && !RSA_BITS.contains(&bits)
+    {
+        return Err(AcmError::invalid_material(format!(
+            "The private key length {bits} is not supported for key algorithm."
+        )));
     }
     Ok(key)
 }
 
-/// The public half of an unencrypted private key in PKCS#1 (`RSA PRIVATE KEY`), SEC1
-/// (`EC PRIVATE KEY`) or PKCS#8 (`PRIVATE KEY`). `Ok(None)`: an EC key that does not carry its
-/// public point, so the match cannot be checked (accepted).
+/// The public half of an unencrypted private key (see [`keys::of_private_key`]); encrypted
+/// keys (`ENCRYPTED PRIVATE KEY`) are refused, as ACM wants keys without a passphrase.
 fn private_key_of(text: &[u8]) -> Result<Option<Key>, AcmError> {
-    let unsupported = || AcmError::invalid_material(UNSUPPORTED_KEY);
-    let block = match pem::parse_many(text).map_err(|_| unsupported())?.as_slice() {
-        [one] => one.clone(),
-        _ => return Err(unsupported()),
-    };
-    let der = block.contents();
-    match block.tag() {
-        "RSA PRIVATE KEY" => rsa_private(der).map(Some),
-        "EC PRIVATE KEY" => ec_private(der, None),
-        "PRIVATE KEY" => {
-            let info = pkcs8::PrivateKeyInfoRef::try_from(der).map_err(|_| unsupported())?;
-            match info.algorithm.oid.to_string().as_str() {
-                RSA_ENCRYPTION => rsa_private(info.private_key.as_bytes()).map(Some),
-                EC_PUBLIC_KEY => {
-                    let curve = info
-                        .algorithm
-                        .parameters
-                        .and_then(|p| p.decode_as::<ObjectIdentifier>().ok());
-                    ec_private(info.private_key.as_bytes(), curve)
-                }
-                // Ed25519, DSA, …: not importable.
-                _ => Err(unsupported()),
-            }
-        }
-        // Includes `ENCRYPTED PRIVATE KEY`: ACM wants keys without a passphrase.
-        _ => Err(unsupported()),
-    }
-}
-
-fn rsa_private(der: &[u8]) -> Result<Key, AcmError> {
-    let key = pkcs1::RsaPrivateKeyRef::try_from(der)
-        .map_err(|_| AcmError::invalid_material(UNSUPPORTED_KEY))?;
-    Ok(Key::rsa(
-        key.modulus.as_bytes(),
-        key.public_exponent.as_bytes(),
-    ))
-}
-
-fn ec_private(der: &[u8], outer_curve: Option<ObjectIdentifier>) -> Result<Option<Key>, AcmError> {
-    let unsupported = || AcmError::invalid_material(UNSUPPORTED_KEY);
-    let key = sec1::EcPrivateKey::try_from(der).map_err(|_| unsupported())?;
-    let curve = key
-        .parameters
-        .and_then(|p| p.named_curve())
-        .or(outer_curve)
-        .and_then(|oid| curve_name(&oid.to_string()))
-        .ok_or_else(unsupported)?;
-    Ok(key.public_key.map(|point| Key::Ec {
-        curve,
-        point: point.to_vec(),
-    }))
+    keys::of_private_key(text).map_err(|_| AcmError::invalid_material(UNSUPPORTED_KEY))
 }
 
 /// The chain must start with the certificate's issuer and continue issuer by issuer; each link
@@ -311,12 +168,6 @@ fn check_chain(
         }
     }
     Ok(())
-}
-
-/// Whether `issuer` issued `cert`: names match and the signature verifies.
-pub fn signs(issuer: &X509Certificate<'_>, cert: &X509Certificate<'_>) -> bool {
-    issuer.subject().as_raw() == cert.issuer().as_raw()
-        && cert.verify_signature(Some(issuer.public_key())).is_ok()
 }
 
 fn details(cert: &X509Certificate<'_>, key: &Key) -> CertificateDetails {
@@ -503,24 +354,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn key_sizes_ignore_sign_bytes() {
-        for (bytes, bits) in [
-            (&[0x00, 0x80, 0x00][..], 16),
-            (&[0x01][..], 1),
-            (&[0x00][..], 0),
-            (&[0xff, 0xff][..], 16),
-        ] {
-            assert_eq!(bit_length(bytes), bits, "{bytes:?}");
-        }
-        let rsa = Key::rsa(&[0, 0xc0, 0, 0, 0], &[1, 0, 1]);
-        assert_eq!(rsa, Key::rsa(&[0xc0, 0, 0, 0], &[0, 1, 0, 1]));
-        assert_eq!(rsa.algorithm(), ("RSA-32".to_owned(), "RSA_32".to_owned()));
-    }
-
-    #[test]
-    fn names_of_curves_and_signatures() {
-        assert_eq!(curve_name("1.2.840.10045.3.1.7"), Some("prime256v1"));
-        assert_eq!(curve_name("1.3.132.0.10"), None); // secp256k1
+    fn names_of_signatures() {
         assert_eq!(
             signature_algorithm("1.2.840.113549.1.1.11"),
             "SHA256WITHRSA"

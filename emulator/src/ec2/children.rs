@@ -1,6 +1,6 @@
-//! What the three kinds of things an endpoint owns (target-network associations, authorization
-//! rules, routes) share: removal that goes through a transitional state, and the Describe action
-//! that lists them with filters and pagination.
+//! What the things an endpoint owns and lists (target-network associations, authorization rules,
+//! routes, client connections) share: ending through a transitional state, and the Describe
+//! action that lists them with filters and pagination.
 
 use std::time::{Duration, Instant};
 
@@ -10,7 +10,8 @@ use super::xml::Xml;
 use super::{Ctx, Filter, FilterField, Page, check_concurrency, endpoint, filters, seq_key};
 use crate::config::Timing;
 use crate::state::{
-    Association, AssociationState, Endpoint, Region, Route, RouteState, Rule, RuleState,
+    Association, AssociationState, Connection, ConnectionState, Endpoint, Region, Route,
+    RouteState, Rule, RuleState,
 };
 
 /// Something an endpoint owns and lists through a Describe action.
@@ -27,10 +28,11 @@ pub trait Lifecycle {
     /// How long the transitional states last.
     fn delay(timing: &Timing) -> Duration;
 
-    /// Already in the transitional state that ends with its removal.
+    /// Already in the transitional state that ends with its removal (for a connection: with
+    /// `terminated`).
     fn is_leaving(&self) -> bool;
 
-    /// Enters the transitional state that ends with its removal at `due`.
+    /// Enters that transitional state, which ends at `due`.
     fn start_leaving(&mut self, due: Instant);
 }
 
@@ -63,6 +65,7 @@ lifecycle! {
     Association => AssociationState::Disassociating, Timing::association;
     Rule => RuleState::Revoking, Timing::rule;
     Route => RouteState::Deleting, Timing::route;
+    Connection => ConnectionState::Terminating, Timing::terminate;
 }
 
 /// Once validation has passed ([`Ctx::proceed`]), starts removing `children(ep)[position]`,

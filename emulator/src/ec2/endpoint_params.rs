@@ -111,6 +111,9 @@ pub(super) fn parse_new_endpoint(p: &Params) -> Result<Endpoint, Ec2Error> {
         associations: Vec::new(),
         authorization_rules: Vec::new(),
         routes: Vec::new(),
+        connections: Vec::new(),
+        crl: None,
+        applied_crl: None,
         due: None,
         deleted_visible: Default::default(),
     })

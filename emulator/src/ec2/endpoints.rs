@@ -11,7 +11,7 @@ use super::xml::Xml;
 use super::{Ctx, FilterField, Page, endpoint_mut, filters, idempotent, return_true};
 use crate::clock::format_ec2_time;
 use crate::protocol::check_quota;
-use crate::state::{AssociationState, Endpoint, EndpointState, Region};
+use crate::state::{AssociationState, Endpoint, EndpointState, Region, TERMINATED_VISIBLE};
 
 /// The endpoint settings that CreateClientVpnEndpoint and ModifyClientVpnEndpoint both take.
 const SETTINGS_PARAMS: &[&str] = &[
@@ -194,6 +194,16 @@ pub fn modify(ctx: &mut Ctx<'_>, region: &mut Region, p: &Params) -> Result<Stri
         device_posture,
         ..
     } = change;
+    // A new server certificate or split-tunnel setting resets every client connection.
+    let resets = server_certificate_arn
+        .as_ref()
+        .is_some_and(|v| *v != ep.server_certificate_arn)
+        || split_tunnel.is_some_and(|v| v != ep.split_tunnel);
+    if resets {
+        ep.reset_connections(&ctx.now);
+        // Wake up to forget the ended sessions.
+        ctx.due_in(TERMINATED_VISIBLE);
+    }
     if let Some(v) = server_certificate_arn {
         ep.server_certificate_arn = v;
     }
@@ -268,6 +278,9 @@ pub fn delete(ctx: &mut Ctx<'_>, region: &mut Region, p: &Params) -> Result<Stri
         ep.deleted_visible = ctx.timing.deleted_visible();
         ep.authorization_rules.clear();
         ep.routes.clear();
+        ep.connections.clear();
+        ep.crl = None;
+        ep.applied_crl = None;
     }
     let mut x = Xml::new();
     x.status("status", EndpointState::Deleting.as_str(), None);

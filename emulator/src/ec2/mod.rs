@@ -1,10 +1,11 @@
 //! The EC2 protocol layer: the Query protocol on the wire (form-encoded `Action=…`, XML
-//! answers, the EC2 error envelope) and the 17 Client VPN actions, one module per resource, plus
+//! answers, the EC2 error envelope) and the 21 Client VPN actions, one module per resource, plus
 //! what they share (endpoint lookup, DryRun, ClientToken idempotency, the concurrency limit).
 
 mod associations;
 mod certificates;
 mod children;
+mod connections;
 mod describe;
 mod endpoint_params;
 mod endpoints;
@@ -12,6 +13,7 @@ pub mod error;
 mod export;
 pub mod network;
 pub mod query;
+mod revocation;
 mod routes;
 mod rules;
 mod tags;
@@ -73,6 +75,10 @@ actions! {
     CreateTags => tags::create(CREATE_PARAMS),
     DeleteTags => tags::delete(DELETE_PARAMS),
     ExportClientVpnClientConfiguration => export::export(EXPORT_PARAMS),
+    ImportClientVpnClientCertificateRevocationList => revocation::import(IMPORT_PARAMS),
+    ExportClientVpnClientCertificateRevocationList => revocation::export(EXPORT_PARAMS),
+    DescribeClientVpnConnections => connections::describe(DESCRIBE_PARAMS),
+    TerminateClientVpnConnections => connections::terminate(TERMINATE_PARAMS),
 }
 
 /// Runs one action against the caller's region and returns the response body (the children of

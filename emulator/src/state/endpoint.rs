@@ -1,5 +1,5 @@
-//! The EC2 Client VPN endpoint and what it owns (associations, rules, routes), with their
-//! lifecycles.
+//! The EC2 Client VPN endpoint and what it owns (associations, rules, routes, client
+//! connections, the revocation list), with their lifecycles.
 //!
 //! Transitions are computed lazily: every transitional state carries the instant it ends
 //! (`due`), and [`super::Region::advance`] applies every due transition before a request is
@@ -10,26 +10,9 @@ use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
+use super::connection::{Connection, ConnectionState, Crl, CrlState, TERMINATED_VISIBLE};
 use crate::clock::{Now, format_ec2_time};
-
-/// Declares a status enum from its variants and their wire names (serialized and `as_str`).
-macro_rules! status_enum {
-    ($(#[$meta:meta])* $name:ident { $($(#[$doc:meta])* $variant:ident = $wire:literal,)+ }) => {
-        $(#[$meta])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-        pub enum $name {
-            $($(#[$doc])* #[serde(rename = $wire)] $variant,)+
-        }
-
-        impl $name {
-            pub fn as_str(self) -> &'static str {
-                match self {
-                    $(Self::$variant => $wire,)+
-                }
-            }
-        }
-    };
-}
+use crate::pki::crl::RevocationList;
 
 status_enum! {
     /// `ClientVpnEndpointStatusCode`.
@@ -221,6 +204,15 @@ pub struct Endpoint {
     pub associations: Vec<Association>,
     pub authorization_rules: Vec<Rule>,
     pub routes: Vec<Route>,
+    /// Client sessions: active ones and those ended less than [`TERMINATED_VISIBLE`] ago, in
+    /// connection order.
+    pub connections: Vec<Connection>,
+    /// The last imported client certificate revocation list (what Export shows).
+    pub crl: Option<Crl>,
+    /// The revocation list connecting clients are checked against: the last import once it
+    /// became `active`.
+    #[serde(skip)]
+    pub applied_crl: Option<RevocationList>,
     /// End of the current transitional endpoint state (`pending`, `deleting`, `deleted`).
     #[serde(skip)]
     pub due: Option<Instant>,
@@ -323,6 +315,11 @@ impl Endpoint {
             self.routes.retain(|r| !subnets.contains(&r.target_subnet));
         }
         self.refresh_status();
+        if self.status != EndpointState::Available {
+            // No associated network left: every client is disconnected.
+            self.reset_connections(now);
+        }
+        self.advance_connections(now);
 
         for r in &mut self.authorization_rules {
             if is_due(r.due) && r.status == RuleState::Authorizing {
@@ -366,7 +363,49 @@ impl Endpoint {
             .iter()
             .map(|a| a.due)
             .chain(self.authorization_rules.iter().map(|r| r.due))
-            .chain(self.routes.iter().map(|r| r.due));
+            .chain(self.routes.iter().map(|r| r.due))
+            .chain(self.connections.iter().map(|c| c.due))
+            .chain(
+                self.connections
+                    .iter()
+                    .map(|c| c.ended.map(|e| e + TERMINATED_VISIBLE)),
+            )
+            .chain(self.crl.as_ref().map(|c| c.due));
         subs.chain(std::iter::once(self.due)).flatten().min()
+    }
+}
+
+impl Endpoint {
+    /// Ends every session at once (`active` or `terminating` → `terminated`), as a CRL import,
+    /// a server certificate change or losing the last associated network does.
+    pub fn reset_connections(&mut self, now: &Now) {
+        for c in &mut self.connections {
+            if matches!(
+                c.status,
+                ConnectionState::Active | ConnectionState::Terminating
+            ) {
+                c.end(now.instant, now.wall);
+            }
+        }
+    }
+
+    /// `terminating` → `terminated` when due; sessions ended [`TERMINATED_VISIBLE`] ago are
+    /// forgotten; a `pending` revocation list becomes `active` and applies.
+    fn advance_connections(&mut self, now: &Now) {
+        let t = now.instant;
+        for c in &mut self.connections {
+            if let Some(due) = c.due.filter(|d| *d <= t) {
+                c.end(due, now.wall_at(due));
+            }
+        }
+        self.connections
+            .retain(|c| c.ended.is_none_or(|e| e + TERMINATED_VISIBLE > t));
+        if let Some(crl) = &mut self.crl
+            && crl.due.is_some_and(|d| d <= t)
+        {
+            crl.status = CrlState::Active;
+            crl.due = None;
+            self.applied_crl = Some(crl.list.clone());
+        }
     }
 }

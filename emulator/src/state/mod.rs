@@ -1,14 +1,36 @@
 //! The bottom layer: everything the protocols share, behind one lock so every request sees a
-//! consistent world. Per account and region a [`Region`] holds the EC2 Client VPN endpoints and
-//! the ACM certificates; around them sit timing, limits, settings, faults and call counters.
+//! consistent world. Per account and region a [`Region`] holds the EC2 Client VPN endpoints
+//! (with their client connections and revocation lists) and the ACM certificates; around them
+//! sit timing, limits, settings, faults and call counters.
 //!
 //! Nothing here knows a wire protocol: the `ec2` and `acm` layers above read and change it.
 
+/// Declares a status enum from its variants and their wire names (serialized and `as_str`).
+macro_rules! status_enum {
+    ($(#[$meta:meta])* $name:ident { $($(#[$doc:meta])* $variant:ident = $wire:literal,)+ }) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+        pub enum $name {
+            $($(#[$doc])* #[serde(rename = $wire)] $variant,)+
+        }
+
+        impl $name {
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $(Self::$variant => $wire,)+
+                }
+            }
+        }
+    };
+}
+
 mod certificate;
+mod connection;
 mod endpoint;
 mod region;
 
 pub use certificate::{Certificate, CertificateDetails, ExtendedKeyUsage};
+pub use connection::{Connection, ConnectionState, Crl, CrlState, TERMINATED_VISIBLE};
 pub use endpoint::*;
 pub use region::{IdempotencyRecord, Region};
 

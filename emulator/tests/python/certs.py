@@ -1,4 +1,5 @@
-"""Test certificates made with `cryptography`: a CA, leaves signed by it, PEM helpers."""
+"""Test certificates made with `cryptography`: a CA, leaves and client certificates signed by
+it, certificate revocation lists, PEM helpers."""
 
 import datetime
 
@@ -80,14 +81,14 @@ def key_usages(**granted):
     return x509.KeyUsage(**(dict.fromkeys(KEY_USAGE_FLAGS, False) | granted))
 
 
-def builder(subject, issuer_name, private_key, not_before, not_after):
-    """A certificate builder for `private_key`'s public key with a random serial."""
+def builder(subject, issuer_name, private_key, not_before, not_after, serial=None):
+    """A certificate builder for `private_key`'s public key with `serial` (default: random)."""
     return (
         x509.CertificateBuilder()
         .subject_name(subject)
         .issuer_name(issuer_name)
         .public_key(private_key.public_key())
-        .serial_number(x509.random_serial_number())
+        .serial_number(serial or x509.random_serial_number())
         .not_valid_before(not_before)
         .not_valid_after(not_after)
     )
@@ -134,3 +135,37 @@ def leaf(
 
 def colon_hex(raw):
     return ":".join("%02x" % b for b in raw)
+
+
+def client(issuer, cn="alice", serial=None, subject=None, not_before=None, not_after=None):
+    """A client certificate (fresh EC P-256 key, clientAuth) signed by `issuer` (a Pair)."""
+    private_key = key("p256", fresh=True)
+    cert = (
+        builder(
+            subject if subject is not None else name(cn),
+            issuer.cert.subject,
+            private_key,
+            not_before or NOW - DAY,
+            not_after or NOW + 90 * DAY,
+            serial,
+        )
+        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.CLIENT_AUTH]), critical=False)
+        .add_extension(key_usages(digital_signature=True), critical=True)
+    )
+    return Pair(cert.sign(issuer.key, hashes.SHA256()), private_key)
+
+
+def crl(issuer, serials=(), last_update=None, next_update=None):
+    """A CRL (PEM bytes) revoking `serials`, signed by `issuer` (a Pair); next update in 30 days."""
+    last_update = last_update or NOW - DAY
+    revoked = [
+        x509.RevokedCertificateBuilder().serial_number(serial).revocation_date(last_update).build() for serial in serials
+    ]
+    # Passing the whole list at once: adding 20,000 entries one by one copies the list each time.
+    built = x509.CertificateRevocationListBuilder(
+        issuer_name=issuer.cert.subject,
+        last_update=last_update,
+        next_update=next_update or NOW + 30 * DAY,
+        revoked_certificates=revoked,
+    )
+    return built.sign(issuer.key, hashes.SHA256()).public_bytes(serialization.Encoding.PEM)

@@ -40,6 +40,7 @@ work="$(mktemp -d)"
 "$bin" --listen 127.0.0.1:0 \
     --association-delay-ms 60 --rule-delay-ms 30 --route-delay-ms 30 \
     --delete-delay-ms 60 --deleted-visible-ms 300 \
+    --crl-delay-ms 30 --terminate-delay-ms 30 \
     >"$work/stdout" 2>"$work/stderr" &
 pid=$!
 cleanup() {

@@ -107,7 +107,15 @@ def test_reset_and_state(emulator, ec2):
 
 def test_timing_api(emulator):
     timing = emulator.get("/_emulator/timing")
-    assert set(timing) == {"association_delay_ms", "rule_delay_ms", "route_delay_ms", "delete_delay_ms", "deleted_visible_ms"}
+    assert set(timing) == {
+        "association_delay_ms",
+        "rule_delay_ms",
+        "route_delay_ms",
+        "delete_delay_ms",
+        "deleted_visible_ms",
+        "crl_delay_ms",
+        "terminate_delay_ms",
+    }
     updated = emulator.post("/_emulator/timing", {"rule_delay_ms": timing["rule_delay_ms"] + 1})
     assert updated["rule_delay_ms"] == timing["rule_delay_ms"] + 1
     assert updated["association_delay_ms"] == timing["association_delay_ms"]

@@ -4,6 +4,7 @@ import json
 
 import pytest
 
+import certs
 from conftest import (
     ACCESS_KEY,
     SUBNET_A,
@@ -152,12 +153,27 @@ def test_dry_run_of_every_action(emulator, ec2):
         (ec2.create_tags, dict(Resources=[endpoint_id], Tags=[{"Key": "k2", "Value": "v"}])),
         (ec2.delete_tags, dict(Resources=[endpoint_id])),
         (ec2.export_client_vpn_client_configuration, dict(ClientVpnEndpointId=endpoint_id)),
+        (
+            ec2.import_client_vpn_client_certificate_revocation_list,
+            dict(ClientVpnEndpointId=endpoint_id, CertificateRevocationList=certs.crl(certs.ca()).decode()),
+        ),
+        (ec2.export_client_vpn_client_certificate_revocation_list, dict(ClientVpnEndpointId=endpoint_id)),
+        (ec2.describe_client_vpn_connections, dict(ClientVpnEndpointId=endpoint_id)),
     ]
     for call, kwargs in calls:
         message = assert_error("DryRunOperation", 412, call, DryRun=True, **kwargs)
         assert message == "Request would have succeeded, but DryRun flag is set."
+    # Terminate validates the connection first (a real DryRun is in test_connections.py).
+    assert_error(
+        "InvalidClientVpnConnection.IdNotFound",
+        400,
+        ec2.terminate_client_vpn_connections,
+        DryRun=True,
+        ClientVpnEndpointId=endpoint_id,
+        ConnectionId="cvpn-connection-00000000000000000",
+    )
     assert json.dumps(emulator.state()) == before
-    assert len(emulator.calls()) == 17
+    assert len(emulator.calls()) == 21
 
 
 def test_regions_and_accounts_are_separate(emulator, ec2):

@@ -1,9 +1,11 @@
-//! Test certificates made with `rcgen`: a CA and leaves it signs, as PEM text.
+//! Test certificates made with `rcgen`: a CA, intermediates and leaves it signs, and revocation
+//! lists, as PEM text.
 
 use rcgen::{
-    BasicConstraints, CertificateParams, CertifiedIssuer, DistinguishedName, DnType,
-    ExtendedKeyUsagePurpose, IsCa, KeyPair, KeyUsagePurpose, PKCS_ECDSA_P256_SHA256,
-    PKCS_RSA_SHA256, RsaKeySize,
+    BasicConstraints, CertificateParams, CertificateRevocationListParams, CertifiedIssuer,
+    DistinguishedName, DnType, ExtendedKeyUsagePurpose, IsCa, KeyIdMethod, KeyPair,
+    KeyUsagePurpose, PKCS_ECDSA_P256_SHA256, PKCS_RSA_SHA256, RevokedCertParams, RsaKeySize,
+    SerialNumber, date_time_ymd,
 };
 
 /// A certificate authority.
@@ -25,6 +27,66 @@ impl Ca {
 
     pub fn pem(&self) -> String {
         self.issuer.pem()
+    }
+
+    /// An intermediate CA (EC P-256) signed by this one.
+    pub fn intermediate(&self, common_name: &str) -> Self {
+        let mut params = CertificateParams::new(Vec::<String>::new()).unwrap();
+        params.distinguished_name = name(common_name);
+        params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+        params.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
+        let key = KeyPair::generate_for(&PKCS_ECDSA_P256_SHA256).unwrap();
+        Self {
+            issuer: CertifiedIssuer::signed_by(params, key, &self.issuer).unwrap(),
+        }
+    }
+
+    /// A client certificate (EC P-256, clientAuth) for `common_name` with this serial number.
+    pub fn client(&self, common_name: &str, serial: u64) -> Leaf {
+        self.client_with(|params| {
+            params.distinguished_name = name(common_name);
+            params.serial_number = Some(SerialNumber::from(serial));
+        })
+    }
+
+    /// A client certificate whose parameters `adjust` changes (validity, subject, serial).
+    pub fn client_with(&self, adjust: impl FnOnce(&mut CertificateParams)) -> Leaf {
+        let key = KeyPair::generate_for(&PKCS_ECDSA_P256_SHA256).unwrap();
+        let mut params = CertificateParams::new(Vec::<String>::new()).unwrap();
+        params.distinguished_name = name("client");
+        params.key_usages = vec![KeyUsagePurpose::DigitalSignature];
+        params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ClientAuth];
+        adjust(&mut params);
+        let cert = params.signed_by(&key, &self.issuer).unwrap();
+        Leaf {
+            cert: cert.pem(),
+            key: key.serialize_pem(),
+        }
+    }
+
+    /// A CRL revoking `serials`, issued 2020-01-01, next update on 1 January `next_update_year`.
+    pub fn crl(&self, serials: impl IntoIterator<Item = u64>, next_update_year: i32) -> String {
+        let revoked_certs = serials
+            .into_iter()
+            .map(|serial| RevokedCertParams {
+                serial_number: SerialNumber::from(serial),
+                revocation_time: date_time_ymd(2020, 1, 1),
+                reason_code: None,
+                invalidity_date: None,
+            })
+            .collect();
+        CertificateRevocationListParams {
+            this_update: date_time_ymd(2020, 1, 1),
+            next_update: date_time_ymd(next_update_year, 1, 1),
+            crl_number: SerialNumber::from(1u64),
+            issuing_distribution_point: None,
+            revoked_certs,
+            key_identifier_method: KeyIdMethod::Sha256,
+        }
+        .signed_by(&self.issuer)
+        .unwrap()
+        .pem()
+        .unwrap()
     }
 
     /// A server leaf (RSA 2048, serverAuth) for `common_name` with `sans` as DNS names.
@@ -62,7 +124,23 @@ pub struct Leaf {
     pub key: String,
 }
 
-fn name(common_name: &str) -> DistinguishedName {
+impl Leaf {
+    /// A client certificate this (non-CA) leaf signs, as a rogue issuer would.
+    pub fn sign_client(&self, common_name: &str) -> Leaf {
+        let own_key = KeyPair::from_pem(&self.key).unwrap();
+        let issuer = rcgen::Issuer::from_ca_cert_pem(&self.cert, own_key).unwrap();
+        let key = KeyPair::generate_for(&PKCS_ECDSA_P256_SHA256).unwrap();
+        let mut params = CertificateParams::new(Vec::<String>::new()).unwrap();
+        params.distinguished_name = name(common_name);
+        let cert = params.signed_by(&key, &issuer).unwrap();
+        Leaf {
+            cert: cert.pem(),
+            key: key.serialize_pem(),
+        }
+    }
+}
+
+pub fn name(common_name: &str) -> DistinguishedName {
     let mut dn = DistinguishedName::new();
     dn.push(DnType::CommonName, common_name);
     dn

@@ -65,6 +65,8 @@ impl Emulator {
                 "route_delay_ms": 20,
                 "delete_delay_ms": 30,
                 "deleted_visible_ms": 150,
+                "crl_delay_ms": 20,
+                "terminate_delay_ms": 20,
             }))
             .await;
         emulator

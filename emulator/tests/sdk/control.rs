@@ -207,6 +207,8 @@ async fn timing_and_configuration_are_validated() {
             "route_delay_ms": 20,
             "delete_delay_ms": 30,
             "deleted_visible_ms": 150,
+            "crl_delay_ms": 20,
+            "terminate_delay_ms": 20,
         })
     );
     for (path, body) in [

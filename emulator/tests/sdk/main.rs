@@ -7,6 +7,7 @@ mod requests;
 
 mod acm;
 mod associations;
+mod connections;
 mod control;
 mod describe;
 mod endpoints;

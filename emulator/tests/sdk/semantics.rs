@@ -372,11 +372,28 @@ async fn dry_run_of_every_action_changes_nothing() {
         ec2.delete_tags().resources(&id),
         ec2.export_client_vpn_client_configuration()
             .client_vpn_endpoint_id(&id),
+        ec2.import_client_vpn_client_certificate_revocation_list()
+            .client_vpn_endpoint_id(&id)
+            .certificate_revocation_list(crate::certs::Ca::new("CA").crl([1], 2099)),
+        ec2.export_client_vpn_client_certificate_revocation_list()
+            .client_vpn_endpoint_id(&id),
+        ec2.describe_client_vpn_connections()
+            .client_vpn_endpoint_id(&id),
     );
-    assert_eq!(actions, 17);
+    assert_eq!(actions, 20);
+    // Terminate validates the connection first; a real DryRun is in `connections`.
+    assert_rejected(
+        ec2.terminate_client_vpn_connections()
+            .client_vpn_endpoint_id(&id)
+            .connection_id("cvpn-connection-00000000000000000")
+            .dry_run(true)
+            .send()
+            .await,
+        "InvalidClientVpnConnection.IdNotFound",
+    );
     assert_eq!(emu.state().await.to_string(), before);
     let calls = emu.calls().await;
-    assert_eq!(calls.as_object().unwrap().len(), 17, "{calls}");
+    assert_eq!(calls.as_object().unwrap().len(), 21, "{calls}");
 
     // DryRun still validates first.
     assert_rejected(
