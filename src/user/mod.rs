@@ -82,12 +82,24 @@ pub struct Context {
     endpoints: Store<ClientVpnEndpoint>,
     users: Store<ClientVpnUser>,
     secrets: Store<PartialObjectMeta<Secret>>,
+    /// True once `endpoints` and `secrets` hold their first listing.
+    caches_ready: tokio::sync::watch::Receiver<bool>,
 }
 
 impl Context {
     /// The endpoint object `name` in `namespace`.
     fn endpoint(&self, namespace: &str, name: &str) -> Option<Arc<ClientVpnEndpoint>> {
         self.endpoints.get(&ObjectRef::new(name).within(namespace))
+    }
+
+    /// Whether the endpoint and Secret caches hold a first full listing (waits for it; false
+    /// only when the watches stopped).
+    async fn caches_ready(&self) -> bool {
+        self.caches_ready
+            .clone()
+            .wait_for(|ready| *ready)
+            .await
+            .is_ok()
     }
 
     /// The revocation record of endpoint `name` in `namespace` (cached by resourceVersion).
@@ -166,6 +178,15 @@ pub async fn run(
         .reflect(secrets_writer)
         .touched_objects();
     let (trigger, triggered) = futures::channel::mpsc::unbounded();
+    // One waiter only: `Store::wait_until_ready` wakes a single task (a oneshot inside), so the
+    // reconciles wait on this watch instead.
+    let (ready_tx, caches_ready) = tokio::sync::watch::channel(false);
+    let (endpoints_ready, secrets_ready) = (endpoints.clone(), secrets.clone());
+    tokio::spawn(async move {
+        let ready = endpoints_ready.wait_until_ready().await.is_ok()
+            && secrets_ready.wait_until_ready().await.is_ok();
+        let _ = ready_tx.send(ready);
+    });
     let (cluster, metrics) = shared.runtime_parts;
     let ctx = Arc::new(Context {
         client: client.clone(),
@@ -184,6 +205,7 @@ pub async fn run(
         endpoints,
         users: users.clone(),
         secrets: secrets.clone(),
+        caches_ready,
     });
     let (by_endpoint, by_secret) = (users.clone(), users.clone());
     let endpoints_for_secrets = ctx.endpoints.clone();

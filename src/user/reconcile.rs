@@ -108,6 +108,11 @@ pub fn error_policy(obj: Arc<ClientVpnUser>, _err: &Error, ctx: Arc<Context>) ->
 }
 
 async fn reconcile_once(user: &User<'_>, ctx: &Arc<Context>) -> Result<Action, Error> {
+    // Decisions read the endpoint and Secret caches: an empty cache after a restart would say
+    // "endpoint gone" and skip a revocation.
+    if !ctx.caches_ready().await {
+        return Ok(Action::requeue(Duration::from_secs(1)));
+    }
     let obj = user.obj;
     let endpoint = ctx.endpoint(&user.handle.namespace, &obj.spec.endpoint_ref.name);
     let has_finalizer = obj.finalizers().iter().any(|f| f == USER_FINALIZER);
@@ -188,17 +193,17 @@ async fn reconcile_once(user: &User<'_>, ctx: &Arc<Context>) -> Result<Action, E
         .await;
     };
     let endpoint_handle = ObjectHandle::of(endpoint.as_ref());
+    let publication_due = revoke::publish_if_due(ctx, &view, &endpoint_handle).await?;
     if obj.spec.revoked {
         let revocation = revoke::revoke(ctx, user, &view, &endpoint_handle).await?;
-        return revoked(ctx, user, facts, revocation).await;
+        return revoked(ctx, user, facts, revocation, publication_due).await;
     }
     let held = match certificate::ensure(ctx, user, &view, &endpoint_handle).await? {
         Ok(held) => held,
         Err(report) => return stop(report, facts).await,
     };
-    revoke::publish_if_due(ctx, &view, &endpoint_handle).await?;
     facts.connections = Some(connections(ctx, user, &view, &endpoint_handle).await?);
-    let requeue = next_look(ctx, &held);
+    let requeue = next_look(ctx, &held).min(publication_due.unwrap_or(Duration::MAX));
     let report = ready_report(user, &held);
     facts.expiring = held.expiring.clone();
     held.record_in(&mut facts);
@@ -236,13 +241,15 @@ async fn revoked(
     user: &User<'_>,
     mut facts: Facts,
     revocation: Revocation,
+    publication_due: Option<Duration>,
 ) -> Result<Action, Error> {
     let (report, requeue) = revocation.report(user);
     revocation.record_in(&mut facts);
     status::write(ctx, user.obj, &user.handle, facts, &report).await?;
-    Ok(Action::requeue(
-        requeue.unwrap_or(ctx.settings.resync_interval),
-    ))
+    let requeue = requeue
+        .unwrap_or(ctx.settings.resync_interval)
+        .min(publication_due.unwrap_or(Duration::MAX));
+    Ok(Action::requeue(requeue))
 }
 
 /// Deletion: the certificate goes on the endpoint's list first (unless it cannot be revoked or
@@ -252,6 +259,7 @@ async fn finish_deletion(
     ctx: &Arc<Context>,
     endpoint: Option<&crate::api::ClientVpnEndpoint>,
 ) -> Result<Action, Error> {
+    tracing::debug!(user = %user.handle.key(), "deleting: revoking first");
     let note = match endpoint.map(|e| (EndpointView::of(e), ObjectHandle::of(e))) {
         Some((view, handle)) if view.id.is_some() && !view.deleting => {
             let revocation = revoke::revoke(ctx, user, &view, &handle).await?;

@@ -196,15 +196,17 @@ pub async fn revoke(
     Ok(revocation)
 }
 
-/// Publish when the record says so (a grace period ended, the list nears nextUpdate).
+/// Publish when the record says so (a grace period ended, the list nears nextUpdate); how
+/// soon it will next say so.
 pub async fn publish_if_due(
     ctx: &Arc<Context>,
     view: &EndpointView,
     endpoint: &ObjectHandle,
-) -> Result<(), Error> {
+) -> Result<Option<Duration>, Error> {
     let record = ctx.record(&endpoint.namespace, &view.name).await?;
     let refresh_before = ctx.settings.publish.refresh_before();
-    if record.publish_reason(now_unix(), refresh_before).is_some()
+    let now = now_unix();
+    if record.publish_reason(now, refresh_before).is_some()
         && !ctx.publisher.is_running(&endpoint.key())
     {
         let target = Target {
@@ -213,7 +215,14 @@ pub async fn publish_if_due(
         };
         ctx.publisher.request(ctx, target, None);
     }
-    Ok(())
+    let refresh = (record.published.revision > 0)
+        .then(|| record.published.next_update.saturating_sub(refresh_before));
+    let next = [record.next_due_after(now), refresh]
+        .into_iter()
+        .flatten()
+        .filter(|at| *at > now)
+        .min();
+    Ok(next.map(|at| Duration::from_secs(u64::try_from(at - now).unwrap_or(0))))
 }
 
 /// Every serial the user's Secret or status names, with its notAfter.

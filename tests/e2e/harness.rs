@@ -57,6 +57,8 @@ pub struct Cluster {
 pub struct TestCertificates {
     pub server: String,
     pub client_root: String,
+    /// The CA behind `client_root`, with its key (to sign client certificates in tests).
+    pub ca: Issued,
 }
 
 /// The account of the operator under test (`emulator::aws_env`).
@@ -109,6 +111,7 @@ fn import_test_certificates(url: String) -> TestCertificates {
                     .await
                     .expect("import")),
                 client_root: arn(import(&ca, None).await.expect("import the CA")),
+                ca,
             }
         })
     })

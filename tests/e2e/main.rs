@@ -8,6 +8,7 @@ mod lifecycle;
 #[allow(dead_code)]
 #[path = "../support/cert_manager.rs"]
 mod support_cert_manager;
+mod users;
 
 // The cert-manager launcher finds the control plane launcher here.
 use harness::control_plane;

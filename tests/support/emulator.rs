@@ -279,6 +279,17 @@ impl Drop for Emulator {
 /// A minimal HTTP/1.1 JSON call to the control API of the emulator at `addr`; panics unless it
 /// answers 2xx. `Value::Null` for an empty or non-JSON answer.
 pub fn control(addr: &str, method: &str, path: &str, body: Option<Value>) -> Value {
+    let (status, answer) = control_answer(addr, method, path, body);
+    assert!(
+        (200..300).contains(&status),
+        "{method} {path}: HTTP {status}\n{answer}"
+    );
+    answer
+}
+
+/// Call the control API and return the HTTP status with the JSON answer, whatever the status
+/// (e.g. a refused simulated connection answers 403).
+pub fn control_answer(addr: &str, method: &str, path: &str, body: Option<Value>) -> (u16, Value) {
     let body = body.map(|b| b.to_string()).unwrap_or_default();
     let mut stream = TcpStream::connect(addr).expect("connect to the emulator");
     write!(
@@ -291,11 +302,13 @@ pub fn control(addr: &str, method: &str, path: &str, body: Option<Value>) -> Val
     let mut answer = String::new();
     stream.read_to_string(&mut answer).expect("read the answer");
     let (head, payload) = answer.split_once("\r\n\r\n").expect("an HTTP answer");
-    assert!(
-        head.starts_with("HTTP/1.1 2"),
-        "{method} {path}: {head}\n{payload}"
-    );
-    serde_json::from_str(&decode_chunked(head, payload)).unwrap_or(Value::Null)
+    let status = head
+        .split_whitespace()
+        .nth(1)
+        .and_then(|code| code.parse().ok())
+        .expect("an HTTP status line");
+    let json = serde_json::from_str(&decode_chunked(head, payload)).unwrap_or(Value::Null);
+    (status, json)
 }
 
 fn decode_chunked(head: &str, payload: &str) -> String {
