@@ -537,3 +537,50 @@ fn unix_now() -> i64 {
         .expect("clock")
         .as_secs() as i64
 }
+
+#[tokio::test]
+async fn the_revocation_list_is_re_signed_and_re_imported_before_its_next_update() {
+    // Lists valid for 12 s: re-signed once 2 s remain.
+    let env = Env::start_with("user-crl", &["--crl-validity", "12s"]).await;
+    let endpoint = available_endpoint(&env).await;
+    let id = endpoint_id(&endpoint);
+    applied(&env, &user_manifest("gil", json!({"revoked": true})));
+    applied(&env, &user_manifest("hal", json!({})));
+    let hal = wait_user(&env, "hal", "Ready", user_ready).await;
+    let patch = json!({"spec": {"revoked": true}}).to_string();
+    env.kubectl(&["patch", "cvpnuser", "hal", "--type", "merge", "-p", &patch]);
+    let first = env
+        .wait_for(ENDPOINT, "a list with hal's serial", |o| {
+            o.status
+                .as_ref()
+                .and_then(|s| s.revocation_list.as_ref())
+                .is_some_and(|l| l.entries == 1)
+        })
+        .await
+        .status
+        .and_then(|s| s.revocation_list)
+        .expect("list");
+    let renewed = env
+        .wait_for(ENDPOINT, "the list re-signed", |o| {
+            o.status
+                .as_ref()
+                .and_then(|s| s.revocation_list.as_ref())
+                .is_some_and(|l| l.crl_number > first.crl_number)
+        })
+        .await
+        .status
+        .and_then(|s| s.revocation_list)
+        .expect("list");
+    assert_eq!(renewed.entries, 1);
+    assert!(
+        renewed.next_update > first.next_update,
+        "{renewed:?} after {first:?}"
+    );
+    assert_eq!(crl_serials(&env, &id).await, [serial(&hal)]);
+    // gil never had a certificate: nothing to revoke, and it says so.
+    let gil = wait_user(&env, "gil", "reported", |u| {
+        user_condition(u, "Ready").is_some_and(|c| c.1 == "Revoked")
+    })
+    .await;
+    assert!(gil.status.and_then(|s| s.serial).is_none());
+}
