@@ -195,6 +195,16 @@ fn values_become_environment_variables() {
         "--set",
         "reconcile.childrenResyncInterval=0s",
         "--set",
+        "users.concurrency=16",
+        "--set",
+        "users.connectionsInterval=2m",
+        "--set",
+        "users.supersededRevocationDelay=24h",
+        "--set",
+        "users.revocationBatchWindow=2s",
+        "--set",
+        "users.crlValidity=720h",
+        "--set",
         "aws.concurrency=4",
         "--set",
         "aws.rateLimit=20",
@@ -224,6 +234,11 @@ fn values_become_environment_variables() {
         ("CLIENTVPN_RETRY_BASE", "1s"),
         ("CLIENTVPN_CONCURRENCY", "8"),
         ("CLIENTVPN_CHILDREN_RESYNC_INTERVAL", "0s"),
+        ("CLIENTVPN_USER_CONCURRENCY", "16"),
+        ("CLIENTVPN_CONNECTIONS_INTERVAL", "2m"),
+        ("CLIENTVPN_SUPERSEDED_REVOCATION_DELAY", "24h"),
+        ("CLIENTVPN_REVOCATION_BATCH_WINDOW", "2s"),
+        ("CLIENTVPN_CRL_VALIDITY", "720h"),
         ("CLIENTVPN_AWS_CONCURRENCY", "4"),
         ("CLIENTVPN_AWS_RATE_LIMIT", "20"),
         ("CLIENTVPN_AWS_BURST", "40"),
@@ -289,7 +304,7 @@ fn optional_objects_appear_only_when_enabled() {
 
 #[test]
 fn the_values_schema_refuses_typos_and_bad_values() {
-    let rows: [(&[&str], &str); 6] = [
+    let rows: [(&[&str], &str); 8] = [
         (
             &["--set", "replicas=2"],
             "additional properties 'replicas' not allowed",
@@ -302,6 +317,8 @@ fn the_values_schema_refuses_typos_and_bad_values() {
         (&["--set", "reconcile.concurency=8"], "concurency"),
         (&["--set", "watchNamespaces={Team_A}"], "watchNamespaces"),
         (&["--set", "image.pullPolicy=Sometimes"], "pullPolicy"),
+        (&["--set", "users.crlValidity=180 days"], "crlValidity"),
+        (&["--set", "users.concurrency=0"], "concurrency"),
     ];
     for (args, mentions) in rows {
         let err = template(args).expect_err(&format!("{args:?} must be refused"));

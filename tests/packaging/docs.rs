@@ -1,5 +1,5 @@
-//! The Dockerfile agrees with the chart, and docs/install.md covers every flag, variable and
-//! value.
+//! The Dockerfile agrees with the chart, and docs/install.md covers every flag, variable,
+//! value and metric.
 
 use serde_json::Value;
 
@@ -104,5 +104,61 @@ fn install_docs_cover_every_flag_environment_variable_and_chart_value() {
     assert!(
         missing.is_empty(),
         "docs/install.md does not mention: {missing:?}"
+    );
+}
+
+/// Every metric the operator exposes, as a scrape names it (`# TYPE` lines of the registry:
+/// counters get `_total`, infos `_info`), is in docs/install.md's metrics table. The four
+/// ClientVpnUser metrics are named so that a renamed family fails here, not only in the docs.
+#[test]
+fn install_docs_cover_every_metric() {
+    let docs = read("docs/install.md");
+    // A family without series prints nothing: give every labelled one a series.
+    let metrics = clientvpn_operator::metrics::Metrics::new();
+    metrics.reconcile_error("AwsTerminal");
+    metrics.aws_call("CreateClientVpnEndpoint", "success");
+    metrics.endpoint_observed("uid", Some("available"));
+    metrics.certificates_observed("vpn", "office-vpn", &[("server", 1_900_000_000)]);
+    metrics.connections_observed("vpn", "office-vpn", 1);
+    metrics.crl_imported("vpn", "office-vpn", 1, 1_900_000_000);
+    metrics.user_certificate_issued();
+    let text = metrics.encode();
+    let mut names = Vec::new();
+    for line in text.lines() {
+        let Some(rest) = line.strip_prefix("# TYPE ") else {
+            continue;
+        };
+        let mut parts = rest.split_whitespace();
+        let (Some(name), Some(kind)) = (parts.next(), parts.next()) else {
+            continue;
+        };
+        names.push(match kind {
+            "counter" => format!("{name}_total"),
+            "info" => format!("{name}_info"),
+            _ => name.to_string(),
+        });
+    }
+    for expected in [
+        "clientvpn_operator_endpoint_connections",
+        "clientvpn_operator_crl_next_update_timestamp_seconds",
+        "clientvpn_operator_crl_entries",
+        "clientvpn_operator_user_certificates_issued_total",
+    ] {
+        assert!(
+            names.iter().any(|n| n == expected),
+            "the registry lacks {expected}: {names:?}"
+        );
+    }
+    // clientvpn_operator_build_info is documented by its family name.
+    let missing: Vec<&String> = names
+        .iter()
+        .filter(|name| {
+            let documented = name.strip_suffix("_info").unwrap_or(name);
+            !docs.contains(&format!("`{documented}")) && !docs.contains(&format!("`{name}`"))
+        })
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "docs/install.md does not document the metrics {missing:?}"
     );
 }

@@ -31,11 +31,14 @@ const ACM_READS: &[&str] = &[
     "acm:ListTagsForCertificate",
 ];
 
-/// The SDK crates whose calls the policy must cover: (IAM prefix, crate, the crate's name in
-/// Rust source). Only files under `src/cloud/` that name the crate are scanned for its calls.
-const SDKS: &[(&str, &str, &str)] = &[
-    ("ec2", "aws-sdk-ec2", "aws_sdk_ec2"),
-    ("acm", "aws-sdk-acm", "aws_sdk_acm"),
+/// The SDK crates whose calls the policy must cover: (IAM prefix, crate, the names that mark a
+/// file under `src/cloud/` as calling it). Only files that name one of the markers are scanned
+/// for the crate's calls: the crate itself (`aws_sdk_ec2`), or the adapter type that holds its
+/// client (`impl … for Ec2ClientVpn` in a file of its own, such as `access.rs`, calls
+/// `self.client(region).import_…()` without naming the crate).
+const SDKS: &[(&str, &str, &[&str])] = &[
+    ("ec2", "aws-sdk-ec2", &["aws_sdk_ec2", "Ec2ClientVpn"]),
+    ("acm", "aws-sdk-acm", &["aws_sdk_acm", "AcmCertificates"]),
 ];
 
 /// Every operation name (snake_case) of SDK crate `krate`, from its `src/operation/` modules.
@@ -113,11 +116,11 @@ fn method_calls(source: &str) -> BTreeSet<String> {
 }
 
 /// The actions (`ec2:PascalCase`, `acm:PascalCase`) the adapters call: every operation method
-/// of an SDK in [`SDKS`] called in a file under `src/cloud/` that names that SDK.
+/// of an SDK in [`SDKS`] called in a file under `src/cloud/` that names one of its markers.
 fn actions_called() -> BTreeSet<String> {
-    let sdks: Vec<(&str, &str, BTreeSet<String>)> = SDKS
+    let sdks: Vec<(&str, &[&str], BTreeSet<String>)> = SDKS
         .iter()
-        .map(|(prefix, krate, ident)| (*prefix, *ident, sdk_operations(krate)))
+        .map(|(prefix, krate, markers)| (*prefix, *markers, sdk_operations(krate)))
         .collect();
     let mut called = BTreeSet::new();
     let mut stack = vec![repo().join("src/cloud")];
@@ -129,10 +132,10 @@ fn actions_called() -> BTreeSet<String> {
             } else if path.extension().is_some_and(|e| e == "rs") {
                 let source = std::fs::read_to_string(&path).expect("source");
                 let calls = method_calls(&source);
-                for (prefix, ident, operations) in &sdks {
+                for (prefix, markers, operations) in &sdks {
                     // Only files that use the SDK can call it (trait methods such as
                     // `create_route` in other files share names with unrelated operations).
-                    if !source.contains(ident) {
+                    if !markers.iter().any(|marker| source.contains(marker)) {
                         continue;
                     }
                     for call in calls.iter().filter(|c| operations.contains(*c)) {

@@ -134,18 +134,25 @@ pub fn rules(role: &Value) -> BTreeSet<String> {
 }
 
 /// What the operator may do with Secrets where it watches: read the `kubernetes.io/tls` Secrets
-/// a spec names and watch them (metadata only) for renewals, and create and patch, by
-/// server-side apply, the managed CA's `<name>-ca` and `<name>-server` Secrets. Never delete
-/// (owner references garbage-collect them) or update.
-pub const SECRET_RULE: &str = " secrets [] create,get,list,patch,watch";
+/// a spec names and watch them (metadata only) for renewals; create and patch, by server-side
+/// apply, the managed CA's `<name>-ca` and `<name>-server` Secrets and each user's `<name>-vpn`
+/// Secret; create and update (replace with optimistic concurrency) an endpoint's
+/// `<endpoint>-revocations` record. Never delete (owner references garbage-collect them).
+pub const SECRET_RULE: &str = " secrets [] create,get,list,patch,update,watch";
 
-/// What the operator may do where it watches: its resource, status, finalizers, events, the
-/// ConfigMaps it writes and the certificate Secrets ([`SECRET_RULE`]). Nothing else.
+/// What the operator may do where it watches: its resources (endpoints and users), their
+/// status and finalizers, events, the ConfigMaps it writes and the Secrets ([`SECRET_RULE`]).
+/// Nothing else.
 pub fn operator_rules() -> BTreeSet<String> {
     [
         "clientvpn.io clientvpnendpoints [] get,list,patch,update,watch",
         "clientvpn.io clientvpnendpoints/status [] get,patch,update",
         "clientvpn.io clientvpnendpoints/finalizers [] update",
+        // Users: watched, finalizer `clientvpn.io/revoke` by merge patch (no update), status by
+        // server-side apply; finalizers/update for blockOwnerDeletion on the `<name>-vpn` Secret.
+        "clientvpn.io clientvpnusers [] get,list,patch,watch",
+        "clientvpn.io clientvpnusers/status [] patch",
+        "clientvpn.io clientvpnusers/finalizers [] update",
         "events.k8s.io events [] create,patch",
         " configmaps [] create,get,patch",
         SECRET_RULE,

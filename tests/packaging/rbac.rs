@@ -8,9 +8,9 @@ use serde_json::{Value, json};
 use crate::{SECRET_RULE, env_of, find, name, operator_rules, rendered, rules};
 
 /// No role grants wildcards; only the operator's own roles (`operator_roles`: kind and name)
-/// mention Secrets, each in exactly one rule, [`SECRET_RULE`]: never delete, deletecollection
-/// or update (owner references garbage-collect the managed Secrets; writes are server-side
-/// apply).
+/// mention Secrets, each in exactly one rule, [`SECRET_RULE`]: never delete or deletecollection
+/// (owner references garbage-collect the Secrets the operator writes). `update` is there for
+/// one write only: the revocation record, replaced with optimistic concurrency.
 fn assert_no_wildcards_and_secrets_only_for_the_operator(
     objects: &[Value],
     operator_roles: &[(&str, &str)],
@@ -43,7 +43,7 @@ fn assert_no_wildcards_and_secrets_only_for_the_operator(
             name(object)
         );
         let verbs = secret_rules[0].rsplit(' ').next().expect("verbs");
-        for forbidden in ["delete", "deletecollection", "update", "escalate", "bind"] {
+        for forbidden in ["delete", "deletecollection", "escalate", "bind"] {
             assert!(
                 !verbs.split(',').any(|v| v == forbidden),
                 "secrets: {forbidden}"
@@ -144,15 +144,18 @@ fn user_roles_aggregate_into_view_edit_and_admin() {
             );
         }
     }
-    // Users get ClientVpnEndpoints only: nothing about Secrets, status or finalizers.
+    // Users get ClientVpnEndpoints and ClientVpnUsers only: nothing about Secrets, status or
+    // finalizers.
     assert_eq!(
         rules(view),
-        BTreeSet::from(["clientvpn.io clientvpnendpoints [] get,list,watch".to_string()])
+        BTreeSet::from([
+            "clientvpn.io clientvpnendpoints,clientvpnusers [] get,list,watch".to_string()
+        ])
     );
     assert_eq!(
         rules(edit),
         BTreeSet::from([
-            "clientvpn.io clientvpnendpoints [] create,delete,deletecollection,patch,update"
+            "clientvpn.io clientvpnendpoints,clientvpnusers [] create,delete,deletecollection,patch,update"
                 .to_string()
         ])
     );

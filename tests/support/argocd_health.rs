@@ -1,21 +1,35 @@
-//! Runs the Argo CD health check (`deploy/argocd/.../health.lua`) the way Argo CD does: a Lua 5.1
-//! state with only the base, table and package libraries (Argo CD's gopher-lua VM opens no
-//! `string` or `math` unless `useOpenLibs` is set), the live object as the global `obj`, JSON
-//! `null` as `nil`, and the returned table's `status` and `message`.
+//! Runs an Argo CD health check (`deploy/argocd/clientvpn.io/<Kind>/health.lua`) the way Argo CD
+//! does: a Lua 5.1 state with only the base, table and package libraries (Argo CD's gopher-lua
+//! VM opens no `string` or `math` unless `useOpenLibs` is set), the live object as the global
+//! `obj`, JSON `null` as `nil`, and the returned table's `status` and `message`.
 
 use std::path::{Path, PathBuf};
 
 use mlua::{Lua, LuaOptions, StdLib, Value as LuaValue};
 use serde_json::Value;
 
-/// Directory of the health check (upstream layout `<group>/<Kind>/`).
-pub fn check_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("deploy/argocd/clientvpn.io/ClientVpnEndpoint")
+/// The kinds with a health check.
+// Not every includer uses every item (tests/e2e_install checks endpoints only).
+#[allow(dead_code)]
+pub const KINDS: [&str; 2] = ["ClientVpnEndpoint", "ClientVpnUser"];
+
+/// Directory of the health check of `kind` (upstream layout `<group>/<Kind>/`).
+pub fn check_dir(kind: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("deploy/argocd/clientvpn.io")
+        .join(kind)
 }
 
-/// The Lua source.
+/// The Lua source of `kind`'s check.
+pub fn script_of(kind: &str) -> String {
+    std::fs::read_to_string(check_dir(kind).join("health.lua"))
+        .unwrap_or_else(|e| panic!("{kind}/health.lua: {e}"))
+}
+
+/// The Lua source of the `ClientVpnEndpoint` check.
+#[allow(dead_code)]
 pub fn script() -> String {
-    std::fs::read_to_string(check_dir().join("health.lua")).expect("health.lua")
+    script_of("ClientVpnEndpoint")
 }
 
 /// `(status, message)` that the health check returns for `obj`.

@@ -57,20 +57,34 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 {{- end }}
 
 {{/*
-What the operator does with Kubernetes objects, wherever it watches: its own resource (and
-status and finalizers), events about it, the ConfigMaps it writes (exported client
-configuration) and the Secrets that hold certificates. Nothing else: no Pods, no
-cluster-scoped objects.
+What the operator does with Kubernetes objects, wherever it watches: its own resources (and
+their status and finalizers), events about them, the ConfigMaps it writes (exported client
+configuration) and the Secrets that hold certificates, user profiles and revocation records.
+Nothing else: no Pods, no cluster-scoped objects.
 */}}
 {{- define "clientvpn-operator.rules" -}}
 - apiGroups: ["clientvpn.io"]
   resources: ["clientvpnendpoints"]
   verbs: ["get", "list", "watch", "patch", "update"]
+# get/patch/update by the endpoint controller; patch (server-side apply of revocationList and
+# connections, field manager clientvpn-operator-access) by the users controller.
 - apiGroups: ["clientvpn.io"]
   resources: ["clientvpnendpoints/status"]
   verbs: ["get", "patch", "update"]
 - apiGroups: ["clientvpn.io"]
   resources: ["clientvpnendpoints/finalizers"]
+  verbs: ["update"]
+# ClientVpnUser: watched; the finalizer clientvpn.io/revoke by merge patch; status by
+# server-side apply. finalizers/update lets the operator set blockOwnerDeletion on the user's
+# <name>-vpn Secret (as for endpoints).
+- apiGroups: ["clientvpn.io"]
+  resources: ["clientvpnusers"]
+  verbs: ["get", "list", "watch", "patch"]
+- apiGroups: ["clientvpn.io"]
+  resources: ["clientvpnusers/status"]
+  verbs: ["patch"]
+- apiGroups: ["clientvpn.io"]
+  resources: ["clientvpnusers/finalizers"]
   verbs: ["update"]
 - apiGroups: ["events.k8s.io"]
   resources: ["events"]
@@ -78,13 +92,18 @@ cluster-scoped objects.
 - apiGroups: [""]
   resources: ["configmaps"]
   verbs: ["get", "create", "patch"]
-# Secrets holding certificates (spec.serverCertificate, clientRootCertificateChainSecretRef):
-#   get          read the kubernetes.io/tls Secret a spec names (e.g. written by cert-manager);
+# Secrets holding certificates (spec.serverCertificate, clientRootCertificateChainSecretRef,
+# a ClientVpnUser's certificateSecretRef), user profiles and revocation records:
+#   get          read the kubernetes.io/tls Secret a spec names (e.g. written by cert-manager),
+#                the client CA, and an endpoint's <endpoint>-revocations record;
 #   list, watch  a metadata-only watch notices renewals within seconds (no key material cached);
-#   create       the first server-side apply of a managed CA's <name>-ca / <name>-server Secret;
-#   patch        later server-side applies of those (the renewed server certificate).
-# No delete (owner references garbage-collect the managed Secrets with the object), no update.
+#   create       the first server-side apply of a managed CA's <name>-ca / <name>-server and a
+#                user's <name>-vpn Secret, and the first <endpoint>-revocations record;
+#   patch        later server-side applies of those (renewed certificates, new profiles);
+#   update       the revocation record is replaced with optimistic concurrency
+#                (resourceVersion), so that two writers never lose a revoked serial.
+# No delete (owner references garbage-collect every Secret the operator writes with its object).
 - apiGroups: [""]
   resources: ["secrets"]
-  verbs: ["get", "list", "watch", "create", "patch"]
+  verbs: ["get", "list", "watch", "create", "patch", "update"]
 {{- end }}
