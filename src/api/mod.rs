@@ -83,6 +83,17 @@ mod tests {
         assert!(committed == crds()[1].1, "crds/ is stale: run `make crds`");
     }
 
+    fn printer_columns(
+        crd: &k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition,
+    ) -> Vec<&str> {
+        crd.spec.versions[0]
+            .additional_printer_columns
+            .iter()
+            .flatten()
+            .map(|c| c.name.as_str())
+            .collect()
+    }
+
     #[test]
     fn user_crd_is_named_as_designed_and_carries_its_rules() {
         let crd = ClientVpnUser::crd();
@@ -94,12 +105,7 @@ mod tests {
             crd.spec.names.short_names,
             Some(vec!["cvpnuser".to_string()])
         );
-        let columns: Vec<&str> = crd.spec.versions[0]
-            .additional_printer_columns
-            .iter()
-            .flatten()
-            .map(|c| c.name.as_str())
-            .collect();
+        let columns = printer_columns(&crd);
         assert_eq!(
             columns,
             [
@@ -137,12 +143,7 @@ mod tests {
             Some(vec!["clientvpn".to_string(), "aws".to_string()])
         );
         let version = &crd.spec.versions[0];
-        let columns: Vec<&str> = version
-            .additional_printer_columns
-            .iter()
-            .flatten()
-            .map(|c| c.name.as_str())
-            .collect();
+        let columns = printer_columns(&crd);
         assert_eq!(
             columns,
             [

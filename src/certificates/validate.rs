@@ -25,12 +25,7 @@ pub fn validate(
         });
     }
     let leaf_blocks = pem::certificates(material.certificate_pem.as_bytes(), TLS_CRT)?;
-    let leaf_block = leaf_blocks
-        .first()
-        .ok_or(CertificateProblem::NoCertificate)?;
-    let leaf = pem::parse(&leaf_block.der, TLS_CRT, 0)?;
-    check_key_matches(&leaf, &material.private_key_pem)?;
-    check_validity(facts, now_unix)?;
+    let leaf = checked_leaf(&leaf_blocks, material, now_unix)?;
     match role {
         Role::Server if !facts.has_domain() => Err(CertificateProblem::NoDomain {
             subject: facts.subject.clone(),
@@ -46,6 +41,21 @@ pub fn validate(
         _ => Ok(()),
     }?;
     check_chain(&leaf, material.chain_pem.as_deref().unwrap_or_default())
+}
+
+/// The leaf, once its key matches and `now_unix` is within its validity window.
+fn checked_leaf<'a>(
+    leaf_blocks: &'a [pem::Block],
+    material: &CertificateMaterial,
+    now_unix: i64,
+) -> Result<X509Certificate<'a>, CertificateProblem> {
+    let leaf_block = leaf_blocks
+        .first()
+        .ok_or(CertificateProblem::NoCertificate)?;
+    let leaf = pem::parse(&leaf_block.der, TLS_CRT, 0)?;
+    check_key_matches(&leaf, &material.private_key_pem)?;
+    check_validity(&material.facts, now_unix)?;
+    Ok(leaf)
 }
 
 fn serves(facts: &CertificateFacts) -> bool {
@@ -65,12 +75,7 @@ pub fn validate_client(
 ) -> Result<(), CertificateProblem> {
     let facts = &material.facts;
     let leaf_blocks = pem::certificates(material.certificate_pem.as_bytes(), TLS_CRT)?;
-    let leaf_block = leaf_blocks
-        .first()
-        .ok_or(CertificateProblem::NoCertificate)?;
-    let leaf = pem::parse(&leaf_block.der, TLS_CRT, 0)?;
-    check_key_matches(&leaf, &material.private_key_pem)?;
-    check_validity(facts, now_unix)?;
+    let leaf = checked_leaf(&leaf_blocks, material, now_unix)?;
     let subject = || facts.subject.clone();
     if facts.common_name.is_none() {
         return Err(CertificateProblem::MissingCommonName { subject: subject() });

@@ -94,14 +94,10 @@ impl ReconcileError for Error {
 
     /// The whole chain of causes, once, for events and conditions; with AWS's request ID.
     fn report(&self) -> String {
-        let mut text = crate::telemetry::error_chain(self);
-        if let Self::Aws(CloudError {
-            request_id: Some(id),
-            ..
-        }) = self
-        {
-            text.push_str(&format!(" (request ID {id})"));
-        }
-        text
+        let aws = match self {
+            Self::Aws(err) => Some(err),
+            _ => None,
+        };
+        crate::runtime::report_chain(self, aws)
     }
 }

@@ -15,8 +15,7 @@ use super::status::{EndpointFacts, write, write_deleting, write_health};
 use super::{Context, Error, Settings, Target, report};
 use crate::api::{ClientVpnEndpoint, DeletionPolicy, FINALIZER};
 use crate::cloud::{ErrorKind, ObservedEndpoint, status_code};
-use crate::metrics::ReconcileResult;
-use crate::runtime::{Attempt, ReconcileError, add_finalizer, remove_finalizer};
+use crate::runtime::{Attempt, ReconcileError, add_finalizer, record_outcome, remove_finalizer};
 
 /// Reconcile one object. Failures are reported on the object (status + Warning event) and
 /// returned so the controller logs them; the backoff gate keeps retries slow.
@@ -34,23 +33,10 @@ pub async fn reconcile(obj: Arc<ClientVpnEndpoint>, ctx: Arc<Context>) -> Result
     }
     let started = Instant::now();
     let result = reconcile_once(&obj, &ctx, &target, attempt.deleting).await;
-    match &result {
-        Ok(_) => {
-            runtime.backoffs.clear(&target.uid);
-            runtime
-                .metrics
-                .reconcile_finished(ReconcileResult::Success, started.elapsed());
-        }
-        Err(err) => {
-            runtime
-                .backoffs
-                .failed(&target.uid, attempt, err.kind(), Instant::now());
-            runtime
-                .metrics
-                .reconcile_finished(ReconcileResult::Error, started.elapsed());
-            runtime.metrics.reconcile_error(err.category());
-            report_failure(&obj, &ctx, &target, err).await;
-        }
+    let failure = result.as_ref().err().map(|e| (e.kind(), e.category()));
+    record_outcome(runtime, &target.uid, attempt, started, failure);
+    if let Err(err) = &result {
+        report_failure(&obj, &ctx, &target, err).await;
     }
     result
 }

@@ -5,7 +5,6 @@
 use std::collections::BTreeMap;
 
 use async_trait::async_trait;
-use k8s_openapi::ByteString;
 use k8s_openapi::api::core::v1::{ConfigMap, ObjectReference, Secret};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::OwnerReference;
 use kube::api::{Api, ApiResource, DynamicObject, Patch, PatchParams};
@@ -326,16 +325,11 @@ impl Cluster for KubeCluster {
         name: &str,
         data: &SecretData,
     ) -> Result<(), kube::Error> {
-        let encoded: BTreeMap<&str, ByteString> = data
-            .0
-            .iter()
-            .map(|(key, value)| (key.as_str(), ByteString(value.clone())))
-            .collect();
         let body = json!({
             "apiVersion": "v1",
             "kind": "Secret",
             "type": "kubernetes.io/tls",
-            "data": encoded,
+            "data": super::encoded(data),
         });
         self.apply_owned::<Secret>(owner, name, body).await
     }

@@ -31,6 +31,52 @@ pub struct Runtime {
     pub metrics: Arc<Metrics>,
 }
 
+/// Record one reconcile's outcome for object `uid`: clear or advance its backoff, count it and
+/// its time (and the error's category).
+pub fn record_outcome(
+    runtime: &Runtime,
+    uid: &str,
+    attempt: Attempt,
+    started: std::time::Instant,
+    failure: Option<(crate::cloud::ErrorKind, &'static str)>,
+) {
+    use crate::metrics::ReconcileResult;
+    match failure {
+        None => {
+            runtime.backoffs.clear(uid);
+            runtime
+                .metrics
+                .reconcile_finished(ReconcileResult::Success, started.elapsed());
+        }
+        Some((kind, category)) => {
+            runtime
+                .backoffs
+                .failed(uid, attempt, kind, std::time::Instant::now());
+            runtime
+                .metrics
+                .reconcile_finished(ReconcileResult::Error, started.elapsed());
+            runtime.metrics.reconcile_error(category);
+        }
+    }
+}
+
+/// The whole cause chain of `err` once, with AWS's request ID when an AWS call failed.
+pub fn report_chain(err: &dyn std::error::Error, aws: Option<&crate::cloud::CloudError>) -> String {
+    let mut text = crate::telemetry::error_chain(err);
+    if let Some(id) = aws.and_then(|e| e.request_id.as_deref()) {
+        text.push_str(&format!(" (request ID {id})"));
+    }
+    text
+}
+
+/// A Secret's data as the API wants it (base64 on the wire).
+pub fn encoded(data: &SecretData) -> std::collections::BTreeMap<&str, k8s_openapi::ByteString> {
+    data.0
+        .iter()
+        .map(|(key, value)| (key.as_str(), k8s_openapi::ByteString(value.clone())))
+        .collect()
+}
+
 /// Write `next` as the object's status when it differs from `previous`; true when written.
 pub async fn write_status<S: PartialEq + Serialize>(
     cluster: &dyn Cluster,

@@ -215,12 +215,7 @@ async fn issue(
         .as_ref()
         .map(|s| s.certificate_pem.clone())
         .unwrap_or_default();
-    let annotated = Annotated {
-        serial: material.facts.serial.clone(),
-        not_after: material.facts.not_after,
-        identity: inputs.identity.clone(),
-        configuration: inputs.configuration.clone(),
-    };
+    let annotated = annotation_of(&material, inputs);
     write(ctx, user, view, &material, &ca_pem, &annotated).await?;
     ctx.runtime.metrics.user_certificate_issued();
     let note = format!(
@@ -367,17 +362,22 @@ async fn bring(
         .map(|v| String::from_utf8_lossy(v).into_owned())
         .or(ca.certificates_pem)
         .unwrap_or_default();
-    let annotated = Annotated {
-        serial: material.facts.serial.clone(),
-        not_after: material.facts.not_after,
-        identity: inputs.identity.clone(),
-        configuration: inputs.configuration.clone(),
-    };
+    let annotated = annotation_of(&material, inputs);
     write(ctx, user, view, &material, &ca_pem, &annotated).await?;
     Ok(Ok(Written {
         annotated,
         revocable,
     }))
+}
+
+/// What the Secret's annotations say about `material` made from `inputs`.
+fn annotation_of(material: &CertificateMaterial, inputs: &Inputs) -> Annotated {
+    Annotated {
+        serial: material.facts.serial.clone(),
+        not_after: material.facts.not_after,
+        identity: inputs.identity.clone(),
+        configuration: inputs.configuration.clone(),
+    }
 }
 
 /// Write the Secret: the endpoint's profile with this certificate and key, and the parts.

@@ -51,14 +51,10 @@ impl ReconcileError for Error {
     }
 
     fn report(&self) -> String {
-        let mut text = crate::telemetry::error_chain(self);
-        if let Self::Aws(CloudError {
-            request_id: Some(id),
-            ..
-        }) = self
-        {
-            text.push_str(&format!(" (request ID {id})"));
-        }
-        text
+        let aws = match self {
+            Self::Aws(err) => Some(err),
+            _ => None,
+        };
+        crate::runtime::report_chain(self, aws)
     }
 }

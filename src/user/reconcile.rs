@@ -14,10 +14,9 @@ use super::status::{self, Facts, Report};
 use super::view::EndpointView;
 use super::{Context, Error, now_unix, patch_endpoint_access, rfc3339};
 use crate::api::{ClientVpnUser, EndpointConnections, USER_FINALIZER, UserConnections};
-use crate::metrics::ReconcileResult;
 use crate::runtime::conditions::Standing;
 use crate::runtime::{
-    Attempt, Notice, ObjectHandle, ReconcileError, add_finalizer, remove_finalizer,
+    Attempt, Notice, ObjectHandle, ReconcileError, add_finalizer, record_outcome, remove_finalizer,
 };
 
 /// What every step knows about the user.
@@ -70,21 +69,11 @@ pub async fn reconcile(obj: Arc<ClientVpnUser>, ctx: Arc<Context>) -> Result<Act
     }
     let started = Instant::now();
     let result = reconcile_once(&user, &ctx).await;
+    let failure = result.as_ref().err().map(|e| (e.kind(), e.category()));
+    record_outcome(runtime, &user.uid, attempt, started, failure);
     match &result {
-        Ok(_) => {
-            runtime.backoffs.clear(&user.uid);
-            runtime
-                .metrics
-                .reconcile_finished(ReconcileResult::Success, started.elapsed());
-        }
+        Ok(_) => {}
         Err(err) => {
-            runtime
-                .backoffs
-                .failed(&user.uid, attempt, err.kind(), Instant::now());
-            runtime
-                .metrics
-                .reconcile_finished(ReconcileResult::Error, started.elapsed());
-            runtime.metrics.reconcile_error(err.category());
             let notice = Notice::warning(err.category(), "ReconcileUser", err.report());
             runtime.cluster.publish(&user.handle, notice).await;
             let standing = match err.kind() {

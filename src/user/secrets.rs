@@ -4,7 +4,6 @@
 
 use std::collections::BTreeMap;
 
-use k8s_openapi::ByteString;
 use k8s_openapi::api::core::v1::Secret;
 use kube::api::{Api, Patch, PatchParams};
 use kube::core::PartialObjectMeta;
@@ -103,11 +102,6 @@ pub async fn write_user_secret(
     data: &SecretData,
     held: &Held,
 ) -> Result<(), Error> {
-    let encoded: BTreeMap<&str, ByteString> = data
-        .0
-        .iter()
-        .map(|(key, value)| (key.as_str(), ByteString(value.clone())))
-        .collect();
     let body = json!({
         "apiVersion": "v1",
         "kind": "Secret",
@@ -124,7 +118,7 @@ pub async fn write_user_secret(
             },
             "ownerReferences": [owner.owner_reference()],
         },
-        "data": encoded,
+        "data": crate::runtime::encoded(data),
     });
     let api: Api<Secret> = Api::namespaced(ctx.client.clone(), &owner.namespace);
     api.patch(

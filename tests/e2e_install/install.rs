@@ -56,7 +56,7 @@ async fn helm_installed_operator_reconciles_under_its_service_account_with_names
     let sa = release.service_account_kubeconfig(c);
     let lease = format!("leases/{}", release.lease_name());
     let rel = release.namespace.as_str();
-    let allowed: [&[&str]; 10] = [
+    let allowed: [&[&str]; 14] = [
         &["watch", "clientvpnendpoints.clientvpn.io", "-n", &watched],
         &[
             "patch",
@@ -75,6 +75,21 @@ async fn helm_installed_operator_reconciles_under_its_service_account_with_names
         &["get", "secrets", "-n", &watched],
         &["watch", "secrets", "-n", &watched],
         &["patch", "secrets", "-n", &watched],
+        // The revocation record is replaced with optimistic concurrency.
+        &["update", "secrets", "-n", &watched],
+        &["watch", "clientvpnusers.clientvpn.io", "-n", &watched],
+        &[
+            "patch",
+            "clientvpnusers.clientvpn.io/status",
+            "-n",
+            &watched,
+        ],
+        &[
+            "update",
+            "clientvpnusers.clientvpn.io/finalizers",
+            "-n",
+            &watched,
+        ],
         &["patch", &lease, "-n", rel],
         &["create", "leases.coordination.k8s.io", "-n", rel],
     ];
@@ -90,7 +105,7 @@ async fn helm_installed_operator_reconciles_under_its_service_account_with_names
         ],
         &["get", "secrets", "-n", "default"],
         &["delete", "secrets", "-n", &watched],
-        &["update", "secrets", "-n", &watched],
+        &["delete", "clientvpnusers.clientvpn.io", "-n", &watched],
         &["create", "pods", "-n", &watched],
         &["delete", "clientvpnendpoints.clientvpn.io", "-n", &watched],
         &["patch", "leases/some-other-lease", "-n", rel],
