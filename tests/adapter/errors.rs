@@ -2,7 +2,9 @@
 
 use std::collections::BTreeMap;
 
-use clientvpn_operator::cloud::{ClientVpnApi, ErrorKind, Operation, RouteKey, RuleKey};
+use clientvpn_operator::cloud::{
+    ClientAccessApi, ClientVpnApi, ErrorKind, Operation, RouteKey, RuleKey,
+};
 
 use crate::emulator::Emulator;
 use crate::support::*;
@@ -83,6 +85,17 @@ async fn unknown_ids_are_none_from_describe_and_not_found_elsewhere_and_counted_
     assert_kind(api.delete_route(REGION, id, &route).await, not_found, code);
     assert_kind(
         api.export_client_configuration(REGION, id).await,
+        not_found,
+        code,
+    );
+    // Client access: the revocation list and the sessions.
+    let crl = "-----BEGIN X509 CRL-----\nMA==\n-----END X509 CRL-----\n";
+    assert_kind(api.import_crl(REGION, id, crl).await, not_found, code);
+    assert_kind(api.export_crl(REGION, id).await, not_found, code);
+    assert_kind(api.describe_connections(REGION, id).await, not_found, code);
+    assert_kind(
+        api.terminate_connection(REGION, id, "cvpn-connection-0123456789abcdef0")
+            .await,
         not_found,
         code,
     );
