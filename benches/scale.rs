@@ -23,6 +23,8 @@ mod operator;
 mod prom;
 #[path = "scale/report.rs"]
 mod report;
+#[path = "scale/users.rs"]
+mod users;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -63,6 +65,20 @@ struct Args {
     /// Give up waiting for all N IDs after this many seconds.
     #[arg(long, default_value_t = 900)]
     fill_timeout_secs: u64,
+    /// People phase: numbers of ClientVpnUser objects to issue at once (comma-separated, each
+    /// with its own namespace and operator); empty (the default) skips it.
+    #[arg(long, value_delimiter = ',')]
+    users: Vec<usize>,
+    /// Run only the people phase (`--users`) and replace its section of the existing results
+    /// file, keeping the rest.
+    #[arg(long)]
+    users_only: bool,
+    /// Sequential revocations per number of users.
+    #[arg(long, default_value_t = 20)]
+    user_revocations: usize,
+    /// `--user-concurrency` for the operator in the people phase (default: the operator's).
+    #[arg(long)]
+    user_concurrency: Option<u16>,
     /// Where to write the markdown results (relative to the repository root).
     #[arg(long, default_value = "bench/RESULTS.md")]
     output: PathBuf,
@@ -100,8 +116,15 @@ fn main() {
         .log(cp.logs().join("emulator.log"))
         .start();
     let runtime = tokio::runtime::Runtime::new().expect("tokio runtime");
-    let text = runtime.block_on(bench(&args, &cp, &emulator));
     let output = repo().join(&args.output);
+    let mut text = match args.users_only {
+        true => std::fs::read_to_string(&output).unwrap_or_default(),
+        false => runtime.block_on(bench(&args, &cp, &emulator)),
+    };
+    if !args.users.is_empty() {
+        let section = runtime.block_on(people(&args, &cp, &emulator));
+        text = users::splice(&text, &section);
+    }
     if let Some(dir) = output.parent() {
         std::fs::create_dir_all(dir).expect("results directory");
     }
@@ -159,6 +182,33 @@ async fn bench(args: &Args, cp: &ControlPlane, emulator: &Emulator) -> String {
         samples => Some(bench.managed(samples).await),
     };
     report::render(&run_info(args), &results, managed.as_ref())
+}
+
+/// The people phase for every `--users` size; its markdown section.
+async fn people(args: &Args, cp: &ControlPlane, emulator: &Emulator) -> String {
+    let client = cp.client().await;
+    let settings = users::Settings {
+        revocations: args.user_revocations,
+        apply_concurrency: args.apply_concurrency,
+        user_concurrency: args.user_concurrency,
+        timeout: Duration::from_secs(args.fill_timeout_secs),
+        resync: format!("{}s", args.resync_secs),
+    };
+    let mut results = Vec::new();
+    for &n in &args.users {
+        let log = cp.logs().join(format!("bench-operator-users-{n}.log"));
+        results.push(users::run(&client, &cp.kubeconfig, emulator, &log, n, &settings).await);
+    }
+    let run = run_info(args);
+    let how = format!(
+        "- Date: {}; commit {}; machine: {}\n- Command: `{}`\n- Operator: `{}`",
+        run.date,
+        run.commit,
+        run.machine,
+        run.command,
+        operator::command_line("bench-users-<N>", &settings.resync)
+    );
+    users::render(&results, &how, &settings, run.clk_tck)
 }
 
 impl Bench<'_> {

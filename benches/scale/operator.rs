@@ -38,11 +38,24 @@ impl Operator {
         resync: &str,
         log: &Path,
     ) -> Self {
+        Self::start_with(kubeconfig, emulator, namespace, resync, log, &[]).await
+    }
+
+    /// [`Operator::start`] with `extra` arguments after the benchmark's.
+    pub async fn start_with(
+        kubeconfig: &Path,
+        emulator: &str,
+        namespace: &str,
+        resync: &str,
+        log: &Path,
+        extra: &[&str],
+    ) -> Self {
         let metrics_addr = free_address();
         let health_addr = free_address();
         let stderr = std::fs::File::create(log).expect("operator log file");
         let child = Command::new(env!("CARGO_BIN_EXE_clientvpn-operator"))
             .args(args(namespace, resync, &metrics_addr, &health_addr))
+            .args(extra)
             .env("KUBECONFIG", kubeconfig)
             .envs(emulator::aws_env(emulator))
             .env("RUST_LOG", "warn")

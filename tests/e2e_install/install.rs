@@ -56,7 +56,7 @@ async fn helm_installed_operator_reconciles_under_its_service_account_with_names
     let sa = release.service_account_kubeconfig(c);
     let lease = format!("leases/{}", release.lease_name());
     let rel = release.namespace.as_str();
-    let allowed: [&[&str]; 13] = [
+    let allowed: &[&[&str]] = &[
         &["watch", "clientvpnendpoints.clientvpn.io", "-n", &watched],
         &[
             "patch",
