@@ -120,6 +120,14 @@ stop_procs() {
   for name in "$@"; do rm -f "$DIR/$name.pid"; done
 }
 
+# exited NAME: the process is gone, asked twice half a second apart (while execve
+# replaces the spawning shell its cmdline is briefly empty, which reads as gone).
+exited() {
+  pid_alive "$1" && return 1
+  sleep 0.5
+  ! pid_alive "$1"
+}
+
 tail_logs() {
   local f
   for f in "$@"; do
@@ -176,7 +184,7 @@ start_attempt() {
     --initial-cluster="cp=http://127.0.0.1:$peer_port" --initial-cluster-state=new \
     --listen-metrics-urls= --unsafe-no-fsync --log-level=warn
   until port_listening "$etcd_port"; do
-    if ! pid_alive etcd; then
+    if exited etcd; then
       if grep -q 'address already in use' "$DIR/logs/etcd.log"; then return 2; fi
       tail_logs etcd; die "etcd exited during startup"
     fi
@@ -196,7 +204,7 @@ start_attempt() {
     --disable-admission-plugins=ServiceAccount --allow-privileged=true \
     --endpoint-reconciler-type=none --profiling=false
   until ready; do
-    if ! pid_alive kube-apiserver; then
+    if exited kube-apiserver; then
       if grep -q 'address already in use' "$DIR/logs/kube-apiserver.log"; then stop_procs etcd; return 2; fi
       tail_logs etcd kube-apiserver; stop_all; die "kube-apiserver exited during startup (logs above)"
     fi
