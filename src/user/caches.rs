@@ -7,7 +7,8 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use crate::cloud::{ClientAccessApi, ClientVpnApi, CloudError, Connection};
+use super::presence::{ByUser, by_user};
+use crate::cloud::{ClientAccessApi, ClientVpnApi, CloudError};
 
 /// A map of single-flight slots.
 struct Slots<V> {
@@ -62,10 +63,10 @@ impl ConfigCache {
     }
 }
 
-/// A connection listing and when it was taken.
+/// A connection listing (summed per common name) and when it was taken.
 #[derive(Clone)]
 pub struct Listing {
-    pub connections: Arc<Vec<Connection>>,
+    pub by_user: Arc<ByUser>,
     pub taken: Instant,
 }
 
@@ -101,7 +102,7 @@ impl ConnectionCache {
             return Ok((listing.clone(), false));
         }
         let listing = Listing {
-            connections: Arc::new(access.describe_connections(region, id).await?),
+            by_user: Arc::new(by_user(&access.describe_connections(region, id).await?)),
             taken: Instant::now(),
         };
         *value = Some(listing.clone());

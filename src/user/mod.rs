@@ -4,14 +4,17 @@
 //! runtime (status writes, events, finalizers, backoff, metrics).
 //!
 //! `plan`, `record`, `ovpn`, `view` and `status` are pure; `reconcile` reads as gate → the
-//! certificate → revocation → connections → status; `publisher` and `caches` hold the
-//! per-endpoint work shared by all users of an endpoint.
+//! certificate → revocation → connections → status; `publisher`, `presence` and `caches` hold
+//! the per-endpoint work shared by all users of an endpoint. An endpoint event wakes its users
+//! only when what they read of it changed ([`ViewGate`]), so the endpoint's own status writes
+//! (connections, revocation list) do not reconcile thousands of users.
 
 mod caches;
 mod certificate;
 mod error;
 pub mod ovpn;
 mod plan;
+mod presence;
 mod publisher;
 mod reconcile;
 pub mod record;
@@ -178,6 +181,7 @@ pub async fn run(
         .reflect(secrets_writer)
         .touched_objects();
     let (trigger, triggered) = futures::channel::mpsc::unbounded();
+    let presence_trigger = trigger.clone();
     // One waiter only: `Store::wait_until_ready` wakes a single task (a oneshot inside), so the
     // reconciles wait on this watch instead.
     let (ready_tx, caches_ready) = tokio::sync::watch::channel(false);
@@ -209,8 +213,13 @@ pub async fn run(
     });
     let (by_endpoint, by_secret) = (users.clone(), users.clone());
     let endpoints_for_secrets = ctx.endpoints.clone();
+    let (endpoints_for_gate, gate) = (ctx.endpoints.clone(), ViewGate::default());
+    let poller = tokio::spawn(presence::run(ctx.clone(), presence_trigger));
     Controller::for_stream(user_stream, users)
         .watches_stream(endpoint_stream, move |endpoint| {
+            if !gate.changed(&endpoints_for_gate, &endpoint) {
+                return Vec::new();
+            }
             users_of_endpoint(&by_endpoint, &endpoint)
         })
         .watches_stream(secret_stream, move |secret| {
@@ -222,6 +231,7 @@ pub async fn run(
         .run(reconcile::reconcile, reconcile::error_policy, ctx)
         .for_each(|result| async move { log_result(result) })
         .await;
+    poller.abort();
     info!("users controller stopped");
 }
 
@@ -256,27 +266,61 @@ fn users_of_secret(
         return vec![ObjectRef::new(&owner.name).within(&namespace)];
     }
     let name = secret.name_any();
-    let ca_of = |endpoint: &str| {
-        endpoints
-            .get(&ObjectRef::new(endpoint).within(&namespace))
-            .is_some_and(|e| {
-                let view = EndpointView::of(&e);
-                matches!(&view.ca, view::CaLocation::Secret(n) | view::CaLocation::ServerChain(n) if *n == name)
-            })
-    };
+    // The endpoints (few) whose client CA this Secret holds, looked at once, not per user.
+    let ca_of: Vec<String> = endpoints
+        .state()
+        .iter()
+        .filter(|e| e.metadata.namespace.as_deref() == Some(namespace.as_str()))
+        .filter(|e| {
+            let view = EndpointView::of(e);
+            matches!(&view.ca, view::CaLocation::Secret(n) | view::CaLocation::ServerChain(n) if *n == name)
+        })
+        .map(|e| e.name_any())
+        .collect();
     users
         .state()
         .iter()
-        .filter(|u| u.namespace().as_deref() == Some(namespace.as_str()))
+        .filter(|u| u.metadata.namespace.as_deref() == Some(namespace.as_str()))
         .filter(|u| {
             u.spec
                 .certificate_secret_ref
                 .as_ref()
                 .is_some_and(|s| s.name == name)
-                || ca_of(&u.spec.endpoint_ref.name)
+                || ca_of.contains(&u.spec.endpoint_ref.name)
         })
         .map(|u| ObjectRef::from_obj(u.as_ref()))
         .collect()
+}
+
+/// What users read of each endpoint object, as last seen by the endpoint watch: an event wakes
+/// the endpoint's users only when that changed or the object is gone.
+#[derive(Default)]
+struct ViewGate {
+    seen: std::sync::Mutex<std::collections::HashMap<ObjectRef<ClientVpnEndpoint>, EndpointView>>,
+}
+
+impl ViewGate {
+    /// Whether `endpoint` (as the watch delivers it, after the store took it) differs for its
+    /// users from the last time; a deleted object (no longer in the store) always does.
+    fn changed(&self, store: &Store<ClientVpnEndpoint>, endpoint: &ClientVpnEndpoint) -> bool {
+        let key = ObjectRef::from_obj(endpoint);
+        let mut seen = self.seen.lock().unwrap_or_else(|p| p.into_inner());
+        if store.get(&key).is_none() {
+            seen.remove(&key);
+            return true;
+        }
+        let view = EndpointView::of(endpoint);
+        seen.insert(key, view.clone()).as_ref() != Some(&view)
+    }
+}
+
+/// The common name in effect: `spec.commonName`, else the object name.
+fn common_name(user: &ClientVpnUser) -> &str {
+    user.spec
+        .common_name
+        .as_deref()
+        .or(user.metadata.name.as_deref())
+        .unwrap_or_default()
 }
 
 /// Server-side apply one field of the endpoint's status (`revocationList`, `connections`) with

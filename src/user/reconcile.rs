@@ -4,6 +4,7 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use k8s_openapi::jiff::Timestamp;
 use kube::ResourceExt;
 use kube::runtime::controller::Action;
 use tracing::instrument;
@@ -12,8 +13,8 @@ use super::certificate::{self, Held as HeldCertificate};
 use super::revoke::{self, Revocation};
 use super::status::{self, Facts, Report};
 use super::view::EndpointView;
-use super::{Context, Error, now_unix, patch_endpoint_access, rfc3339};
-use crate::api::{ClientVpnUser, EndpointConnections, USER_FINALIZER, UserConnections};
+use super::{Context, Error, common_name, now_unix, rfc3339};
+use crate::api::{ClientVpnUser, USER_FINALIZER, UserConnections};
 use crate::runtime::conditions::Standing;
 use crate::runtime::{
     Attempt, Notice, ObjectHandle, ReconcileError, add_finalizer, record_outcome, remove_finalizer,
@@ -36,7 +37,7 @@ impl<'a> User<'a> {
         Ok(Self {
             uid: obj.uid().ok_or(Error::MissingMetadata("metadata.uid"))?,
             handle: ObjectHandle::of(obj),
-            common_name: obj.spec.common_name.clone().unwrap_or_else(|| name.clone()),
+            common_name: common_name(obj).to_string(),
             secret_name: obj
                 .spec
                 .secret_name
@@ -191,7 +192,7 @@ async fn reconcile_once(user: &User<'_>, ctx: &Arc<Context>) -> Result<Action, E
         Ok(held) => held,
         Err(report) => return stop(report, facts).await,
     };
-    facts.connections = Some(connections(ctx, user, &view, &endpoint_handle).await?);
+    facts.connections = Some(connections(ctx, user, &view).await?);
     let requeue = next_look(ctx, &held).min(publication_due.unwrap_or(Duration::MAX));
     let report = ready_report(user, &held);
     facts.expiring = held.expiring.clone();
@@ -215,12 +216,12 @@ fn ready_report(user: &User<'_>, held: &HeldCertificate) -> Report {
     Report::new(Standing::Ready, "CertificateIssued", message)
 }
 
-/// The earliest of: the resync, the connections interval, the renewal.
+/// The earliest of: the resync, the renewal. (Changed sessions wake the user through the
+/// presence poller.)
 fn next_look(ctx: &Context, held: &HeldCertificate) -> Duration {
     let until_renewal = u64::try_from(held.renew_at.saturating_sub(now_unix())).unwrap_or(0);
     ctx.settings
         .resync_interval
-        .min(ctx.connections.interval())
         .min(Duration::from_secs(until_renewal.max(1)))
 }
 
@@ -272,72 +273,45 @@ async fn finish_deletion(
 }
 
 /// The other user holding this user's common name on the same endpoint, if any: the oldest
-/// object (then the first by name) keeps it.
+/// object (then the first by name) keeps it. Allocation-free per user: it runs for every
+/// reconcile over every user.
 fn common_name_holder(ctx: &Context, user: &User<'_>) -> Option<String> {
-    let key = |u: &ClientVpnUser| {
-        (
-            u.metadata.creation_timestamp.clone().map(|t| t.0),
-            u.name_any(),
-        )
-    };
-    let mine = key(user.obj);
-    ctx.users
-        .state()
+    let mine = age_key(user.obj);
+    let users = ctx.users.state();
+    users
         .iter()
-        .filter(|u| u.uid() != Some(user.uid.clone()))
-        .filter(|u| u.namespace() == user.obj.namespace())
+        .filter(|u| u.metadata.uid.as_deref() != Some(user.uid.as_str()))
+        .filter(|u| u.metadata.namespace == user.obj.metadata.namespace)
         .filter(|u| u.metadata.deletion_timestamp.is_none())
         .filter(|u| u.spec.endpoint_ref == user.obj.spec.endpoint_ref)
-        .filter(|u| u.spec.common_name.clone().unwrap_or_else(|| u.name_any()) == user.common_name)
-        .filter(|u| key(u) < mine)
+        .filter(|u| common_name(u) == user.common_name)
+        .filter(|u| age_key(u) < mine)
         .map(|u| u.name_any())
         .min()
 }
 
-/// This user's sessions, from the endpoint's shared listing; the endpoint's total is written
-/// when a fresh listing changed it.
+/// Older first, then by name: who keeps a contested common name.
+fn age_key(user: &ClientVpnUser) -> (Option<Timestamp>, &str) {
+    (
+        user.metadata.creation_timestamp.as_ref().map(|t| t.0),
+        user.metadata.name.as_deref().unwrap_or_default(),
+    )
+}
+
+/// This user's sessions, from the endpoint's shared listing (the presence poller writes the
+/// endpoint's total).
 async fn connections(
     ctx: &Context,
     user: &User<'_>,
     view: &EndpointView,
-    endpoint: &ObjectHandle,
 ) -> Result<UserConnections, Error> {
     let (Some(id), Some(region)) = (view.id.as_deref(), view.region.as_deref()) else {
         return Ok(UserConnections::default());
     };
-    let (listing, fresh) = ctx.connections.get(ctx.access.as_ref(), region, id).await?;
-    let active: Vec<_> = listing
-        .connections
-        .iter()
-        .filter(|c| c.is_active())
-        .collect();
-    if fresh {
-        let total = u32::try_from(active.len()).unwrap_or(u32::MAX);
-        ctx.runtime
-            .metrics
-            .connections_observed(&endpoint.namespace, &endpoint.name, total);
-        let current = ctx
-            .endpoint(&endpoint.namespace, &endpoint.name)
-            .and_then(|e| e.status.as_ref()?.connections.as_ref().map(|c| c.active));
-        if current != Some(total) {
-            let value = EndpointConnections {
-                active: total,
-                observed_at: rfc3339(now_unix()),
-            };
-            patch_endpoint_access(ctx, endpoint, "connections", &value).await?;
-        }
-    }
-    let mine = |c: &&crate::cloud::Connection| c.common_name.as_deref() == Some(&user.common_name);
-    let last_connected_time = listing
-        .connections
-        .iter()
-        .filter(mine)
-        .filter_map(|c| c.established.clone())
-        .max();
-    let own: Vec<_> = active.into_iter().filter(mine).collect();
-    Ok(UserConnections {
-        active: u32::try_from(own.len()).unwrap_or(u32::MAX),
-        last_connected_time,
-        client_ips: own.iter().filter_map(|c| c.client_ip.clone()).collect(),
-    })
+    let (listing, _) = ctx.connections.get(ctx.access.as_ref(), region, id).await?;
+    Ok(listing
+        .by_user
+        .get(&user.common_name)
+        .cloned()
+        .unwrap_or_default())
 }
