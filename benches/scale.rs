@@ -192,7 +192,6 @@ async fn people(args: &Args, cp: &ControlPlane, emulator: &Emulator) -> String {
         apply_concurrency: args.apply_concurrency,
         user_concurrency: args.user_concurrency,
         timeout: Duration::from_secs(args.fill_timeout_secs),
-        resync: format!("{}s", args.resync_secs),
     };
     let mut results = Vec::new();
     for &n in &args.users {
@@ -206,7 +205,7 @@ async fn people(args: &Args, cp: &ControlPlane, emulator: &Emulator) -> String {
         run.commit,
         run.machine,
         run.command,
-        operator::command_line("bench-users-<N>", &settings.resync)
+        operator::command_line("bench-users-<N>", users::USERS_RESYNC)
     );
     users::render(&results, &how, &settings, run.clk_tck)
 }

@@ -21,6 +21,9 @@ use crate::fleet;
 use crate::operator::{Memory, Operator};
 use crate::report::{percentile, verdict};
 
+/// The operator's default `--resync-interval`: this phase measures latencies, so it runs the
+/// operator as production does rather than at the other phases' compressed resync.
+pub const USERS_RESYNC: &str = "5m";
 /// The endpoint the users belong to.
 const ENDPOINT: &str = "people";
 /// Label every Secret the operator writes carries.
@@ -45,8 +48,6 @@ pub struct Settings {
     pub user_concurrency: Option<u16>,
     /// Give up waiting for all Secrets after this long.
     pub timeout: Duration,
-    /// The operator's `--resync-interval`.
-    pub resync: String,
 }
 
 /// One revocation sample.
@@ -310,7 +311,7 @@ pub async fn run(
         kubeconfig,
         emulator.addr(),
         &namespace,
-        &settings.resync,
+        USERS_RESYNC,
         log,
         &extra,
     )
