@@ -22,7 +22,9 @@ use clientvpn_operator::endpoint::{self, Context, MAX_RETRY, Settings};
 use clientvpn_operator::http::{self, Health};
 use clientvpn_operator::metrics::Metrics;
 use clientvpn_operator::runtime::leader::{self, Leadership, LeaseConfig};
-use clientvpn_operator::runtime::{Backoffs, Cluster, KubeCluster, StartupError, check_access};
+use clientvpn_operator::runtime::{
+    Backoffs, Cluster, Delays, KubeCluster, StartupError, check_access,
+};
 use clientvpn_operator::telemetry::{self, LogFormat};
 use clientvpn_operator::user;
 use futures::future::{BoxFuture, FutureExt, Shared};
@@ -86,6 +88,16 @@ struct RunArgs {
     /// its spec does not change (a spec change retries at once).
     #[arg(long, env = "CLIENTVPN_STALLED_RETRY_INTERVAL", default_value = "30m", value_parser = parse_duration)]
     stalled_retry_interval: Duration,
+
+    /// Operations in progress the operator starts at most on one endpoint (associations, rules,
+    /// routes): AWS takes 10 and answers the eleventh with `ConcurrentMutationLimitExceeded`.
+    #[arg(long, env = "CLIENTVPN_ENDPOINT_OPERATIONS_LIMIT", default_value_t = 8, value_parser = clap::value_parser!(u8).range(1..=10))]
+    endpoint_operations_limit: u8,
+
+    /// How long an object refused for an AWS quota (endpoints per Region, rules, routes, ACM
+    /// certificates) waits before one more try; the quota may be raised meanwhile.
+    #[arg(long, env = "CLIENTVPN_QUOTA_RETRY_INTERVAL", default_value = "5m", value_parser = parse_duration)]
+    quota_retry_interval: Duration,
 
     /// First retry delay after a retryable error (throttling, 5xx); doubles up to 5 minutes.
     #[arg(long, env = "CLIENTVPN_RETRY_BASE", default_value = "2s", value_parser = parse_duration)]
@@ -310,14 +322,20 @@ async fn operate(
     };
     metrics.set_leader(true);
 
+    let delays = Delays {
+        retry_base: args.retry_base,
+        retry_max: MAX_RETRY,
+        stalled_retry: args.stalled_retry_interval,
+        quota_retry: args.quota_retry_interval,
+    };
     let settings = Settings {
         default_region,
         cluster_name: args.cluster_name,
         resync_interval: args.resync_interval,
         children_resync_interval: args.children_resync_interval,
         poll_interval: args.poll_interval,
-        stalled_retry_interval: args.stalled_retry_interval,
-        retry_base: args.retry_base,
+        delays,
+        operations_limit: usize::from(args.endpoint_operations_limit),
     };
     let pacing = PacingConfig {
         concurrency: args.aws_concurrency,
@@ -339,7 +357,7 @@ async fn operate(
         metrics: metrics.clone(),
         ec2: ec2.clone(),
         concurrency: args.user_concurrency,
-        retry: (args.retry_base, args.stalled_retry_interval),
+        delays,
         settings: user::Settings {
             resync_interval: args.resync_interval,
             superseded_revocation_delay: args.superseded_revocation_delay,
@@ -405,8 +423,8 @@ struct UserParts {
     metrics: Arc<Metrics>,
     ec2: Arc<Ec2ClientVpn>,
     concurrency: u16,
-    /// First retry delay and the pause after a terminal error.
-    retry: (Duration, Duration),
+    /// The backoff gate's waits.
+    delays: Delays,
     settings: user::Settings,
 }
 
@@ -415,7 +433,7 @@ impl UserParts {
         user::Shared {
             client: self.client.clone(),
             runtime_parts: (self.cluster.clone(), self.metrics.clone()),
-            backoffs: Backoffs::new(self.retry.0, MAX_RETRY, self.retry.1),
+            backoffs: Backoffs::new(self.delays),
             cloud: self.ec2.clone(),
             access: self.ec2.clone(),
             settings: self.settings.clone(),

@@ -102,6 +102,11 @@ struct AwsLabels {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct QuotaLabels {
+    quota: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct StatusLabels {
     status: &'static str,
 }
@@ -140,6 +145,7 @@ pub struct Metrics {
     reconcile_time: Histogram,
     errors_by_category: Family<CategoryLabels, Counter>,
     aws_requests: Family<AwsLabels, Counter>,
+    quota_refusals: Family<QuotaLabels, Counter>,
     endpoints: Family<StatusLabels, Gauge>,
     endpoint_status_by_uid: Mutex<HashMap<String, &'static str>>,
     certificate_expiry: Family<CertificateLabels, Gauge>,
@@ -168,6 +174,7 @@ impl Metrics {
         let reconcile_time = Histogram::new(exponential_buckets(0.005, 2.0, 15));
         let errors_by_category = Family::<CategoryLabels, Counter>::default();
         let aws_requests = Family::<AwsLabels, Counter>::default();
+        let quota_refusals = Family::<QuotaLabels, Counter>::default();
         let endpoints = Family::<StatusLabels, Gauge>::default();
         let certificate_expiry = Family::<CertificateLabels, Gauge>::default();
         let connections = Family::<EndpointLabels, Gauge>::default();
@@ -205,6 +212,11 @@ impl Metrics {
             "clientvpn_operator_aws_api_requests",
             "EC2 API calls by action and outcome (success, not_found, terminal, retryable)",
             aws_requests.clone(),
+        );
+        registry.register(
+            "clientvpn_operator_quota_exceeded",
+            "AWS calls refused because a quota is reached, by quota (endpoints per Region, rules, …)",
+            quota_refusals.clone(),
         );
         registry.register(
             "clientvpn_operator_endpoints",
@@ -259,6 +271,9 @@ impl Metrics {
                 result: result.as_str(),
             });
         }
+        for quota in crate::cloud::quota::all() {
+            let _ = quota_refusals.get_or_create(&QuotaLabels { quota: quota.key });
+        }
         for status in ENDPOINT_STATUS_CODES {
             let _ = endpoints.get_or_create(&StatusLabels { status });
         }
@@ -270,6 +285,7 @@ impl Metrics {
             reconcile_time,
             errors_by_category,
             aws_requests,
+            quota_refusals,
             endpoints,
             endpoint_status_by_uid: Mutex::new(HashMap::new()),
             certificate_expiry,
@@ -312,6 +328,13 @@ impl Metrics {
         };
         self.aws_requests
             .get_or_create(&AwsLabels { operation, outcome })
+            .inc();
+    }
+
+    /// AWS refused a call because the quota with this key (`Quota::key`) is reached.
+    pub fn quota_exceeded(&self, quota: &'static str) {
+        self.quota_refusals
+            .get_or_create(&QuotaLabels { quota })
             .inc();
     }
 

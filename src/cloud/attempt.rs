@@ -138,6 +138,9 @@ impl Intercept for Attempts {
         let outcome = outcome_of(&result);
         self.metrics.aws_call(operation, outcome);
         let err = result.err();
+        if let Some(quota) = err.as_ref().and_then(CloudError::quota) {
+            self.metrics.quota_exceeded(quota.key);
+        }
         tracing::debug!(
             operation,
             region = self.key.region_name(),

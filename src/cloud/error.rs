@@ -1,5 +1,6 @@
 //! AWS errors, classified once into what the controller should do about them.
 
+use super::quota;
 use crate::metrics::outcome;
 
 /// What the controller does about a failed AWS call.
@@ -11,6 +12,9 @@ pub enum ErrorKind {
     Retryable,
     /// The resource does not exist.
     NotFound,
+    /// An AWS quota is reached: stall and retry slowly, as the quota can be raised (or room
+    /// made) outside the operator.
+    Quota,
 }
 
 impl ErrorKind {
@@ -20,6 +24,7 @@ impl ErrorKind {
             Self::Terminal => "AwsTerminal",
             Self::Retryable => "AwsRetryable",
             Self::NotFound => "AwsNotFound",
+            Self::Quota => "QuotaExceeded",
         }
     }
 
@@ -27,7 +32,8 @@ impl ErrorKind {
     pub fn outcome(self) -> &'static str {
         match self {
             Self::NotFound => outcome::NOT_FOUND,
-            Self::Terminal => outcome::TERMINAL,
+            // A refusal like any other terminal one; `clientvpn_operator_quota_exceeded` names it.
+            Self::Terminal | Self::Quota => outcome::TERMINAL,
             Self::Retryable => outcome::RETRYABLE,
         }
     }
@@ -91,6 +97,15 @@ impl CloudError {
         THROTTLING_CODES.contains(&self.code.as_str())
     }
 
+    /// The quota AWS says is reached, if this is a quota refusal.
+    pub fn quota(&self) -> Option<&'static quota::Quota> {
+        if self.kind == ErrorKind::Quota {
+            quota::of(&self.code)
+        } else {
+            None
+        }
+    }
+
     /// True when AWS says the resource does not exist.
     pub fn is_not_found(&self) -> bool {
         self.kind == ErrorKind::NotFound
@@ -129,9 +144,9 @@ const RETRYABLE_CODES: &[&str] = &[
 
 /// Classify an AWS error code (and HTTP status, when known) into what the controller should do.
 ///
-/// Not-found codes first, then the known transient ones; any other 4xx (validation,
-/// `IdempotentParameterMismatch`, `UnauthorizedOperation`, quotas, duplicates) is terminal; 5xx
-/// and unknown statuses are retryable.
+/// Not-found codes first, then the known transient ones, then the quotas of [`quota`]; any other
+/// 4xx (validation, `IdempotentParameterMismatch`, `UnauthorizedOperation`, duplicates) is
+/// terminal; 5xx and unknown statuses are retryable.
 pub fn classify(code: &str, http_status: Option<u16>) -> ErrorKind {
     // A subnet that does not exist is a mistake in the spec, not a resource that went away.
     if code == "InvalidClientVpnSubnetId.NotFound" {
@@ -145,6 +160,9 @@ pub fn classify(code: &str, http_status: Option<u16>) -> ErrorKind {
     }
     if THROTTLING_CODES.contains(&code) || RETRYABLE_CODES.contains(&code) {
         return ErrorKind::Retryable;
+    }
+    if quota::of(code).is_some() {
+        return ErrorKind::Quota;
     }
     match http_status {
         Some(status) if status >= 500 => ErrorKind::Retryable,
@@ -199,8 +217,16 @@ mod tests {
             ("IdempotentParameterMismatch", Some(400), Terminal),
             ("UnauthorizedOperation", Some(403), Terminal),
             ("AuthFailure", Some(401), Terminal),
-            ("ClientVpnEndpointLimitExceeded", Some(400), Terminal),
-            ("ClientVpnEndpointLimitExceeded", None, Terminal),
+            ("ClientVpnEndpointLimitExceeded", Some(400), Quota),
+            ("ClientVpnEndpointLimitExceeded", None, Quota),
+            ("ClientVpnAuthorizationRuleLimitExceeded", Some(400), Quota),
+            ("ClientVpnRouteLimitExceeded", Some(400), Quota),
+            ("LimitExceededException", Some(400), Quota),
+            (
+                "ClientVpnTerminateConnectionsLimitExceeded",
+                Some(400),
+                Terminal,
+            ),
             ("InvalidClientVpnDuplicateRoute", Some(400), Terminal),
             ("InvalidClientVpnDuplicateAuthorizationRule", None, Terminal),
             ("InvalidClientVpnSubnetId.DuplicateAz", Some(400), Terminal),
@@ -233,6 +259,7 @@ mod tests {
                 "not_found",
             ),
             (error("InvalidParameterValue", 400), "terminal"),
+            (error("ClientVpnEndpointLimitExceeded", 400), "terminal"),
             (
                 Err(CloudError::transport("DeleteTags", "Timeout", "t")),
                 "retryable",

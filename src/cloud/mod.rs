@@ -11,6 +11,7 @@ mod mapping;
 mod model;
 mod operation;
 mod pacing;
+pub mod quota;
 
 use std::collections::BTreeMap;
 
@@ -24,6 +25,7 @@ pub use mapping::{create_request, describe_endpoint_fields};
 pub use model::*;
 pub use operation::Operation;
 pub use pacing::{Admission, Pacer, PacingConfig};
+pub use quota::Quota;
 
 /// The EC2 Client VPN calls the controller makes. Exists so the controller can be tested with an
 /// in-memory fake; the production implementation is [`Ec2ClientVpn`].

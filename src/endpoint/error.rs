@@ -1,6 +1,6 @@
 //! Errors of one reconcile, each named for the step that failed.
 
-use crate::cloud::{CloudError, ErrorKind};
+use crate::cloud::{CloudError, ErrorKind, Quota};
 use crate::runtime::ReconcileError;
 
 /// A failed reconcile step.
@@ -56,6 +56,14 @@ pub enum Error {
 }
 
 impl Error {
+    /// The AWS quota this failure hit, if it is a quota refusal.
+    pub fn quota(&self) -> Option<&'static Quota> {
+        match self {
+            Self::Aws(err) => err.quota(),
+            _ => None,
+        }
+    }
+
     /// How the controller treats the error: terminal ones stall until the spec changes.
     pub fn kind(&self) -> ErrorKind {
         match self {

@@ -13,11 +13,12 @@ use kube::api::ObjectMeta;
 use kube::runtime::controller::Action;
 
 pub use super::fake_cloud::FakeCloud;
-use super::{Context, Error, Settings, reconcile};
+use super::plan::DEFAULT_OPERATIONS_LIMIT;
+use super::{Context, Error, MAX_RETRY, Settings, reconcile};
 use crate::api::*;
 use crate::cloud::{AcmCertificate, CertificateApi, CloudError, ImportCertificate};
 use crate::metrics::Metrics;
-use crate::runtime::{Cluster, Notice, ObjectHandle, SecretData};
+use crate::runtime::{Cluster, Delays, Notice, ObjectHandle, SecretData};
 
 pub const UID: &str = "5f1d3c1e-0000-4000-8000-000000000001";
 pub const CLUSTER: &str = "test-cluster";
@@ -353,8 +354,13 @@ impl Harness {
             resync_interval: Duration::from_secs(300),
             children_resync_interval: Duration::from_secs(24 * 3600),
             poll_interval: Duration::from_secs(5),
-            stalled_retry_interval: Duration::from_secs(1800),
-            retry_base: Duration::from_secs(2),
+            delays: Delays {
+                retry_base: Duration::from_secs(2),
+                retry_max: MAX_RETRY,
+                stalled_retry: Duration::from_secs(1800),
+                quota_retry: Duration::from_secs(300),
+            },
+            operations_limit: DEFAULT_OPERATIONS_LIMIT,
         };
         let ctx = Arc::new(Context::new(
             cloud.clone(),

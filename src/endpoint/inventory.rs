@@ -8,7 +8,7 @@ use std::time::Duration;
 use futures::Stream;
 use tokio::time::Instant;
 
-use crate::cloud::{AwsScope, ClientVpnApi, CloudError, ObservedEndpoint};
+use crate::cloud::{AwsScope, ClientVpnApi, CloudError, ObservedEndpoint, status_code};
 
 /// Every endpoint of one region, as one listing showed them.
 #[derive(Debug)]
@@ -86,6 +86,21 @@ impl Inventory {
             .collect();
         found.sort_by(|a, b| a.id.cmp(&b.id));
         Ok(found)
+    }
+
+    /// How many endpoints the region holds that count against its quota (all but `deleted`
+    /// ones), by the current listing.
+    pub async fn live_count(
+        &self,
+        cloud: &dyn ClientVpnApi,
+        region: &str,
+    ) -> Result<usize, CloudError> {
+        let snapshot = self.snapshot(cloud, region, Freshness::Current).await?;
+        Ok(snapshot
+            .endpoints
+            .values()
+            .filter(|e| e.status_code != status_code::DELETED)
+            .count())
     }
 
     /// Drop the region's listing so that the next lookup lists again.

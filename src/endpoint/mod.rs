@@ -27,7 +27,7 @@ use tracing::info;
 use crate::api::ClientVpnEndpoint;
 use crate::cloud::{CertificateApi, ClientVpnApi};
 use crate::metrics::Metrics;
-use crate::runtime::{Backoffs, Cluster, ObjectHandle, Runtime, log_result};
+use crate::runtime::{Backoffs, Cluster, Delays, ObjectHandle, Runtime, log_result};
 
 pub use error::Error;
 pub use inventory::Inventory;
@@ -49,10 +49,10 @@ pub struct Settings {
     pub children_resync_interval: Duration,
     /// How soon to look again while AWS is mid-transition (creating, deleting).
     pub poll_interval: Duration,
-    /// How long a terminal error pauses an object whose spec does not change.
-    pub stalled_retry_interval: Duration,
-    /// First retry delay after a retryable error (doubles up to five minutes).
-    pub retry_base: Duration,
+    /// How long each kind of failure pauses an object whose spec does not change.
+    pub delays: Delays,
+    /// Operations in progress the operator allows itself per endpoint (AWS allows 10).
+    pub operations_limit: usize,
 }
 
 /// Longest wait between retries of a retryable error.
@@ -78,11 +78,7 @@ impl Context {
         metrics: Arc<Metrics>,
         settings: Settings,
     ) -> Self {
-        let backoffs = Backoffs::new(
-            settings.retry_base,
-            MAX_RETRY,
-            settings.stalled_retry_interval,
-        );
+        let backoffs = Backoffs::new(settings.delays);
         Self {
             runtime: Runtime {
                 cluster,

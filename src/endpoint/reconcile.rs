@@ -10,10 +10,11 @@ use tracing::{instrument, warn};
 use super::act::execute_all;
 use super::certificates::{self, Resolution};
 use super::observe::{Scope, observe, remember};
-use super::plan::{Health, Observation, Outcome, Plan, desired, plan};
+use super::plan::{Desired, Health, Observation, Outcome, Plan, desired, plan};
 use super::status::{EndpointFacts, write, write_deleting, write_health};
 use super::{Context, Error, Settings, Target, report};
-use crate::api::{ClientVpnEndpoint, DeletionPolicy, FINALIZER};
+use crate::api::{ClientVpnEndpoint, DeletionPolicy, FINALIZER, condition};
+use crate::cloud::quota::{Counted, Quota};
 use crate::cloud::{ErrorKind, ObservedEndpoint, status_code};
 use crate::runtime::{Attempt, ReconcileError, add_finalizer, record_outcome, remove_finalizer};
 
@@ -111,7 +112,7 @@ async fn apply(
         return Ok(Action::requeue(ctx.settings.resync_interval));
     };
     let observation = &observed.observation;
-    let mut wanted = desired(obj, &target.uid, &ctx.settings.cluster_name);
+    let mut wanted = wanted(obj, ctx, target);
     wanted.certificate_revision = resolved.revision();
     let Plan { steps, outcome } = plan(&wanted, observation);
     let poll = Action::requeue(ctx.settings.poll_interval);
@@ -199,7 +200,7 @@ async fn cleanup(obj: &ClientVpnEndpoint, ctx: &Context, target: &Target) -> Res
             .map(|observed| observed.observation)
             .unwrap_or_default(),
     };
-    let wanted = desired(obj, &target.uid, &ctx.settings.cluster_name);
+    let wanted = wanted(obj, ctx, target);
     let Plan { steps, outcome } = plan(&wanted, &observation);
     if !steps.is_empty() {
         let endpoint_id = match &outcome {
@@ -263,6 +264,13 @@ async fn stall(
     Ok(Action::requeue(ctx.settings.resync_interval))
 }
 
+/// What the object asks for, with the operator's settings planning needs.
+fn wanted(obj: &ClientVpnEndpoint, ctx: &Context, target: &Target) -> Desired {
+    let mut wanted = desired(obj, &target.uid, &ctx.settings.cluster_name);
+    wanted.operations_limit = ctx.settings.operations_limit;
+    wanted
+}
+
 /// How soon to look again at a settled endpoint: soon while AWS is mid-transition.
 fn requeue_for(endpoint: &ObservedEndpoint, settings: &Settings) -> Duration {
     match endpoint.status_code.as_str() {
@@ -271,12 +279,23 @@ fn requeue_for(endpoint: &ObservedEndpoint, settings: &Settings) -> Duration {
     }
 }
 
-/// Put a failure on the object: conditions (Stalled for terminal errors) and a Warning event.
+/// Put a failure on the object: conditions (Stalled for terminal errors and quotas) and a
+/// Warning event; a quota refusal says which quota, how much of it is used, and what to do,
+/// and its slow retries add no event while the condition already says the same.
 async fn report_failure(obj: &ClientVpnEndpoint, ctx: &Context, target: &Target, err: &Error) {
-    let message = err.report();
+    let (message, repeated) = match err.quota() {
+        Some(quota) => {
+            let used = quota_used(obj, ctx, target, quota).await;
+            let used = used.as_ref().map(|(n, place)| (*n, place.as_str()));
+            let advice = quota.explain(used, ctx.settings.delays.quota_retry);
+            let repeated = stalled_message(obj).is_some_and(|m| m.starts_with(&advice));
+            (format!("{advice} {}", err.report()), repeated)
+        }
+        None => (err.report(), false),
+    };
     warn!(category = err.category(), error = %message, "reconcile failed");
     let health = match err.kind() {
-        ErrorKind::Terminal => Health::Stalled {
+        ErrorKind::Terminal | ErrorKind::Quota => Health::Stalled {
             reason: err.category().to_string(),
             message: message.clone(),
         },
@@ -290,5 +309,40 @@ async fn report_failure(obj: &ClientVpnEndpoint, ctx: &Context, target: &Target,
     {
         warn!(error = %patch_err.report(), "recording the failure in status failed");
     }
-    report::failed(ctx, target, err.category(), message).await;
+    if !repeated {
+        report::failed(ctx, target, err.category(), message).await;
+    }
+}
+
+/// The message of the object's `Stalled=True` condition, if it has one.
+fn stalled_message(obj: &ClientVpnEndpoint) -> Option<&str> {
+    let conditions = &obj.status.as_ref()?.conditions;
+    conditions
+        .iter()
+        .find(|c| c.type_ == condition::STALLED && c.status == "True")
+        .map(|c| c.message.as_str())
+}
+
+/// How much of `quota` is used, when the operator can tell: endpoints in the region's listing,
+/// or the rules and routes the object's status last showed.
+async fn quota_used(
+    obj: &ClientVpnEndpoint,
+    ctx: &Context,
+    target: &Target,
+    quota: &Quota,
+) -> Option<(usize, String)> {
+    let status = obj.status.as_ref();
+    match quota.counted {
+        Counted::EndpointsInRegion => {
+            let region = target.region().ok()?;
+            let count = ctx.inventory.live_count(ctx.cloud.as_ref(), region).await;
+            Some((count.ok()?, format!("endpoints in {region}")))
+        }
+        Counted::AuthorizationRules => status.map(|s| {
+            let n = s.authorization_rules.len();
+            (n, "authorization rules on this endpoint".into())
+        }),
+        Counted::Routes => status.map(|s| (s.routes.len(), "routes on this endpoint".into())),
+        Counted::Nothing => None,
+    }
 }

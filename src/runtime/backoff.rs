@@ -1,5 +1,5 @@
 //! Per-object retry gate: exponential backoff after retryable errors, a long pause after
-//! terminal ones, both forgotten when the spec (generation) or deletion state changes.
+//! terminal ones and a fixed one after quota refusals, all forgotten when the spec (generation) or deletion state changes.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -21,23 +21,31 @@ struct Entry {
     retry_at: Instant,
 }
 
+/// How long the gate holds an object after each kind of failure.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Delays {
+    /// First wait after a retryable failure; doubles with each further one.
+    pub retry_base: Duration,
+    /// Longest wait after retryable failures.
+    pub retry_max: Duration,
+    /// Wait after a terminal failure when the spec does not change.
+    pub stalled_retry: Duration,
+    /// Wait after a quota refusal (the quota may be raised, or room made, meanwhile).
+    pub quota_retry: Duration,
+}
+
 /// Backoff state for every object, keyed by UID.
 #[derive(Debug)]
 pub struct Backoffs {
     entries: Mutex<HashMap<String, Entry>>,
-    base: Duration,
-    max: Duration,
-    stalled_retry: Duration,
+    delays: Delays,
 }
 
 impl Backoffs {
-    /// Retryable failures wait `base`, `2·base`, … up to `max`; terminal ones `stalled_retry`.
-    pub fn new(base: Duration, max: Duration, stalled_retry: Duration) -> Self {
+    pub fn new(delays: Delays) -> Self {
         Self {
             entries: Mutex::new(HashMap::new()),
-            base,
-            max,
-            stalled_retry,
+            delays,
         }
     }
 
@@ -59,11 +67,16 @@ impl Backoffs {
             .get(uid)
             .filter(|e| e.attempt == attempt)
             .map_or(1, |e| e.failures.saturating_add(1));
+        let delays = &self.delays;
         let delay = match kind {
-            ErrorKind::Terminal => self.stalled_retry,
+            ErrorKind::Terminal => delays.stalled_retry,
+            ErrorKind::Quota => delays.quota_retry,
             ErrorKind::Retryable | ErrorKind::NotFound => {
                 let factor = 2u32.saturating_pow(failures.saturating_sub(1).min(20));
-                self.base.saturating_mul(factor).min(self.max)
+                delays
+                    .retry_base
+                    .saturating_mul(factor)
+                    .min(delays.retry_max)
             }
         };
         entries.insert(
@@ -100,11 +113,12 @@ mod tests {
     };
 
     fn backoffs() -> Backoffs {
-        Backoffs::new(
-            Duration::from_secs(1),
-            Duration::from_secs(8),
-            Duration::from_secs(600),
-        )
+        Backoffs::new(Delays {
+            retry_base: Duration::from_secs(1),
+            retry_max: Duration::from_secs(8),
+            stalled_retry: Duration::from_secs(600),
+            quota_retry: Duration::from_secs(120),
+        })
     }
 
     #[test]
@@ -125,6 +139,18 @@ mod tests {
         assert_eq!(b.wait("u", SPEC_1, now), Some(Duration::from_secs(1)));
         assert_eq!(b.wait("u", SPEC_1, now + Duration::from_secs(1)), None);
         assert_eq!(b.wait("other", SPEC_1, now), None);
+    }
+
+    #[test]
+    fn quota_refusals_wait_their_own_interval_without_doubling() {
+        let b = backoffs();
+        let now = Instant::now();
+        for _ in 0..3 {
+            assert_eq!(
+                b.failed("u", SPEC_1, ErrorKind::Quota, now),
+                Duration::from_secs(120)
+            );
+        }
     }
 
     #[test]

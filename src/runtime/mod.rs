@@ -17,7 +17,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use tracing::{debug, warn};
 
-pub use backoff::{Attempt, Backoffs};
+pub use backoff::{Attempt, Backoffs, Delays};
 pub use cluster::{
     Cluster, KubeCluster, Notice, ObjectHandle, SecretData, add_finalizer, remove_finalizer,
 };

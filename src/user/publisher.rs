@@ -211,7 +211,7 @@ enum Failure {
 impl From<Error> for Failure {
     fn from(err: Error) -> Self {
         match err.kind() {
-            ErrorKind::Terminal => Failure::Refused(Refusal {
+            ErrorKind::Terminal | ErrorKind::Quota => Failure::Refused(Refusal {
                 reason: "RevocationListRefused",
                 message: crate::runtime::ReconcileError::report(&err),
             }),

@@ -15,6 +15,7 @@ use super::status::{self, Facts, Report};
 use super::view::EndpointView;
 use super::{Context, Error, common_name, now_unix, rfc3339};
 use crate::api::{ClientVpnUser, USER_FINALIZER, UserConnections};
+use crate::cloud::ErrorKind;
 use crate::runtime::conditions::Standing;
 use crate::runtime::{
     Attempt, Notice, ObjectHandle, ReconcileError, add_finalizer, record_outcome, remove_finalizer,
@@ -78,7 +79,7 @@ pub async fn reconcile(obj: Arc<ClientVpnUser>, ctx: Arc<Context>) -> Result<Act
             let notice = Notice::warning(err.category(), "ReconcileUser", err.report());
             runtime.cluster.publish(&user.handle, notice).await;
             let standing = match err.kind() {
-                crate::cloud::ErrorKind::Terminal => Standing::Stalled,
+                ErrorKind::Terminal | ErrorKind::Quota => Standing::Stalled,
                 _ => Standing::Reconciling,
             };
             let report = Report::new(standing, err.category(), err.report());

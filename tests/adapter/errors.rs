@@ -187,3 +187,33 @@ async fn failures_are_classified_with_code_message_and_request_id() {
         "an attempt without an answer is counted too"
     );
 }
+
+#[tokio::test]
+async fn a_quota_refusal_names_its_quota_and_is_counted_by_quota() {
+    let emulator = Emulator::start();
+    emulator.control(
+        "POST",
+        "/_emulator/limits",
+        Some(serde_json::json!({"endpoints_per_region": 1})),
+    );
+    let adapter = instrumented(&emulator, "AKIDQUOTA").await;
+    let first = create_request(minimal_spec(), "uid-q1", &[]);
+    adapter
+        .api
+        .create_endpoint(REGION, &first)
+        .await
+        .expect("the first endpoint fits the quota");
+    let second = create_request(minimal_spec(), "uid-q2", &[]);
+    let err = adapter
+        .api
+        .create_endpoint(REGION, &second)
+        .await
+        .expect_err("over the quota");
+    assert_eq!(err.kind, ErrorKind::Quota, "{err:?}");
+    assert_eq!(err.code, "ClientVpnEndpointLimitExceeded");
+    assert_eq!(err.quota().map(|q| q.key), Some("endpoints_per_region"));
+    let series = r#"clientvpn_operator_quota_exceeded_total{quota="endpoints_per_region"} 1"#;
+    let text = adapter.metrics.encode();
+    assert!(text.lines().any(|l| l == series), "{text}");
+    assert_eq!(adapter.attempts("CreateClientVpnEndpoint", "terminal"), 1);
+}

@@ -298,7 +298,18 @@ impl Env {
         what: &str,
         check: impl Fn(&ClientVpnEndpoint) -> bool,
     ) -> ClientVpnEndpoint {
-        let deadline = Instant::now() + WAIT;
+        self.wait_for_within(name, what, WAIT, check).await
+    }
+
+    /// [`Env::wait_for`] with a deadline of its own, for objects with much to do.
+    pub async fn wait_for_within(
+        &self,
+        name: &str,
+        what: &str,
+        within: Duration,
+        check: impl Fn(&ClientVpnEndpoint) -> bool,
+    ) -> ClientVpnEndpoint {
+        let deadline = Instant::now() + within;
         loop {
             let found = self.api().get_opt(name).await.ok().flatten();
             if let Some(obj) = found.as_ref().filter(|o| check(o)) {
@@ -306,7 +317,7 @@ impl Env {
             }
             assert!(
                 Instant::now() < deadline,
-                "timed out after {WAIT:?} waiting for {what}; last status: {:?}",
+                "timed out after {within:?} waiting for {what}; last status: {:?}",
                 found.map(|o| o.status)
             );
             tokio::time::sleep(POLL).await;
@@ -315,7 +326,12 @@ impl Env {
 
     /// Wait until the object is gone from the API server.
     pub async fn wait_gone(&self, name: &str) {
-        let deadline = Instant::now() + WAIT;
+        self.wait_gone_within(name, WAIT).await
+    }
+
+    /// [`Env::wait_gone`] with a deadline of its own.
+    pub async fn wait_gone_within(&self, name: &str, within: Duration) {
+        let deadline = Instant::now() + within;
         while self.api().get_opt(name).await.ok().flatten().is_some() {
             assert!(
                 Instant::now() < deadline,

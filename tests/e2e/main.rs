@@ -5,6 +5,8 @@ mod cert_manager;
 mod certificates;
 mod harness;
 mod lifecycle;
+mod pacing;
+mod quotas;
 #[allow(dead_code)]
 #[path = "../support/cert_manager.rs"]
 mod support_cert_manager;

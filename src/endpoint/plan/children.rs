@@ -1,7 +1,10 @@
 //! One ordered reconciler for an endpoint's children. Removals go routes → rules →
 //! associations (a later kind waits until the earlier one is gone); additions go associations →
 //! rules (once any association is active) → routes (once their subnet is associated).
-//! Teardown is reconciling to nothing. Pure.
+//! Teardown is reconciling to nothing. Every child step starts an operation AWS keeps in
+//! progress, and AWS takes at most 10 per endpoint: a pass starts only as many as the operator's
+//! limit leaves room for beside what AWS is still working on; the rest wait for a later pass.
+//! Pure.
 
 use super::model::{Children, Step, WantedChildren};
 use crate::cloud::{AssociationState, ChildState};
@@ -15,14 +18,39 @@ pub struct ChildSteps {
     pub removing: Option<String>,
     /// Wanted children that cannot be created yet (waiting for an association).
     pub blocked: usize,
+    /// Steps left for a later pass: the endpoint has no room for more operations in progress.
+    pub deferred: usize,
 }
 
-/// Bring the children to `wanted`. Child tokens are scoped to the object, the endpoint and the
-/// generation (see [`child_token`]).
+/// Operations in progress per endpoint the operator allows itself by default: below AWS's 10
+/// (`ConcurrentMutationLimitExceeded`), leaving room for a person at the console.
+pub const DEFAULT_OPERATIONS_LIMIT: usize = 8;
+
+/// Operations AWS has in progress on the endpoint: children in a transitional state.
+pub fn in_progress(children: &Children) -> usize {
+    transitional(children).len()
+}
+
+impl ChildSteps {
+    /// Keep as many steps as `limit` leaves room for beside the operations in progress.
+    fn paced(mut self, children: &Children, limit: usize) -> Self {
+        let room = limit.saturating_sub(in_progress(children));
+        if self.steps.len() > room {
+            self.deferred = self.steps.len() - room;
+            self.steps.truncate(room);
+        }
+        self
+    }
+}
+
+/// Bring the children to `wanted`, at most `limit` operations in progress on the endpoint.
+/// Child tokens are scoped to the object, the endpoint and the generation (see
+/// [`child_token`]).
 pub fn reconcile_children(
     wanted: &WantedChildren,
     children: &Children,
     scope: &TokenScope,
+    limit: usize,
 ) -> ChildSteps {
     let (mut steps, removing) = removals(wanted, children);
     let (additions, blocked) = additions(wanted, children, scope);
@@ -31,13 +59,16 @@ pub fn reconcile_children(
         steps,
         removing,
         blocked,
+        deferred: 0,
     }
+    .paced(children, limit)
 }
 
 /// Teardown before deleting an endpoint: reconcile to nothing. `removing` is `None` once
 /// nothing is left, and the endpoint itself may be deleted.
-pub fn teardown(children: &Children) -> ChildSteps {
-    reconcile_children(&WantedChildren::default(), children, &TokenScope::default())
+pub fn teardown(children: &Children, limit: usize) -> ChildSteps {
+    let nothing = WantedChildren::default();
+    reconcile_children(&nothing, children, &TokenScope::default(), limit)
 }
 
 /// The first removal stage that has something to remove: its steps (skipping what AWS is

@@ -1,7 +1,8 @@
-//! Table tests of the ordered children reconciler: teardown order and tokens.
+//! Table tests of the ordered children reconciler: teardown order, pacing and tokens.
 
 use super::super::test_support::{names, network, route, rule};
 use super::*;
+use crate::cloud::AuthorizationRule;
 
 const A: &str = "subnet-0000000000000000a";
 const E1: &str = "cvpn-endpoint-1";
@@ -71,10 +72,80 @@ fn teardown_table() {
         ),
     ];
     for (name, children, want, waiting) in rows {
-        let planned = teardown(&children);
+        let planned = teardown(&children, DEFAULT_OPERATIONS_LIMIT);
         assert_eq!(names(&planned.steps), want, "{name}");
         assert_eq!(planned.removing.is_some(), waiting, "{name}");
     }
+}
+
+/// `n` wanted rules `10.<i>.0.0/16`, all authorized at once when there is room.
+fn wanted_rules(n: u8) -> WantedChildren {
+    WantedChildren {
+        networks: vec![A.into()],
+        rules: (0..n)
+            .map(|i| {
+                let key = crate::cloud::RuleKey {
+                    target_network_cidr: format!("10.{i}.0.0/16"),
+                    access_group_id: None,
+                };
+                (key, None)
+            })
+            .collect(),
+        routes: Default::default(),
+    }
+}
+
+#[test]
+fn a_pass_starts_only_what_the_operations_limit_leaves_room_for() {
+    let scope = TokenScope::default();
+    let rows: Vec<(&str, Vec<AuthorizationRule>, usize, usize, usize)> = vec![
+        ("nothing in progress: the limit", vec![], 8, 8, 4),
+        (
+            "three authorizing: five more",
+            vec![
+                rule("10.0.0.0/16", "authorizing"),
+                rule("10.1.0.0/16", "authorizing"),
+                rule("10.2.0.0/16", "authorizing"),
+            ],
+            8,
+            5,
+            4,
+        ),
+        ("a limit above the work: everything", vec![], 20, 12, 0),
+        ("no room at all: nothing starts", vec![], 0, 0, 12),
+    ];
+    for (name, rules, limit, started, deferred) in rows {
+        let children = Children {
+            networks: vec![network(A, "associated")],
+            rules,
+            routes: vec![],
+        };
+        let planned = reconcile_children(&wanted_rules(12), &children, &scope, limit);
+        assert_eq!(planned.steps.len(), started, "{name}");
+        assert_eq!(planned.deferred, deferred, "{name}");
+        assert!(
+            planned
+                .steps
+                .iter()
+                .all(|s| matches!(s, Step::Authorize { .. })),
+            "{name}"
+        );
+    }
+}
+
+#[test]
+fn teardown_is_paced_too() {
+    let children = Children {
+        networks: vec![network(A, "associated")],
+        rules: (0..10)
+            .map(|i| rule(&format!("10.{i}.0.0/16"), "active"))
+            .collect(),
+        routes: vec![],
+    };
+    let planned = teardown(&children, 4);
+    assert_eq!(planned.steps.len(), 4);
+    assert_eq!(planned.deferred, 6);
+    assert!(planned.removing.is_some());
 }
 
 #[test]

@@ -37,6 +37,7 @@ pub fn desired(obj: &ClientVpnEndpoint, uid: &str, cluster_name: &str) -> Desire
             .as_ref()
             .map(|c| c.config_map_name.clone()),
         certificate_revision: String::new(),
+        operations_limit: super::DEFAULT_OPERATIONS_LIMIT,
     }
 }
 

@@ -48,7 +48,8 @@ pub fn plan_live(
         endpoint_id: endpoint.id.clone(),
         generation: desired.generation.unwrap_or(0),
     };
-    let children = reconcile_children(&desired.children, &observed.children, &scope);
+    let limit = desired.operations_limit;
+    let children = reconcile_children(&desired.children, &observed.children, &scope, limit);
     steps.extend(children.steps);
 
     if let Some(config_map_name) = &desired.config_map_name {
@@ -61,7 +62,15 @@ pub fn plan_live(
         }
     }
 
-    let health = health(observed, endpoint, &steps, settings_steps, children.blocked);
+    let mut health = health(observed, endpoint, &steps, settings_steps, children.blocked);
+    if children.deferred > 0
+        && let Health::Reconciling { message, .. } = &mut health
+    {
+        message.push_str(&format!(
+            "; {} more once AWS finishes some ({limit} operations in progress at most)",
+            children.deferred
+        ));
+    }
     (steps, health)
 }
 

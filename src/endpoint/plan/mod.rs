@@ -12,7 +12,7 @@ mod live;
 mod model;
 mod settings;
 
-pub use children::{TokenScope, child_token, fnv1a, teardown};
+pub use children::{DEFAULT_OPERATIONS_LIMIT, TokenScope, child_token, fnv1a, teardown};
 pub use describe::describe_steps;
 pub use desired::{desired, endpoint as desired_endpoint, ownership_tags};
 pub use live::config_fingerprint;
@@ -137,7 +137,7 @@ fn plan_cleanup(desired: &Desired, observed: &Observation) -> Plan {
     }
     let live = observed.live();
     if let Some(first) = live.first() {
-        let teardown = teardown(&observed.children);
+        let teardown = teardown(&observed.children, desired.operations_limit);
         if let Some(waiting_for) = teardown.removing {
             return Plan {
                 steps: teardown.steps,

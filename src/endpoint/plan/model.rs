@@ -30,6 +30,9 @@ pub struct Desired {
     /// The serials of the certificates the operator imports (empty for ARNs): a renewal keeps
     /// the ARN, so this is what makes the exported configuration follow it.
     pub certificate_revision: String,
+    /// Operations the operator may have in progress on the endpoint at once (an operator
+    /// setting, not the spec's; AWS allows 10).
+    pub operations_limit: usize,
 }
 
 /// The normalized endpoint: what Create sends, what Modify and drift compare, what adoption checks.
