@@ -1,5 +1,5 @@
 # clientvpn-operator: see README.md.
-.PHONY: demo demo-stop test lint crds ci
+.PHONY: demo demo-stop test lint crds ci chaos
 
 ## Start a local control plane, the emulator and the operator, and apply examples/managed.yaml
 ## (a managed CA: the operator issues the server certificate and imports it into the emulated ACM).
@@ -13,6 +13,11 @@ demo-stop:
 ## Run every test layer (what CI runs).
 test:
 	hack/test.sh
+
+## The chaos suite's full profile (30 objects, a 60-s API server pause, a 280-s fault storm, …);
+## writes docs/reliability.md. Its short profile runs inside `make test`.
+chaos:
+	hack/chaos.sh
 
 ## Formatting and lints.
 lint:

@@ -194,6 +194,14 @@ impl Env {
 
     /// Start (or restart) the operator process for this namespace.
     pub fn start_operator(&mut self) {
+        let extra: Vec<&str> = self.operator_args.iter().map(String::as_str).collect();
+        let child = self.spawn_operator(&extra);
+        self.operator = Some(child);
+    }
+
+    /// One more operator process for this namespace with `extra` arguments, owned by the
+    /// caller (e.g. a second replica); its log is appended to the namespace's operator log.
+    pub fn spawn_operator(&self, extra: &[&str]) -> Child {
         let shared = cluster();
         let log = shared
             .cp
@@ -205,24 +213,24 @@ impl Env {
             .open(&log)
             .expect("log file");
         let mut args = vec![
-            "run".to_string(),
-            "--namespace".into(),
-            self.namespace.clone(),
-            "--poll-interval".into(),
-            "500ms".into(),
-            "--retry-base".into(),
-            "500ms".into(),
-            "--resync-interval".into(),
-            "30s".into(),
-            "--cluster-name".into(),
-            "e2e".into(),
-            "--metrics-addr".into(),
-            "127.0.0.1:0".into(),
-            "--health-addr".into(),
-            "127.0.0.1:0".into(),
+            "run",
+            "--namespace",
+            &self.namespace,
+            "--poll-interval",
+            "500ms",
+            "--retry-base",
+            "500ms",
+            "--resync-interval",
+            "30s",
+            "--cluster-name",
+            "e2e",
+            "--metrics-addr",
+            "127.0.0.1:0",
+            "--health-addr",
+            "127.0.0.1:0",
         ];
-        args.extend(self.operator_args.iter().cloned());
-        let child = Command::new(env!("CARGO_BIN_EXE_clientvpn-operator"))
+        args.extend(extra);
+        Command::new(env!("CARGO_BIN_EXE_clientvpn-operator"))
             .args(&args)
             .env("KUBECONFIG", &shared.cp.kubeconfig)
             .envs(emulator::aws_env(shared.emulator.addr()))
@@ -230,8 +238,7 @@ impl Env {
             .stdout(Stdio::null())
             .stderr(stderr)
             .spawn()
-            .expect("start operator");
-        self.operator = Some(child);
+            .expect("start operator")
     }
 
     /// SIGKILL the operator (no graceful shutdown).

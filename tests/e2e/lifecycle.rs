@@ -22,7 +22,7 @@ async fn aws(env: &Env) -> Ec2ClientVpn {
     Ec2ClientVpn::new(sdk)
 }
 
-fn with_children(spec: &mut Value) {
+pub(crate) fn with_children(spec: &mut Value) {
     spec["targetNetworks"] = json!([{"subnetId": SUBNET_A}]);
     spec["authorizationRules"] =
         json!([{"targetNetworkCidr": "10.0.0.0/16", "authorizeAllGroups": true}]);

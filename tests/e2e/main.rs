@@ -3,6 +3,7 @@
 
 mod cert_manager;
 mod certificates;
+mod chaos;
 mod harness;
 mod lifecycle;
 mod pacing;

@@ -52,7 +52,8 @@ async fn helm_installed_operator_reconciles_under_its_service_account_with_names
         );
     }
 
-    // RBAC as the API server enforces it for the chart's ServiceAccount.
+    // RBAC as the API server enforces it for the chart's ServiceAccount. Subresources are asked
+    // for with --subresource: `kind/finalizers` would name an object called "finalizers".
     let sa = release.service_account_kubeconfig(c);
     let lease = format!("leases/{}", release.lease_name());
     let rel = release.namespace.as_str();
@@ -60,13 +61,17 @@ async fn helm_installed_operator_reconciles_under_its_service_account_with_names
         &["watch", "clientvpnendpoints.clientvpn.io", "-n", &watched],
         &[
             "patch",
-            "clientvpnendpoints.clientvpn.io/status",
+            "clientvpnendpoints.clientvpn.io",
+            "--subresource",
+            "status",
             "-n",
             &watched,
         ],
         &[
             "update",
-            "clientvpnendpoints.clientvpn.io/finalizers",
+            "clientvpnendpoints.clientvpn.io",
+            "--subresource",
+            "finalizers",
             "-n",
             &watched,
         ],
@@ -80,13 +85,17 @@ async fn helm_installed_operator_reconciles_under_its_service_account_with_names
         &["watch", "clientvpnusers.clientvpn.io", "-n", &watched],
         &[
             "patch",
-            "clientvpnusers.clientvpn.io/status",
+            "clientvpnusers.clientvpn.io",
+            "--subresource",
+            "status",
             "-n",
             &watched,
         ],
         &[
             "update",
-            "clientvpnusers.clientvpn.io/finalizers",
+            "clientvpnusers.clientvpn.io",
+            "--subresource",
+            "finalizers",
             "-n",
             &watched,
         ],

@@ -116,6 +116,14 @@ impl ControlPlane {
         }
     }
 
+    /// The process ID of its kube-apiserver (for tests that pause it).
+    #[allow(dead_code)]
+    pub fn apiserver_pid(&self) -> u32 {
+        let text = std::fs::read_to_string(self.dir.join("kube-apiserver.pid"))
+            .expect("kube-apiserver.pid in the control plane directory");
+        text.trim().parse().expect("a pid")
+    }
+
     /// [`ControlPlane::start`] in `<temp dir>/<prefix>-<pid>`.
     pub fn start_temp(prefix: &str) -> Self {
         Self::start(&std::env::temp_dir().join(format!("{prefix}-{}", std::process::id())))
