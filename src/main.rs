@@ -14,6 +14,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
+use aws_config::retry::RetryConfig;
 use aws_config::{BehaviorVersion, Region};
 use clap::{Args, Parser, Subcommand};
 use clientvpn_operator::api::{ClientVpnEndpoint, ClientVpnUser};
@@ -267,6 +268,10 @@ async fn run(args: RunArgs) -> Result<(), StartupError> {
     result
 }
 
+/// Attempts per AWS call (the SDK's standard retries with jitter; its default is 3): a throttled
+/// or 5xx attempt is retried where it failed, so one bad answer rarely fails a whole pass.
+const AWS_MAX_ATTEMPTS: u32 = 5;
+
 /// Everything after the HTTP servers are up.
 async fn operate(
     args: RunArgs,
@@ -274,7 +279,8 @@ async fn operate(
     metrics: Arc<Metrics>,
     health: Arc<Health>,
 ) -> Result<(), StartupError> {
-    let mut loader = aws_config::defaults(BehaviorVersion::latest());
+    let retry = RetryConfig::standard().with_max_attempts(AWS_MAX_ATTEMPTS);
+    let mut loader = aws_config::defaults(BehaviorVersion::latest()).retry_config(retry);
     if let Some(region) = &args.region {
         loader = loader.region(Region::new(region.clone()));
     }

@@ -91,7 +91,9 @@ impl Pacer {
     }
 
     /// Hear how an attempt under `key` ended: a throttling answer pauses every caller of the key,
-    /// doubling the pause each time; any other answer halves the next pause.
+    /// doubling the pause while throttling answers follow each other; any other answer starts
+    /// the next pause small again (under intermittent throttling the pause stays short instead
+    /// of drifting up to the cap).
     pub fn learn(&self, key: &AwsScope, throttled: bool) {
         let pace = self.pace(key);
         let now = Instant::now();
@@ -110,10 +112,7 @@ impl Pacer {
                 "EC2 throttled the region; pausing its calls"
             );
         } else {
-            bucket.penalty /= 2;
-            if bucket.penalty < self.config.backoff_base / 2 {
-                bucket.penalty = Duration::ZERO;
-            }
+            bucket.penalty = Duration::ZERO;
         }
     }
 
@@ -236,7 +235,7 @@ mod tests {
     }
 
     #[tokio::test(start_paused = true)]
-    async fn repeated_throttling_doubles_the_pause_up_to_the_cap_and_success_relaxes_it() {
+    async fn consecutive_throttling_doubles_the_pause_up_to_the_cap_and_a_success_resets_it() {
         let pacer = Pacer::new(config());
         let mut pauses = Vec::new();
         for _ in 0..5 {
@@ -244,14 +243,12 @@ mod tests {
             pauses.push(paused_for(&pacer, "r").expect("paused").as_secs());
         }
         assert_eq!(pauses, [1, 2, 4, 8, 8]);
-        for _ in 0..4 {
-            attempt(&pacer, "r", Ok(())).await;
-        }
+        attempt(&pacer, "r", Ok(())).await;
         attempt(&pacer, "r", Err(throttled())).await;
         assert_eq!(
             paused_for(&pacer, "r"),
             Some(Duration::from_secs(1)),
-            "after calls succeed again the next pause starts small"
+            "after a call succeeds again the next pause starts small"
         );
     }
 

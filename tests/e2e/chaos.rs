@@ -201,6 +201,12 @@ async fn all_created(env: &Env, count: usize) -> bool {
         })
 }
 
+/// Every one of `count` objects is Ready (network, rule and route in place).
+async fn all_ready(env: &Env, count: usize) -> bool {
+    let objects = objects(env).await;
+    objects.len() == count && objects.iter().all(ready)
+}
+
 fn apply_all(env: &Env, names: &[String]) {
     for name in names {
         applied(env, &manifest(name, |_| {}));
@@ -327,16 +333,16 @@ async fn create_and_delete_under(
     count: usize,
 ) {
     let counters = Counters::now(env);
-    apply_all(env, &names(prefix, count));
-    let created = converge(env, chaos, async |env: &Env| all_created(env, count).await).await;
+    for name in names(prefix, count) {
+        applied(env, &manifest(&name, with_children));
+        chaos.act(env);
+    }
+    let created = converge(env, chaos, async |env: &Env| all_ready(env, count).await).await;
     record.figure(
-        &format!("time until all {count} have an endpoint"),
+        &format!("time until all {count} are Ready"),
         seconds(created),
     );
-    record.check(
-        format!("all {count} objects got an endpoint"),
-        created.is_ok(),
-    );
+    record.check(format!("all {count} objects Ready"), created.is_ok());
     let live = live_endpoints(env);
     let duplicates = duplicated(env);
     record.figure("live AWS endpoints after creation", live);
@@ -366,18 +372,18 @@ async fn chaos_operator_sigkilled_at_random_while_objects_are_created_and_delete
     let count = profile.pick(6, 30);
     let mut env = Env::start("chaos-kill").await;
     let (low, high) = (
-        Duration::from_secs(1),
-        Duration::from_secs(profile.pick(4, 6)),
+        Duration::from_millis(500),
+        Duration::from_secs(profile.pick(2, 5)),
     );
     let mut killer = Killer::new(low, high);
     let mut record = Record::new(
         "Operator SIGKILLed at random",
         "exactly N endpoints, then 0; no duplicate, no orphan; every finalizer gone",
         format!(
-            "{count} objects created, then all deleted, while the operator is SIGKILLed and \
-             restarted every {}–{} s",
-            low.as_secs(),
-            high.as_secs()
+            "{count} objects with a network, a rule and a route created (Ready), then all deleted, \
+             while the operator is SIGKILLed and restarted every {:.1}–{:.1} s",
+            low.as_secs_f64(),
+            high.as_secs_f64()
         ),
     );
     create_and_delete_under(&mut env, &mut killer, &mut record, "kill", count).await;
@@ -715,8 +721,7 @@ async fn chaos_aws_fault_storm_on_objects_with_children() {
     );
     env.emulator_call("DELETE", "/_emulator/faults", None);
     let cleared = converge(&mut env, &mut Calm, async |env: &Env| {
-        let objects = objects(env).await;
-        objects.len() == count && objects.iter().all(ready)
+        all_ready(env, count).await
     })
     .await;
     let warnings: usize = names("storm", count)
