@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The chaos suite's full profile (`make chaos`): every scenario of tests/e2e/chaos.rs with the
+# The chaos suite's full profile (`make chaos`): every scenario of tests/e2e/chaos/ with the
 # full sizes, on the local control plane and the emulator; writes docs/reliability.md from the
 # scenarios' reports, passed or not, and exits non-zero if one failed.
 set -euo pipefail
@@ -21,7 +21,7 @@ CLIENTVPN_CHAOS=full CLIENTVPN_CHAOS_REPORT="$REPORT" \
 {
   echo "# Reliability: the chaos suite"
   echo
-  echo "Written by \`make chaos\` (hack/chaos.sh: the full profile of \`tests/e2e/chaos.rs\`) on"
+  echo "Written by \`make chaos\` (hack/chaos.sh: the full profile of \`tests/e2e/chaos/\`) on"
   echo "$(date -u '+%Y-%m-%d %H:%M UTC'), commit $(git rev-parse --short HEAD)$(git diff --quiet || echo ' (with uncommitted changes)');"
   echo "machine: nproc $(nproc), $(uname -sr). The short profile of the same scenarios runs in"
   echo "\`make test\`. Each scenario: what was done, the invariant, the figures, pass or fail."
