@@ -14,7 +14,7 @@ demo-stop:
 test:
 	hack/test.sh
 
-## The chaos suite's full profile (30 objects, a 60-s API server pause, a 280-s fault storm, …);
+## The chaos suite's full profile (30 objects, a 60-s API server pause, a fault storm on 10, …);
 ## writes docs/reliability.md. Its short profile runs inside `make test`.
 chaos:
 	hack/chaos.sh

@@ -377,6 +377,10 @@ impl Bench<'_> {
             with_id,
             idle_after,
             calls: self.calls(),
+            rate_limited: serde_json::from_value(
+                self.emulator("GET", "/_emulator/calls/rate-limited"),
+            )
+            .expect("rate-limited counters"),
             kube_requests: prom::delta(&kube_before, &self.kube_requests()),
             reconciles: prom::sum(&metrics, "controller_runtime_reconcile_total"),
             reconcile_errors: prom::sum(&metrics, "controller_runtime_reconcile_errors_total"),

@@ -26,10 +26,8 @@ CLIENTVPN_CHAOS=full CLIENTVPN_CHAOS_REPORT="$REPORT" \
   echo "machine: nproc $(nproc), $(uname -sr). The short profile of the same scenarios runs in"
   echo "\`make test\`. Each scenario: what was done, the invariant, the figures, pass or fail."
   echo "Operator flags as in the e2e harness: \`--resync-interval 30s --poll-interval 500ms"
-  echo "--retry-base 500ms\`; the emulator with AWS's default limits except 10,000 endpoints per region."
-  echo
-  echo "Not covered yet: the emulator restarted with its state lost (a reset also drops the test's"
-  echo "ACM certificates, so the endpoints cannot be recreated with the same ARNs)."
+  echo "--retry-base 500ms\`; the emulator with AWS's default limits (10 operations in progress per"
+  echo "endpoint, request-rate buckets per action) except 10,000 endpoints per region."
   echo
   for f in "$REPORT"/*.md; do
     [ -e "$f" ] || continue

@@ -18,7 +18,7 @@ use aws_config::retry::RetryConfig;
 use aws_config::{BehaviorVersion, Region};
 use clap::{Args, Parser, Subcommand};
 use clientvpn_operator::api::{ClientVpnEndpoint, ClientVpnUser};
-use clientvpn_operator::cloud::{AcmCertificates, Ec2ClientVpn, Pacer, PacingConfig};
+use clientvpn_operator::cloud::{AcmCertificates, Ec2ClientVpn, Pacer, PacingConfig, Rate};
 use clientvpn_operator::endpoint::{self, Context, MAX_RETRY, Settings};
 use clientvpn_operator::http::{self, Health};
 use clientvpn_operator::metrics::Metrics;
@@ -72,14 +72,23 @@ struct RunArgs {
     #[arg(long, env = "CLIENTVPN_AWS_CONCURRENCY", default_value_t = PacingConfig::default().concurrency)]
     aws_concurrency: usize,
 
-    /// Sustained EC2 calls per second per region (0 = unlimited). Throttling answers from AWS
-    /// additionally pause the whole region, 1 s doubling up to 60 s.
-    #[arg(long, env = "CLIENTVPN_AWS_RATE_LIMIT", default_value_t = PacingConfig::default().rate_per_second)]
+    /// Sustained calls per second of each non-mutating AWS action (Describe*, List*, Export*)
+    /// per region (0 = unlimited). Default: EC2's published bucket (see docs/aws-limits.md).
+    #[arg(long, env = "CLIENTVPN_AWS_RATE_LIMIT", default_value_t = Rate::EC2_NON_MUTATING.per_second)]
     aws_rate_limit: f64,
 
-    /// EC2 calls per region that may start at once after a quiet period.
-    #[arg(long, env = "CLIENTVPN_AWS_BURST", default_value_t = PacingConfig::default().burst)]
+    /// Calls of each non-mutating action that may start at once after a quiet period.
+    #[arg(long, env = "CLIENTVPN_AWS_BURST", default_value_t = Rate::EC2_NON_MUTATING.burst)]
     aws_burst: u32,
+
+    /// Sustained calls per second of each mutating AWS action (Create*, Associate*, Authorize*,
+    /// Import*, …) per region (0 = unlimited). Default: EC2's published bucket.
+    #[arg(long, env = "CLIENTVPN_AWS_MUTATING_RATE_LIMIT", default_value_t = Rate::EC2_MUTATING.per_second)]
+    aws_mutating_rate_limit: f64,
+
+    /// Calls of each mutating action that may start at once after a quiet period.
+    #[arg(long, env = "CLIENTVPN_AWS_MUTATING_BURST", default_value_t = Rate::EC2_MUTATING.burst)]
+    aws_mutating_burst: u32,
 
     /// How soon to look again while AWS is creating or deleting an endpoint.
     #[arg(long, env = "CLIENTVPN_POLL_INTERVAL", default_value = "10s", value_parser = parse_duration)]
@@ -100,7 +109,7 @@ struct RunArgs {
     #[arg(long, env = "CLIENTVPN_QUOTA_RETRY_INTERVAL", default_value = "5m", value_parser = parse_duration)]
     quota_retry_interval: Duration,
 
-    /// First retry delay after a retryable error (throttling, 5xx); doubles up to 5 minutes.
+    /// First retry delay after a retryable error (throttling, 5xx); doubles up to 30 seconds.
     #[arg(long, env = "CLIENTVPN_RETRY_BASE", default_value = "2s", value_parser = parse_duration)]
     retry_base: Duration,
 
@@ -345,9 +354,14 @@ async fn operate(
     };
     let pacing = PacingConfig {
         concurrency: args.aws_concurrency,
-        rate_per_second: args.aws_rate_limit,
-        burst: args.aws_burst,
-        ..PacingConfig::default()
+        non_mutating: Rate {
+            per_second: args.aws_rate_limit,
+            burst: args.aws_burst,
+        },
+        mutating: Rate {
+            per_second: args.aws_mutating_rate_limit,
+            burst: args.aws_mutating_burst,
+        },
     };
     // ACM gets a pacer of its own: its request quotas are separate from EC2's.
     let acm = AcmCertificates::new(sdk.clone(), Arc::new(Pacer::new(pacing)), metrics.clone());

@@ -1,11 +1,13 @@
 //! Start-up configuration and the settings the control API can change at run time: timing of
-//! the transitional states, quotas, and how strictly certificates are checked.
+//! the transitional states, quotas, how strictly certificates are checked, and request-rate
+//! throttling.
 
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
 use crate::faults::{FailNext, Faults};
+use crate::throttle::RequestRateLimits;
 
 /// How long the transitional states last. Changes apply to transitions started afterwards.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -133,6 +135,9 @@ pub struct Settings {
     /// before it emulated ACM. Off (AWS behaviour): the certificate must be imported into the
     /// emulated ACM of the same account and region.
     pub permissive_certificates: bool,
+    /// AWS's request-rate token buckets (`aws`, the default) or none (`off`); see
+    /// [`crate::throttle`].
+    pub request_rate_limits: RequestRateLimits,
 }
 
 /// Start-up configuration.

@@ -24,6 +24,7 @@ pub fn router() -> Router<AppState> {
         .route("/_emulator/reset", post(reset))
         .route("/_emulator/state", get(dump_state))
         .route("/_emulator/calls", get(calls))
+        .route("/_emulator/calls/rate-limited", get(rate_limited))
         .route("/_emulator/calls/reset", post(reset_calls))
         .route(
             "/_emulator/faults",
@@ -69,9 +70,17 @@ async fn calls(State(state): State<AppState>) -> Json<Value> {
     Json(json!(state.lock().calls))
 }
 
+/// `{"<action>": n}`: requests refused by their request-rate bucket (a subset of the calls;
+/// random throttling faults are not counted here).
+async fn rate_limited(State(state): State<AppState>) -> Json<Value> {
+    Json(json!(state.lock().request_rates.refused()))
+}
+
+/// Zeroes the call and rate-limited counters (the buckets keep their tokens).
 async fn reset_calls(State(state): State<AppState>) -> Json<Value> {
     let mut world = state.lock();
     world.calls.clear();
+    world.request_rates.clear_counters();
     Json(json!(world.calls))
 }
 

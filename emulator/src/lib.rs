@@ -9,7 +9,7 @@
 //!   1.1, the certificate actions), each implementing [`protocol::Protocol`];
 //! * bottom: [`state`] (per account and region: endpoints with their connections and
 //!   revocation lists, and certificates), [`pki`] (keys, chains, CRLs), [`config`], [`faults`],
-//!   [`auth`], [`clock`], [`ids`].
+//!   [`throttle`] (request-rate token buckets), [`auth`], [`clock`], [`ids`].
 //!
 //! State is kept per account (derived from the access key) and region (from the SigV4 credential
 //! scope). See `emulator/README.md`.
@@ -35,12 +35,14 @@ pub mod pki;
 pub mod protocol;
 pub mod server;
 pub mod state;
+pub mod throttle;
 
 use std::sync::{Arc, Mutex, MutexGuard};
 
 pub use config::{Config, Limits, Settings, Timing};
 pub use ec2::Ec2Error;
 pub use faults::{FailNext, Faults};
+pub use throttle::RequestRateLimits;
 
 use faults::FailNextQueue;
 use ids::Rng;

@@ -5,7 +5,9 @@ use std::net::SocketAddr;
 use std::process::ExitCode;
 
 use clap::Parser;
-use clientvpn_emulator::{AppState, Config, FailNext, Faults, Limits, Settings, Timing, app};
+use clientvpn_emulator::{
+    AppState, Config, FailNext, Faults, Limits, RequestRateLimits, Settings, Timing, app,
+};
 #[cfg(unix)]
 use tokio::signal::unix::{SignalKind, signal};
 use tracing_subscriber::EnvFilter;
@@ -86,6 +88,14 @@ struct Args {
     #[arg(long, env = "CLIENTVPN_EMULATOR_PERMISSIVE_CERTIFICATES")]
     permissive_certificates: bool,
 
+    /// Request-rate throttling: `aws` gives every account, region and action its own token
+    /// bucket of AWS's default size (EC2: 100 tokens + 20/s for non-mutating actions, 50 + 10/s
+    /// for unfiltered unpaginated Describe calls, 200 + 5/s for mutating ones; ACM: 10 + 10/s)
+    /// and answers RequestLimitExceeded (ACM: ThrottlingException) when it is empty; `off`
+    /// disables it.
+    #[arg(long, env = "CLIENTVPN_EMULATOR_REQUEST_RATE_LIMITS", value_name = "aws|off", default_value_t = RequestRateLimits::Aws)]
+    request_rate_limits: RequestRateLimits,
+
     /// Probability (0-1) that a call fails with RequestLimitExceeded (HTTP 503) before it is applied.
     #[arg(
         long,
@@ -141,6 +151,7 @@ impl Args {
             max_concurrent_operations_per_endpoint,
             max_certificates_per_region,
             permissive_certificates,
+            request_rate_limits,
             throttle_probability,
             internal_error_probability,
             latency_ms,
@@ -168,6 +179,7 @@ impl Args {
             },
             settings: Settings {
                 permissive_certificates,
+                request_rate_limits,
             },
             faults: Faults {
                 throttle_probability,

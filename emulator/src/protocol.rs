@@ -1,8 +1,8 @@
 //! What a wire protocol layer provides to the one `POST /` endpoint: how to read a request
 //! (caller and action), how to run it against the shared [`World`], the errors fault injection
-//! needs, and how to write the answer. `ec2` (Query + XML) and `acm` (AWS JSON 1.1) implement
-//! it; `server` drives either with the same pipeline (count, faults, latency). Both share the
-//! error type [`ApiError`] and [`authenticate`].
+//! needs, its request-rate bucket, and how to write the answer. `ec2` (Query + XML) and `acm`
+//! (AWS JSON 1.1) implement it; `server` drives either with the same pipeline (count, rate
+//! limits, faults, latency). Both share the error type [`ApiError`] and [`authenticate`].
 
 use std::borrow::Cow;
 use std::marker::PhantomData;
@@ -13,6 +13,7 @@ use axum::response::{IntoResponse, Response};
 use crate::auth::{self, Caller, Refusals};
 use crate::clock::Now;
 use crate::state::World;
+use crate::throttle::BucketClass;
 
 /// The raw HTTP request, as `server` received it.
 #[derive(Debug, Clone, Copy)]
@@ -93,7 +94,7 @@ pub struct FaultCodes {
 }
 
 impl<P: Protocol> ApiError<P> {
-    /// The random throttling fault.
+    /// The throttling error: of an empty request-rate bucket and of the random fault.
     pub fn throttled() -> Self {
         let (code, message) = P::FAULTS.throttled;
         Self::new(code, message)
@@ -136,6 +137,9 @@ pub trait Protocol: Sized {
 
     /// Authenticates and decodes the request.
     fn identify(request: &HttpRequest<'_>) -> Result<Call<Self>, ApiError<Self>>;
+
+    /// Which request-rate bucket the call draws from (refusals answer [`ApiError::throttled`]).
+    fn bucket_class(call: &Call<Self>) -> BucketClass;
 
     /// Runs the call; the `String` is the body the success response carries.
     fn execute(world: &mut World, call: &Call<Self>, now: Now) -> Result<String, ApiError<Self>>;

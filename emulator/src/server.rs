@@ -1,7 +1,8 @@
 //! The one AWS endpoint `POST /`: pick the protocol (ACM requests carry
 //! `X-Amz-Target: CertificateManager.<Action>`, everything else is the EC2 Query protocol), then
-//! the same pipeline for both: authenticate, parse the action, count the call, inject faults,
-//! run the action, add latency, answer in the protocol's format.
+//! the same pipeline for both: authenticate, parse the action, count the call, take a token from
+//! its request-rate bucket (or answer the protocol's throttling error), inject faults, run the
+//! action, add latency, answer in the protocol's format.
 
 use std::time::Duration;
 
@@ -16,7 +17,9 @@ use crate::AppState;
 use crate::acm::Acm;
 use crate::clock::Now;
 use crate::ec2::Ec2;
-use crate::protocol::{ActionName, ApiError, HttpRequest, Protocol};
+use crate::protocol::{ActionName, ApiError, Call, HttpRequest, Protocol};
+use crate::state::World;
+use crate::throttle::Request;
 
 pub fn router() -> Router<AppState> {
     // SDKs always POST; EC2 also accepts GET with a query string.
@@ -92,25 +95,23 @@ fn process<P: Protocol>(state: &AppState, request: &HttpRequest<'_>) -> Outcome<
     let now = Now::read();
     let mut world = state.lock();
     world.count_call(name);
-    let injected = world.fail_next.take(name);
-    let faulty = world.faults.applies_to(name);
-    let throttle = world.faults.throttle_probability;
-    let internal = world.faults.internal_error_probability;
-    let latency = if faulty {
+    let latency = if world.faults.applies_to(name) {
         Duration::from_millis(world.faults.latency_ms)
     } else {
         Duration::ZERO
     };
-    let result = match injected {
-        Some(rule) if rule.after_apply => {
-            // The change happens, the response is "lost".
-            let _applied = P::execute(&mut world, &call, now);
-            Err(ApiError::injected(&rule.code, rule.message.as_deref()))
-        }
-        Some(rule) => Err(ApiError::injected(&rule.code, rule.message.as_deref())),
-        None if faulty && world.rng.chance(throttle) => Err(ApiError::throttled()),
-        None if faulty && world.rng.chance(internal) => Err(ApiError::internal()),
-        None => P::execute(&mut world, &call, now),
+    let request = Request {
+        account_id: &call.caller.account_id,
+        region: &call.caller.region,
+        action: name,
+        class: P::bucket_class(&call),
+    };
+    let limits = world.settings.request_rate_limits;
+    let result = if world.request_rates.admit(limits, request, now.instant) {
+        run_with_faults(&mut world, &call, now)
+    } else {
+        // Refused by its bucket: no fault rule is used up and nothing changes.
+        Err(ApiError::throttled())
     };
     Outcome {
         action: Some(call.action),
@@ -118,5 +119,30 @@ fn process<P: Protocol>(state: &AppState, request: &HttpRequest<'_>) -> Outcome<
         region: call.caller.region,
         result,
         latency,
+    }
+}
+
+/// A pending fail-next rule or the random fault dice, else the action.
+fn run_with_faults<P: Protocol>(
+    world: &mut World,
+    call: &Call<P>,
+    now: Now,
+) -> Result<String, ApiError<P>> {
+    let name = call.action.name();
+    let faulty = world.faults.applies_to(name);
+    let (throttle, internal) = (
+        world.faults.throttle_probability,
+        world.faults.internal_error_probability,
+    );
+    match world.fail_next.take(name) {
+        Some(rule) if rule.after_apply => {
+            // The change happens, the response is "lost".
+            let _applied = P::execute(world, call, now);
+            Err(ApiError::injected(&rule.code, rule.message.as_deref()))
+        }
+        Some(rule) => Err(ApiError::injected(&rule.code, rule.message.as_deref())),
+        None if faulty && world.rng.chance(throttle) => Err(ApiError::throttled()),
+        None if faulty && world.rng.chance(internal) => Err(ApiError::internal()),
+        None => P::execute(world, call, now),
     }
 }

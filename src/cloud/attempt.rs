@@ -30,7 +30,9 @@ use std::time::Duration;
 
 use aws_config::{Region, SdkConfig};
 use aws_sdk_ec2::config::http::HttpResponse;
-use aws_sdk_ec2::config::interceptors::FinalizerInterceptorContextRef;
+use aws_sdk_ec2::config::interceptors::{
+    BeforeTransmitInterceptorContextMut, FinalizerInterceptorContextRef,
+};
 use aws_sdk_ec2::config::timeout::TimeoutConfig;
 use aws_sdk_ec2::config::{
     BehaviorVersion, ConfigBag, HttpClient, Intercept, RuntimeComponents, RuntimeComponentsBuilder,
@@ -38,6 +40,7 @@ use aws_sdk_ec2::config::{
 };
 use aws_sdk_ec2::error::{BoxError, ErrorMetadata};
 use aws_sdk_ec2::operation::RequestId;
+use aws_smithy_runtime::client::retries::{RetryPartition, TokenBucket};
 use aws_smithy_runtime_api::client::http::{
     HttpConnector, HttpConnectorFuture, HttpConnectorSettings, SharedHttpConnector,
 };
@@ -53,10 +56,16 @@ use crate::metrics::Metrics;
 const OPERATION_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// What every SDK client of the operator (EC2 and ACM) is built with for one region: the
-/// region, the operation timeout, the [`Attempts`] interceptor and the [`PacedHttpClient`].
+/// region, the operation timeout, the retry partition, the [`Attempts`] interceptor and the
+/// [`PacedHttpClient`].
 pub(super) struct Instrumented {
     pub region: Region,
     pub timeouts: TimeoutConfig,
+    /// The SDK's retry quota, unlimited: the SDK's default 500-token quota (5 per retry, 10 per
+    /// timeout) runs dry within seconds of a throttling or 5xx storm and then stops retrying
+    /// altogether, which turns every later transient error into a failed reconcile pass. The
+    /// [`Pacer`] already keeps retries within AWS's rates, and attempts stay capped per call.
+    pub retry_partition: RetryPartition,
     pub attempts: Attempts,
     pub http_client: Option<PacedHttpClient>,
 }
@@ -73,6 +82,9 @@ impl Instrumented {
             region: Region::new(region.to_string()),
             timeouts: TimeoutConfig::builder()
                 .operation_timeout(OPERATION_TIMEOUT)
+                .build(),
+            retry_partition: RetryPartition::custom(format!("clientvpn-operator-{region}"))
+                .token_bucket(TokenBucket::unlimited())
                 .build(),
             attempts: Attempts::new(key.clone(), pacer.clone(), metrics.clone()),
             http_client: PacedHttpClient::new(sdk, key, pacer.clone()),
@@ -113,16 +125,28 @@ impl Intercept for Attempts {
         "clientvpn-operator::Attempts"
     }
 
+    /// Tag the request with its [`Operation`], so the [`PacedConnector`] can take a token
+    /// from that action's bucket.
+    fn modify_before_transmit(
+        &self,
+        context: &mut BeforeTransmitInterceptorContextMut<'_>,
+        _runtime_components: &RuntimeComponents,
+        cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        if let Some(operation) = operation_of(cfg) {
+            context.request_mut().add_extension(operation);
+        }
+        Ok(())
+    }
+
     fn read_after_attempt(
         &self,
         context: &FinalizerInterceptorContextRef<'_>,
         _runtime_components: &RuntimeComponents,
         cfg: &mut ConfigBag,
     ) -> Result<(), BoxError> {
-        let operation = cfg
-            .load::<Metadata>()
-            .and_then(|m| Operation::from_name(m.name()))
-            .map_or(UNKNOWN_OPERATION, Operation::name);
+        let known = operation_of(cfg);
+        let operation = known.map_or(UNKNOWN_OPERATION, Operation::name);
         let response = context.response();
         let result = match context.output_or_error() {
             Some(Ok(_)) => Ok(()),
@@ -134,7 +158,7 @@ impl Intercept for Attempts {
             )),
         };
         let throttled = result.as_ref().err().is_some_and(CloudError::is_throttling);
-        self.pacer.learn(&self.key, throttled);
+        self.pacer.learn(&self.key, known, throttled);
         let outcome = outcome_of(&result);
         self.metrics.aws_call(operation, outcome);
         let err = result.err();
@@ -155,6 +179,12 @@ impl Intercept for Attempts {
         );
         Ok(())
     }
+}
+
+/// The operation an SDK call is running, from the SDK's `Metadata`.
+fn operation_of(cfg: &ConfigBag) -> Option<Operation> {
+    cfg.load::<Metadata>()
+        .and_then(|m| Operation::from_name(m.name()))
 }
 
 /// What went wrong in one attempt, classified like a final answer (see `ec2::cloud_error`).
@@ -261,7 +291,8 @@ impl HttpConnector for PacedConnector {
     fn call(&self, request: HttpRequest) -> HttpConnectorFuture {
         let (inner, key, pacer) = (self.inner.clone(), self.key.clone(), self.pacer.clone());
         HttpConnectorFuture::new(async move {
-            let _admitted = pacer.admit(&key).await;
+            let operation = request.extension::<Operation>().copied();
+            let _admitted = pacer.admit(&key, operation).await;
             inner.call(request).await
         })
     }

@@ -88,6 +88,7 @@ impl Ec2ClientVpn {
         let mut config = aws_sdk_ec2::config::Builder::from(&self.sdk)
             .region(parts.region)
             .timeout_config(parts.timeouts)
+            .retry_partition(parts.retry_partition)
             .interceptor(parts.attempts);
         if let Some(paced) = parts.http_client {
             config = config.http_client(paced);

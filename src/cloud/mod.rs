@@ -23,8 +23,8 @@ pub use ec2::Ec2ClientVpn;
 pub use error::{CloudError, ErrorKind, classify, outcome_of};
 pub use mapping::{create_request, describe_endpoint_fields};
 pub use model::*;
-pub use operation::Operation;
-pub use pacing::{Admission, Pacer, PacingConfig};
+pub use operation::{CallClass, Operation};
+pub use pacing::{Admission, Pacer, PacingConfig, Rate};
 pub use quota::Quota;
 
 /// The EC2 Client VPN calls the controller makes. Exists so the controller can be tested with an

@@ -72,7 +72,27 @@ operations! {
     DeleteCertificate => aws_sdk_acm::delete_certificate,
 }
 
+/// AWS's throttling class of an action: EC2 gives each action a token bucket sized by its class
+/// (see `docs/aws-limits.md`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CallClass {
+    /// `Describe*`, `Get*`, `List*` and the read-only `Export*` actions.
+    NonMutating,
+    /// Everything that changes something.
+    Mutating,
+}
+
 impl Operation {
+    /// The action's throttling class, from its name as AWS classifies actions.
+    pub fn class(self) -> CallClass {
+        let reads = ["Describe", "Get", "List", "Export"];
+        if reads.iter().any(|verb| self.name().starts_with(verb)) {
+            CallClass::NonMutating
+        } else {
+            CallClass::Mutating
+        }
+    }
+
     /// The operation with AWS's action name `name` (as in the SDK's `Metadata`).
     pub fn from_name(name: &str) -> Option<Self> {
         Self::ALL.iter().copied().find(|op| op.name() == name)
@@ -105,5 +125,25 @@ mod tests {
             assert_eq!(op.to_string(), op.name());
         }
         assert_eq!(Operation::from_name("DescribeInstances"), None);
+    }
+
+    #[test]
+    fn reads_and_changes_are_told_apart_by_the_action_verb() {
+        use CallClass::*;
+        let classes = [
+            (Operation::DescribeClientVpnEndpoints, NonMutating),
+            (Operation::ExportClientVpnClientConfiguration, NonMutating),
+            (Operation::ListCertificates, NonMutating),
+            (Operation::CreateClientVpnEndpoint, Mutating),
+            (Operation::AuthorizeClientVpnIngress, Mutating),
+            (
+                Operation::ImportClientVpnClientCertificateRevocationList,
+                Mutating,
+            ),
+            (Operation::TerminateClientVpnConnections, Mutating),
+        ];
+        for (op, class) in classes {
+            assert_eq!(op.class(), class, "{op}");
+        }
     }
 }

@@ -1,9 +1,11 @@
-//! Per-region pacing of EC2 calls: a concurrency cap, a token-bucket rate limit, and a backoff
-//! shared by every caller in the region, so throttling slows the whole region down instead of
-//! one object retrying on its own.
+//! Client-side pacing of AWS calls, shaped like AWS's own throttling: a token bucket per
+//! (region, action), sized by the action's class ([`CallClass`]) with EC2's published defaults
+//! (see `docs/aws-limits.md`), plus a cap on calls in flight per region.
 //!
 //! The pacer works per HTTP attempt (see [`super::attempt`]): [`Pacer::admit`] is awaited before
-//! each attempt goes on the wire, and [`Pacer::learn`] hears how it ended.
+//! each attempt goes on the wire, and [`Pacer::learn`] hears how it ended. A throttling answer
+//! empties that action's bucket, so the next attempts of the action wait for tokens that AWS
+//! will also have refilled; other actions and regions go on.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -12,56 +14,112 @@ use std::time::Duration;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio::time::Instant;
 
-use super::AwsScope;
+use super::{AwsScope, CallClass, Operation};
 
-/// Limits that apply to each region separately.
+/// One token bucket's shape: refill rate and capacity.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Rate {
+    /// Tokens added per second; `0` means unlimited.
+    pub per_second: f64,
+    /// Bucket capacity: calls that may start at once after a quiet period (at least 1).
+    pub burst: u32,
+}
+
+impl Rate {
+    /// EC2's bucket for non-mutating actions (`Describe*`, …): 20 per second, 100 deep.
+    pub const EC2_NON_MUTATING: Rate = Rate {
+        per_second: 20.0,
+        burst: 100,
+    };
+    /// EC2's bucket for mutating actions: 5 per second, 200 deep.
+    pub const EC2_MUTATING: Rate = Rate {
+        per_second: 5.0,
+        burst: 200,
+    };
+    /// No limit (tests).
+    pub const UNLIMITED: Rate = Rate {
+        per_second: 0.0,
+        burst: 1,
+    };
+}
+
+/// Limits that apply to each region (concurrency) and each action in it (rates) separately.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct PacingConfig {
     /// Calls in flight at once per region (at least 1).
     pub concurrency: usize,
-    /// Sustained calls per second per region; `0` means unlimited.
-    pub rate_per_second: f64,
-    /// Calls that may start at once after a quiet period (token-bucket size, at least 1).
-    pub burst: u32,
-    /// First region-wide pause after a throttling answer; doubles while throttling continues.
-    pub backoff_base: Duration,
-    /// Longest region-wide pause.
-    pub backoff_max: Duration,
+    /// Bucket of each non-mutating action.
+    pub non_mutating: Rate,
+    /// Bucket of each mutating action (and of any action outside [`Operation`]).
+    pub mutating: Rate,
 }
 
 impl Default for PacingConfig {
     fn default() -> Self {
         Self {
             concurrency: 16,
-            rate_per_second: 50.0,
-            burst: 100,
-            backoff_base: Duration::from_secs(1),
-            backoff_max: Duration::from_secs(60),
+            non_mutating: Rate::EC2_NON_MUTATING,
+            mutating: Rate::EC2_MUTATING,
         }
     }
 }
 
-/// Paces calls key by key (region by region); cheap to share behind an `Arc`.
+impl PacingConfig {
+    /// The bucket shape for `operation` (`None`: an action outside the table, paced as mutating).
+    pub fn rate(&self, operation: Option<Operation>) -> Rate {
+        match operation.map(Operation::class) {
+            Some(CallClass::NonMutating) => self.non_mutating,
+            _ => self.mutating,
+        }
+    }
+}
+
+/// Paces calls region by region and action by action; cheap to share behind an `Arc`.
 #[derive(Debug)]
 pub struct Pacer {
     config: PacingConfig,
-    keys: Mutex<HashMap<AwsScope, Arc<Pace>>>,
+    regions: Mutex<HashMap<AwsScope, Arc<Semaphore>>>,
+    buckets: Mutex<HashMap<(AwsScope, Option<Operation>), Bucket>>,
 }
 
-/// The limits of one key.
-#[derive(Debug)]
-struct Pace {
-    in_flight: Arc<Semaphore>,
-    bucket: Mutex<Bucket>,
-}
-
-/// Token bucket plus the shared throttling backoff of one key.
+/// The tokens of one (region, action).
 #[derive(Debug)]
 struct Bucket {
+    rate: Rate,
     tokens: f64,
     refilled_at: Instant,
-    paused_until: Option<Instant>,
-    penalty: Duration,
+}
+
+impl Bucket {
+    fn full(rate: Rate, now: Instant) -> Self {
+        Self {
+            rate,
+            tokens: f64::from(rate.burst.max(1)),
+            refilled_at: now,
+        }
+    }
+
+    fn refill(&mut self, now: Instant) {
+        let capacity = f64::from(self.rate.burst.max(1));
+        let elapsed = now.saturating_duration_since(self.refilled_at);
+        self.tokens = (self.tokens + elapsed.as_secs_f64() * self.rate.per_second).min(capacity);
+        self.refilled_at = now;
+    }
+
+    /// Take a token, or say how long until one has refilled.
+    fn take(&mut self, now: Instant) -> Option<Duration> {
+        if self.rate.per_second <= 0.0 {
+            return None;
+        }
+        self.refill(now);
+        if self.tokens >= 1.0 {
+            self.tokens -= 1.0;
+            return None;
+        }
+        Some(Duration::from_secs_f64(
+            (1.0 - self.tokens) / self.rate.per_second,
+        ))
+    }
 }
 
 /// Leave to send one attempt: holds a concurrency slot until dropped.
@@ -74,96 +132,64 @@ impl Pacer {
     pub fn new(config: PacingConfig) -> Self {
         Self {
             config,
-            keys: Mutex::new(HashMap::new()),
+            regions: Mutex::new(HashMap::new()),
+            buckets: Mutex::new(HashMap::new()),
         }
     }
 
-    /// Wait until `key`'s limits allow one more attempt: a free concurrency slot, the end of a
-    /// throttling pause, and a token. Keep the [`Admission`] while the attempt is in flight.
-    pub async fn admit(&self, key: &AwsScope) -> Admission {
-        let pace = self.pace(key);
-        // The semaphore is never closed, so acquiring only fails in theory; go on unpaced then.
-        let slot = pace.in_flight.clone().acquire_owned().await.ok();
-        while let Some(wait) = self.reserve(&pace, Instant::now()) {
+    /// Wait until `operation` under `key` has a token and the region a free concurrency slot.
+    /// The token comes first, so a call waiting for its action's bucket holds no slot that
+    /// another action could use. Keep the [`Admission`] while the attempt is in flight.
+    pub async fn admit(&self, key: &AwsScope, operation: Option<Operation>) -> Admission {
+        while let Some(wait) = self.with_bucket(key, operation, |b, now| b.take(now)) {
             tokio::time::sleep(wait).await;
         }
+        // The semaphore is never closed, so acquiring only fails in theory; go on unpaced then.
+        let slot = self.slots(key).acquire_owned().await.ok();
         Admission { _slot: slot }
     }
 
-    /// Hear how an attempt under `key` ended: a throttling answer pauses every caller of the key,
-    /// doubling the pause while throttling answers follow each other; any other answer starts
-    /// the next pause small again (under intermittent throttling the pause stays short instead
-    /// of drifting up to the cap).
-    pub fn learn(&self, key: &AwsScope, throttled: bool) {
-        let pace = self.pace(key);
+    /// Hear how an attempt ended: a throttling answer empties the action's bucket, so its next
+    /// attempts wait for a refill; nothing else changes.
+    pub fn learn(&self, key: &AwsScope, operation: Option<Operation>, throttled: bool) {
+        if !throttled {
+            return;
+        }
+        self.with_bucket(key, operation, |bucket, _| bucket.tokens = 0.0);
+        tracing::debug!(
+            region = key.region_name(),
+            operation = operation.map(Operation::name),
+            "AWS throttled the action; its next calls wait for the bucket to refill"
+        );
+    }
+
+    /// Tokens left in the bucket of `operation` under `key` now (for metrics and tests).
+    pub fn tokens(&self, key: &AwsScope, operation: Option<Operation>) -> f64 {
+        self.with_bucket(key, operation, |bucket, now| {
+            bucket.refill(now);
+            bucket.tokens
+        })
+    }
+
+    fn with_bucket<T>(
+        &self,
+        key: &AwsScope,
+        operation: Option<Operation>,
+        f: impl FnOnce(&mut Bucket, Instant) -> T,
+    ) -> T {
         let now = Instant::now();
-        let mut bucket = lock(&pace.bucket);
-        if throttled {
-            bucket.penalty = if bucket.penalty.is_zero() {
-                self.config.backoff_base
-            } else {
-                (bucket.penalty * 2).min(self.config.backoff_max)
-            };
-            let until = now + bucket.penalty;
-            bucket.paused_until = Some(bucket.paused_until.map_or(until, |u| u.max(until)));
-            tracing::info!(
-                region = key.region_name(),
-                pause_ms = bucket.penalty.as_millis() as u64,
-                "EC2 throttled the region; pausing its calls"
-            );
-        } else {
-            bucket.penalty = Duration::ZERO;
-        }
+        let mut buckets = lock(&self.buckets);
+        let bucket = buckets
+            .entry((key.clone(), operation))
+            .or_insert_with(|| Bucket::full(self.config.rate(operation), now));
+        f(bucket, now)
     }
 
-    /// How long `key` is paused by throttling from now, if at all (for metrics and tests).
-    pub fn paused_for(&self, key: &AwsScope) -> Option<Duration> {
-        let pace = self.pace(key);
-        let bucket = lock(&pace.bucket);
-        let now = Instant::now();
-        bucket
-            .paused_until
-            .filter(|until| *until > now)
-            .map(|until| until - now)
-    }
-
-    fn pace(&self, key: &AwsScope) -> Arc<Pace> {
-        let mut keys = lock(&self.keys);
-        if let Some(pace) = keys.get(key) {
-            return pace.clone();
-        }
-        let pace = Arc::new(Pace {
-            in_flight: Arc::new(Semaphore::new(self.config.concurrency.max(1))),
-            bucket: Mutex::new(Bucket {
-                tokens: f64::from(self.config.burst.max(1)),
-                refilled_at: Instant::now(),
-                paused_until: None,
-                penalty: Duration::ZERO,
-            }),
-        });
-        keys.insert(key.clone(), pace.clone());
-        pace
-    }
-
-    /// Take a token, or say how long to wait for the pause to end or a token to refill.
-    fn reserve(&self, pace: &Pace, now: Instant) -> Option<Duration> {
-        let mut bucket = lock(&pace.bucket);
-        if let Some(until) = bucket.paused_until.filter(|until| *until > now) {
-            return Some(until - now);
-        }
-        let rate = self.config.rate_per_second;
-        if rate <= 0.0 {
-            return None;
-        }
-        let capacity = f64::from(self.config.burst.max(1));
-        let elapsed = now.saturating_duration_since(bucket.refilled_at);
-        bucket.tokens = (bucket.tokens + elapsed.as_secs_f64() * rate).min(capacity);
-        bucket.refilled_at = now;
-        if bucket.tokens >= 1.0 {
-            bucket.tokens -= 1.0;
-            return None;
-        }
-        Some(Duration::from_secs_f64((1.0 - bucket.tokens) / rate))
+    fn slots(&self, key: &AwsScope) -> Arc<Semaphore> {
+        lock(&self.regions)
+            .entry(key.clone())
+            .or_insert_with(|| Arc::new(Semaphore::new(self.config.concurrency.max(1))))
+            .clone()
     }
 }
 
@@ -176,123 +202,142 @@ mod tests {
     use std::sync::atomic::{AtomicUsize, Ordering};
 
     use super::*;
-    use crate::cloud::{CloudError, ErrorKind, Operation};
 
-    fn throttled() -> CloudError {
-        CloudError::from_service(
-            Operation::DescribeClientVpnEndpoints.name(),
-            "RequestLimitExceeded",
-            "Request limit exceeded.",
-            Some(503),
-            None,
-        )
-    }
+    const DESCRIBE: Option<Operation> = Some(Operation::DescribeClientVpnEndpoints);
+    const ROUTES: Option<Operation> = Some(Operation::DescribeClientVpnRoutes);
+    const AUTHORIZE: Option<Operation> = Some(Operation::AuthorizeClientVpnIngress);
 
-    fn config() -> PacingConfig {
+    fn config(rate: Rate) -> PacingConfig {
         PacingConfig {
             concurrency: 4,
-            rate_per_second: 0.0,
-            burst: 1,
-            backoff_base: Duration::from_secs(1),
-            backoff_max: Duration::from_secs(8),
+            non_mutating: rate,
+            mutating: rate,
         }
     }
 
-    /// One attempt under `region` that AWS answers with `answer`; returns when it was sent.
-    async fn attempt(pacer: &Pacer, region: &str, answer: Result<(), CloudError>) -> Instant {
-        let key = AwsScope::region(region);
-        let _admitted = pacer.admit(&key).await;
-        let sent = Instant::now();
-        pacer.learn(&key, answer.err().is_some_and(|e| e.is_throttling()));
-        sent
-    }
-
-    fn paused_for(pacer: &Pacer, region: &str) -> Option<Duration> {
-        pacer.paused_for(&AwsScope::region(region))
-    }
-
-    #[tokio::test(start_paused = true)]
-    async fn throttling_pauses_every_caller_in_the_region_but_not_other_regions() {
-        let pacer = Pacer::new(config());
-        let start = Instant::now();
-        assert_eq!(throttled().kind, ErrorKind::Retryable);
-        attempt(&pacer, "eu-west-1", Err(throttled())).await;
-        assert_eq!(
-            paused_for(&pacer, "eu-west-1"),
-            Some(Duration::from_secs(1))
-        );
-        assert_eq!(
-            attempt(&pacer, "us-east-1", Ok(())).await,
-            start,
-            "other regions go on"
-        );
-        let next = attempt(&pacer, "eu-west-1", Ok(())).await;
-        assert_eq!(
-            next - start,
-            Duration::from_secs(1),
-            "a call for another object in the same region waits out the shared pause"
-        );
-    }
-
-    #[tokio::test(start_paused = true)]
-    async fn consecutive_throttling_doubles_the_pause_up_to_the_cap_and_a_success_resets_it() {
-        let pacer = Pacer::new(config());
-        let mut pauses = Vec::new();
-        for _ in 0..5 {
-            attempt(&pacer, "r", Err(throttled())).await;
-            pauses.push(paused_for(&pacer, "r").expect("paused").as_secs());
-        }
-        assert_eq!(pauses, [1, 2, 4, 8, 8]);
-        attempt(&pacer, "r", Ok(())).await;
-        attempt(&pacer, "r", Err(throttled())).await;
-        assert_eq!(
-            paused_for(&pacer, "r"),
-            Some(Duration::from_secs(1)),
-            "after a call succeeds again the next pause starts small"
-        );
-    }
-
-    #[tokio::test(start_paused = true)]
-    async fn other_errors_do_not_pause_the_region() {
-        let pacer = Pacer::new(config());
-        let invalid = CloudError::from_service(
-            Operation::CreateClientVpnEndpoint.name(),
-            "InvalidParameterValue",
-            "bad",
-            Some(400),
-            None,
-        );
-        attempt(&pacer, "r", Err(invalid)).await;
-        assert_eq!(paused_for(&pacer, "r"), None);
-    }
-
-    #[tokio::test(start_paused = true)]
-    async fn the_rate_limit_spaces_calls_after_the_burst() {
-        let pacer = Pacer::new(PacingConfig {
-            rate_per_second: 10.0,
-            burst: 2,
-            ..config()
-        });
+    /// Offsets from the start, in ms, at which `count` admitted calls of `op` in `region` start.
+    async fn offsets(
+        pacer: &Pacer,
+        region: &str,
+        op: Option<Operation>,
+        count: usize,
+    ) -> Vec<u128> {
         let start = Instant::now();
         let mut offsets = Vec::new();
-        for _ in 0..4 {
-            offsets.push((attempt(&pacer, "r", Ok(())).await - start).as_millis());
+        for _ in 0..count {
+            let _admitted = pacer.admit(&AwsScope::region(region), op).await;
+            offsets.push((Instant::now() - start).as_millis());
         }
-        assert_eq!(offsets, [0, 0, 100, 200]);
+        offsets
+    }
+
+    #[test]
+    fn defaults_are_ec2s_published_buckets_by_action_class() {
+        let config = PacingConfig::default();
+        assert_eq!(config.rate(DESCRIBE), Rate::EC2_NON_MUTATING);
+        assert_eq!(config.rate(AUTHORIZE), Rate::EC2_MUTATING);
+        assert_eq!(
+            config.rate(None),
+            Rate::EC2_MUTATING,
+            "unknown: the stricter refill"
+        );
+        assert_eq!(
+            (
+                Rate::EC2_NON_MUTATING.per_second,
+                Rate::EC2_NON_MUTATING.burst
+            ),
+            (20.0, 100)
+        );
+        assert_eq!(
+            (Rate::EC2_MUTATING.per_second, Rate::EC2_MUTATING.burst),
+            (5.0, 200)
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_rate_spaces_calls_after_the_burst() {
+        let pacer = Pacer::new(config(Rate {
+            per_second: 10.0,
+            burst: 2,
+        }));
+        assert_eq!(offsets(&pacer, "r", DESCRIBE, 4).await, [0, 0, 100, 200]);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn each_action_and_each_region_has_its_own_bucket() {
+        let pacer = Pacer::new(config(Rate {
+            per_second: 1.0,
+            burst: 1,
+        }));
+        assert_eq!(offsets(&pacer, "r", DESCRIBE, 2).await, [0, 1000]);
+        assert_eq!(offsets(&pacer, "r", ROUTES, 1).await, [0], "another action");
+        assert_eq!(
+            offsets(&pacer, "s", DESCRIBE, 1).await,
+            [0],
+            "another region"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn mutating_and_non_mutating_actions_get_their_class_rate() {
+        let pacer = Pacer::new(PacingConfig {
+            concurrency: 4,
+            non_mutating: Rate {
+                per_second: 10.0,
+                burst: 1,
+            },
+            mutating: Rate {
+                per_second: 2.0,
+                burst: 1,
+            },
+        });
+        assert_eq!(offsets(&pacer, "r", DESCRIBE, 2).await, [0, 100]);
+        assert_eq!(offsets(&pacer, "r", AUTHORIZE, 2).await, [0, 500]);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_throttling_answer_empties_only_that_actions_bucket() {
+        let pacer = Pacer::new(config(Rate {
+            per_second: 4.0,
+            burst: 10,
+        }));
+        let key = AwsScope::region("r");
+        pacer.learn(&key, DESCRIBE, false);
+        assert_eq!(
+            pacer.tokens(&key, DESCRIBE),
+            10.0,
+            "a success takes nothing away"
+        );
+        pacer.learn(&key, DESCRIBE, true);
+        assert_eq!(pacer.tokens(&key, DESCRIBE), 0.0);
+        assert_eq!(pacer.tokens(&key, ROUTES), 10.0);
+        assert_eq!(
+            offsets(&pacer, "r", DESCRIBE, 1).await,
+            [250],
+            "the next call waits for one token"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn unlimited_never_waits() {
+        let pacer = Pacer::new(config(Rate::UNLIMITED));
+        pacer.learn(&AwsScope::region("r"), DESCRIBE, true);
+        assert_eq!(offsets(&pacer, "r", DESCRIBE, 3).await, [0, 0, 0]);
     }
 
     #[tokio::test(start_paused = true)]
     async fn concurrency_is_capped_per_region() {
         let pacer = Arc::new(Pacer::new(PacingConfig {
             concurrency: 2,
-            ..config()
+            ..config(Rate::UNLIMITED)
         }));
         let running = Arc::new(AtomicUsize::new(0));
         let peak = Arc::new(AtomicUsize::new(0));
-        let calls = (0..6).map(|_| {
+        let calls = (0..6).map(|i| {
             let (pacer, running, peak) = (pacer.clone(), running.clone(), peak.clone());
+            let op = if i % 2 == 0 { DESCRIBE } else { AUTHORIZE };
             tokio::spawn(async move {
-                let _admitted = pacer.admit(&AwsScope::region("r")).await;
+                let _admitted = pacer.admit(&AwsScope::region("r"), op).await;
                 let now = running.fetch_add(1, Ordering::SeqCst) + 1;
                 peak.fetch_max(now, Ordering::SeqCst);
                 tokio::time::sleep(Duration::from_millis(10)).await;
@@ -302,6 +347,6 @@ mod tests {
         for call in futures::future::join_all(calls).await {
             call.expect("task");
         }
-        assert_eq!(peak.load(Ordering::SeqCst), 2);
+        assert_eq!(peak.load(Ordering::SeqCst), 2, "across actions");
     }
 }

@@ -19,6 +19,7 @@ pub async fn execute_all(
         if let Some(endpoint) = execute(ctx, target, endpoint_id, step).await? {
             created = Some(endpoint);
         }
+        target.progress.made();
     }
     Ok(created)
 }

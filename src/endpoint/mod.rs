@@ -55,8 +55,9 @@ pub struct Settings {
     pub operations_limit: usize,
 }
 
-/// Longest wait between retries of a retryable error.
-pub const MAX_RETRY: Duration = Duration::from_secs(300);
+/// Longest wait between retries of a retryable error: short, because these errors (throttling,
+/// AWS server errors, timeouts) are usually gone within seconds and the pacer already spaces calls.
+pub const MAX_RETRY: Duration = Duration::from_secs(30);
 
 /// Everything reconcile needs: the shared runtime (Kubernetes writes, backoff, metrics), AWS,
 /// the region inventory, per-object memory and the settings. Built once at start-up.
@@ -109,6 +110,22 @@ pub struct Target {
     pub generation: Option<i64>,
     /// Fixed by status once an endpoint exists, else the spec's, else the operator's default.
     pub region: Option<String>,
+    /// Set once a step of this reconcile changed AWS (so a later failure is not a stuck pass).
+    pub progress: Progress,
+}
+
+/// Whether a reconcile got anything done in AWS, shared by its steps.
+#[derive(Clone, Debug, Default)]
+pub struct Progress(Arc<std::sync::atomic::AtomicBool>);
+
+impl Progress {
+    pub fn made(&self) {
+        self.0.store(true, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    pub fn any(&self) -> bool {
+        self.0.load(std::sync::atomic::Ordering::Relaxed)
+    }
 }
 
 impl Target {
@@ -125,6 +142,7 @@ impl Target {
             generation: obj.metadata.generation,
             handle: ObjectHandle::of(obj),
             region,
+            progress: Progress::default(),
         })
     }
 

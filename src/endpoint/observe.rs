@@ -105,8 +105,14 @@ pub async fn observe(
             .inventory
             .tagged(ctx.cloud.as_ref(), region, tags::UID, &target.uid)
             .await?;
-        // What was just described is newer than any listing.
-        tagged.retain(|e| by_id.as_ref().is_none_or(|d| d.id != e.id));
+        // What was just described, found or not, is newer than any listing: a listing taken
+        // before the endpoint was deleted must not bring it back.
+        let described = match (&by_id, endpoint_described_at) {
+            (Some(endpoint), _) => Some(endpoint.id.as_str()),
+            (None, Some(_)) => lookup_id.as_deref(),
+            (None, None) => None,
+        };
+        tagged.retain(|e| described != Some(e.id.as_str()));
         tagged
     };
     let mut observation = Observation {
@@ -133,10 +139,15 @@ pub async fn observe(
             Some(children) => children,
             None => {
                 children_described_at = Some(Instant::now());
-                Children {
-                    networks: ctx.cloud.describe_target_networks(region, &id).await?,
-                    rules: ctx.cloud.describe_authorization_rules(region, &id).await?,
-                    routes: ctx.cloud.describe_routes(region, &id).await?,
+                match describe_children(ctx, region, &id).await {
+                    Ok(children) => children,
+                    Err(err) => {
+                        // An endpoint from an older listing that is gone by now: list again.
+                        if err.is_not_found() {
+                            ctx.inventory.invalidate(region).await;
+                        }
+                        return Err(err.into());
+                    }
                 }
             }
         };
@@ -153,6 +164,18 @@ pub async fn observe(
         endpoint_described_at,
         children_described_at,
     }))
+}
+
+async fn describe_children(
+    ctx: &Context,
+    region: &str,
+    id: &str,
+) -> Result<Children, crate::cloud::CloudError> {
+    Ok(Children {
+        networks: ctx.cloud.describe_target_networks(region, id).await?,
+        rules: ctx.cloud.describe_authorization_rules(region, id).await?,
+        routes: ctx.cloud.describe_routes(region, id).await?,
+    })
 }
 
 /// Remember a settled object so its next check reads the inventory; forget a busy one so its

@@ -29,12 +29,20 @@ pub async fn reconcile(obj: Arc<ClientVpnEndpoint>, ctx: Arc<Context>) -> Result
         deleting: obj.metadata.deletion_timestamp.is_some(),
     };
     let runtime = &ctx.runtime;
-    if let Some(wait) = runtime.backoffs.wait(&target.uid, attempt, Instant::now()) {
+    if let Some(wait) = runtime
+        .backoffs
+        .wait(&target.uid, attempt, tokio::time::Instant::now())
+    {
         return Ok(Action::requeue(wait));
     }
     let started = Instant::now();
     let result = reconcile_once(&obj, &ctx, &target, attempt.deleting).await;
     let failure = result.as_ref().err().map(|e| (e.kind(), e.category()));
+    if failure.is_some() && target.progress.any() {
+        // A pass that changed AWS before it failed is not a stuck one: the next attempt waits
+        // the first backoff step again instead of a doubled one.
+        runtime.backoffs.clear(&target.uid);
+    }
     record_outcome(runtime, &target.uid, attempt, started, failure);
     if let Err(err) = &result {
         report_failure(&obj, &ctx, &target, err).await;
@@ -46,7 +54,11 @@ pub async fn reconcile(obj: Arc<ClientVpnEndpoint>, ctx: Arc<Context>) -> Result
 pub fn error_policy(obj: Arc<ClientVpnEndpoint>, _err: &Error, ctx: Arc<Context>) -> Action {
     let wait = obj
         .uid()
-        .and_then(|uid| ctx.runtime.backoffs.remaining(&uid, Instant::now()))
+        .and_then(|uid| {
+            ctx.runtime
+                .backoffs
+                .remaining(&uid, tokio::time::Instant::now())
+        })
         .unwrap_or(ctx.settings.poll_interval);
     let tenths = wait.as_millis().div_ceil(100).max(1);
     Action::requeue(Duration::from_millis(
@@ -279,29 +291,52 @@ fn requeue_for(endpoint: &ObservedEndpoint, settings: &Settings) -> Duration {
     }
 }
 
+/// Retryable failures in a row (passes that changed nothing) before a Warning event is
+/// published; until then the `Ready` condition alone carries the error.
+pub const WARN_AFTER_FAILURES: u32 = 3;
+
+/// The Warning event reason of retryable failures that keep coming back.
+pub const RETRYING_REASON: &str = "RetryingAfterErrors";
+
 /// Put a failure on the object: conditions (Stalled for terminal errors and quotas) and a
-/// Warning event; a quota refusal says which quota, how much of it is used, and what to do,
-/// and its slow retries add no event while the condition already says the same.
+/// Warning event. A quota refusal says which quota, how much of it is used, and what to do,
+/// and its slow retries add no event while the condition already says the same. Retryable
+/// failures (throttling, AWS server errors, timeouts) are usually gone by the next pass: they
+/// show in the condition at once, and in one Warning event series per object (a fixed note,
+/// so repeats count up one series) only after [`WARN_AFTER_FAILURES`] stuck passes in a row.
 async fn report_failure(obj: &ClientVpnEndpoint, ctx: &Context, target: &Target, err: &Error) {
-    let (message, repeated) = match err.quota() {
-        Some(quota) => {
+    let (message, event) = match (err.quota(), err.kind()) {
+        (Some(quota), _) => {
             let used = quota_used(obj, ctx, target, quota).await;
             let used = used.as_ref().map(|(n, place)| (*n, place.as_str()));
             let advice = quota.explain(used, ctx.settings.delays.quota_retry);
             let repeated = stalled_message(obj).is_some_and(|m| m.starts_with(&advice));
-            (format!("{advice} {}", err.report()), repeated)
+            let message = format!("{advice} {}", err.report());
+            let event = (err.category(), message.clone());
+            (message, (!repeated).then_some(event))
         }
-        None => (err.report(), false),
+        (None, ErrorKind::Retryable | ErrorKind::NotFound) => {
+            let stuck = ctx.runtime.backoffs.failures(&target.uid) >= WARN_AFTER_FAILURES;
+            let note = format!(
+                "{} keeps failing with retryable errors; retrying with backoff (the Ready \
+                 condition shows the latest error)",
+                retry_subject(err)
+            );
+            // One reason for every retryable category, so throttling, 5xx and not-found
+            // answers of one object share a single series.
+            (err.report(), stuck.then_some((RETRYING_REASON, note)))
+        }
+        (None, _) => (err.report(), Some((err.category(), err.report()))),
     };
     warn!(category = err.category(), error = %message, "reconcile failed");
     let health = match err.kind() {
         ErrorKind::Terminal | ErrorKind::Quota => Health::Stalled {
             reason: err.category().to_string(),
-            message: message.clone(),
+            message,
         },
         ErrorKind::Retryable | ErrorKind::NotFound => Health::Reconciling {
             reason: err.category(),
-            message: message.clone(),
+            message,
         },
     };
     if !matches!(err, Error::PatchStatus(_))
@@ -309,8 +344,17 @@ async fn report_failure(obj: &ClientVpnEndpoint, ctx: &Context, target: &Target,
     {
         warn!(error = %patch_err.report(), "recording the failure in status failed");
     }
-    if !repeated {
-        report::failed(ctx, target, err.category(), message).await;
+    if let Some((reason, note)) = event {
+        report::failed(ctx, target, reason, note).await;
+    }
+}
+
+/// What kept failing, in a retryable failure's event.
+fn retry_subject(err: &Error) -> &'static str {
+    match err {
+        Error::Aws(_) => "AWS",
+        Error::Issue(_) | Error::Issued(_) => "Issuing a certificate",
+        _ => "The Kubernetes API",
     }
 }
 

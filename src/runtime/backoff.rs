@@ -3,7 +3,9 @@
 
 use std::collections::HashMap;
 use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+use tokio::time::Instant;
 
 use crate::cloud::ErrorKind;
 
@@ -95,6 +97,11 @@ impl Backoffs {
         self.lock()
             .get(uid)
             .map(|e| e.retry_at.saturating_duration_since(now))
+    }
+
+    /// How many failures in a row the object has had (0 when none is recorded).
+    pub fn failures(&self, uid: &str) -> u32 {
+        self.lock().get(uid).map_or(0, |e| e.failures)
     }
 
     /// Forget an object's failures (after a success, or once it is gone).
@@ -191,7 +198,9 @@ mod tests {
         let now = Instant::now();
         b.failed("u", SPEC_1, ErrorKind::Retryable, now);
         b.failed("u", SPEC_1, ErrorKind::Retryable, now);
+        assert_eq!(b.failures("u"), 2);
         b.clear("u");
+        assert_eq!(b.failures("u"), 0);
         assert_eq!(b.wait("u", SPEC_1, now), None);
         assert_eq!(
             b.failed("u", SPEC_1, ErrorKind::Retryable, now),

@@ -8,11 +8,11 @@ use async_trait::async_trait;
 use k8s_openapi::api::core::v1::{ConfigMap, ObjectReference, Secret};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::OwnerReference;
 use kube::api::{Api, ApiResource, DynamicObject, Patch, PatchParams};
-use kube::runtime::events::{Event, EventType, Recorder, Reporter};
 use kube::{Client, Resource, ResourceExt};
 use serde_json::{Value, json};
 use tracing::warn;
 
+use super::events::EventPublisher;
 use crate::api::FIELD_MANAGER;
 
 /// A Kubernetes event about an object.
@@ -194,18 +194,14 @@ pub const CONFIG_KEY: &str = "client.ovpn";
 /// [`Cluster`] over a kube client.
 pub struct KubeCluster {
     client: Client,
-    recorder: Recorder,
+    events: EventPublisher,
 }
 
 impl KubeCluster {
     /// `instance` names this replica in events (e.g. the pod name).
     pub fn new(client: Client, instance: Option<String>) -> Self {
-        let reporter = Reporter {
-            controller: FIELD_MANAGER.into(),
-            instance,
-        };
         Self {
-            recorder: Recorder::new(client.clone(), reporter),
+            events: EventPublisher::new(client.clone(), FIELD_MANAGER, instance),
             client,
         }
     }
@@ -334,19 +330,9 @@ impl Cluster for KubeCluster {
         self.apply_owned::<Secret>(owner, name, body).await
     }
 
-    async fn publish(&self, obj: &ObjectHandle, notice: Notice) {
-        let event = Event {
-            type_: if notice.warning {
-                EventType::Warning
-            } else {
-                EventType::Normal
-            },
-            reason: notice.reason,
-            note: Some(truncate(notice.note, 1024)),
-            action: notice.action.to_string(),
-            secondary: None,
-        };
-        if let Err(err) = self.recorder.publish(&event, &obj.object_reference()).await {
+    async fn publish(&self, obj: &ObjectHandle, mut notice: Notice) {
+        notice.note = truncate(notice.note, 1024);
+        if let Err(err) = self.events.publish(&obj.object_reference(), notice).await {
             warn!(object = %obj.key(), error = %err, "publishing an event failed");
         }
     }

@@ -5,6 +5,7 @@
 pub mod backoff;
 pub mod cluster;
 pub mod conditions;
+pub mod events;
 pub mod leader;
 
 use std::fmt::Debug;
@@ -51,7 +52,7 @@ pub fn record_outcome(
         Some((kind, category)) => {
             runtime
                 .backoffs
-                .failed(uid, attempt, kind, std::time::Instant::now());
+                .failed(uid, attempt, kind, tokio::time::Instant::now());
             runtime
                 .metrics
                 .reconcile_finished(ReconcileResult::Error, started.elapsed());

@@ -66,7 +66,10 @@ pub async fn reconcile(obj: Arc<ClientVpnUser>, ctx: Arc<Context>) -> Result<Act
         deleting: obj.metadata.deletion_timestamp.is_some(),
     };
     let runtime = &ctx.runtime;
-    if let Some(wait) = runtime.backoffs.wait(&user.uid, attempt, Instant::now()) {
+    if let Some(wait) = runtime
+        .backoffs
+        .wait(&user.uid, attempt, tokio::time::Instant::now())
+    {
         return Ok(Action::requeue(wait));
     }
     let started = Instant::now();
@@ -93,7 +96,11 @@ pub async fn reconcile(obj: Arc<ClientVpnUser>, ctx: Arc<Context>) -> Result<Act
 pub fn error_policy(obj: Arc<ClientVpnUser>, _err: &Error, ctx: Arc<Context>) -> Action {
     let wait = obj
         .uid()
-        .and_then(|uid| ctx.runtime.backoffs.remaining(&uid, Instant::now()))
+        .and_then(|uid| {
+            ctx.runtime
+                .backoffs
+                .remaining(&uid, tokio::time::Instant::now())
+        })
         .unwrap_or(Duration::from_secs(5));
     Action::requeue(wait.max(Duration::from_millis(100)))
 }

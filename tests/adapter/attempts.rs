@@ -6,13 +6,13 @@ use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use aws_sdk_ec2::config::retry::RetryConfig;
-use clientvpn_operator::cloud::{AwsScope, ClientVpnApi, PacingConfig};
+use clientvpn_operator::cloud::{AwsScope, ClientVpnApi, Operation, PacingConfig, Rate};
 use serde_json::Value;
 
 use crate::emulator::Emulator;
 use crate::support::*;
 
-/// The first region-wide pause after a throttling answer in these tests.
+/// How long one token of a Describe action's bucket takes to refill in these tests.
 const PAUSE: Duration = Duration::from_millis(300);
 
 /// The test binary's `tracing` output, as JSON lines. Global, because `tracing` caches each
@@ -60,14 +60,16 @@ impl Captured {
 }
 
 #[tokio::test]
-async fn an_sdk_retry_after_throttling_is_two_attempts_and_waits_out_the_region_pause() {
+async fn an_sdk_retry_after_throttling_is_two_attempts_and_waits_for_its_action_to_refill() {
     let emulator = Emulator::start();
     let retry = RetryConfig::standard()
         .with_max_attempts(2)
         .with_initial_backoff(Duration::from_millis(1));
     let pacing = PacingConfig {
-        rate_per_second: 0.0,
-        backoff_base: PAUSE,
+        non_mutating: Rate {
+            per_second: 1.0 / PAUSE.as_secs_f64(),
+            burst: 5,
+        },
         ..PacingConfig::default()
     };
     let adapter = Adapter::at(&emulator.url(), "AKIDRETRY", retry, pacing).await;
@@ -87,7 +89,7 @@ async fn an_sdk_retry_after_throttling_is_two_attempts_and_waits_out_the_region_
     assert_eq!(adapter.attempts("DescribeClientVpnEndpoints", "success"), 1);
     assert!(
         started.elapsed() >= PAUSE,
-        "the retry waited for the region's pause, so the pacer heard the throttle: {:?}",
+        "the retry waited for a token of the emptied bucket, so the pacer heard the throttle: {:?}",
         started.elapsed()
     );
 
@@ -104,15 +106,22 @@ async fn an_sdk_retry_after_throttling_is_two_attempts_and_waits_out_the_region_
 }
 
 #[tokio::test]
-async fn a_throttling_answer_pauses_its_region_only() {
+async fn a_throttling_answer_empties_only_its_own_actions_bucket() {
     let emulator = Emulator::start();
     let (retry, _) = no_retries();
     let pacing = PacingConfig {
-        rate_per_second: 0.0,
-        backoff_base: Duration::from_secs(60),
+        non_mutating: Rate {
+            per_second: 0.001,
+            burst: 5,
+        },
         ..PacingConfig::default()
     };
     let adapter = Adapter::at(&emulator.url(), "AKIDPAUSE", retry, pacing).await;
+    let (routes, listing) = (
+        Some(Operation::DescribeClientVpnRoutes),
+        Some(Operation::DescribeClientVpnEndpoints),
+    );
+    adapter.api.list_endpoints(REGION).await.expect("listed");
     emulator.fail_next("DescribeClientVpnRoutes", "RequestLimitExceeded");
     let err = adapter
         .api
@@ -120,14 +129,21 @@ async fn a_throttling_answer_pauses_its_region_only() {
         .await
         .expect_err("throttled");
     assert!(err.is_throttling(), "{err:?}");
-    let paused = adapter.pacer.paused_for(&AwsScope::region(REGION));
+    let tokens = |region: &str, op| adapter.pacer.tokens(&AwsScope::region(region), op);
     assert!(
-        paused.is_some_and(|p| p > Duration::from_secs(50)),
-        "{paused:?}"
+        tokens(REGION, routes) < 1.0,
+        "emptied: {}",
+        tokens(REGION, routes)
+    );
+    let left = tokens(REGION, listing);
+    assert!(
+        (3.9..4.1).contains(&left),
+        "the listing spent one token only: {left}"
     );
     assert_eq!(
-        adapter.pacer.paused_for(&AwsScope::region("eu-west-1")),
-        None
+        tokens("eu-west-1", routes),
+        5.0,
+        "another region keeps its bucket"
     );
     assert_eq!(adapter.attempts("DescribeClientVpnRoutes", "retryable"), 1);
 }

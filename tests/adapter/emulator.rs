@@ -31,6 +31,13 @@ impl Emulator {
         Self(shared::Emulator::start(FLAGS))
     }
 
+    /// Without AWS's request-rate buckets, for a test that creates more objects at once than
+    /// AWS's mutating bucket holds (200) and is about something else.
+    pub fn start_unthrottled() -> Self {
+        let flags = [FLAGS, &["--request-rate-limits", "off"]].concat();
+        Self(shared::Emulator::start(&flags))
+    }
+
     pub fn url(&self) -> String {
         self.0.url()
     }

@@ -90,7 +90,7 @@ async fn a_minimal_endpoint_reports_aws_defaults() {
 async fn listing_reads_every_page_counts_each_and_finding_by_tag_filters() {
     // 1,003 endpoints: more than one page of 1,000, the adapter's page size.
     const COUNT: usize = 1003;
-    let emulator = Emulator::start();
+    let emulator = Emulator::start_unthrottled();
     let under_test = instrumented(&emulator, "AKIDLIST").await;
     let api = &under_test.api;
     let ids: Vec<String> = futures::stream::iter(0..COUNT)

@@ -11,7 +11,7 @@ use clientvpn_operator::api::{ClientVpnEndpointSpec, SelfServicePortal, WireValu
 use clientvpn_operator::cloud::{
     AuthenticationFact, ClientConnect, ClientVpnApi, CloudError, ConnectionLog, CreateEndpoint,
     Ec2ClientVpn, EndpointSettings, ErrorKind, FixedSettings, LoginBanner, ModifyEndpoint,
-    ObservedEndpoint, Pacer, PacingConfig,
+    ObservedEndpoint, Pacer, PacingConfig, Rate,
 };
 use clientvpn_operator::endpoint::plan::desired_endpoint;
 use clientvpn_operator::metrics::Metrics;
@@ -64,8 +64,8 @@ impl Adapter {
 /// No SDK retries, so one injected fault is one failed call; no pacing limits.
 pub fn no_retries() -> (RetryConfig, PacingConfig) {
     let pacing = PacingConfig {
-        rate_per_second: 0.0,
-        backoff_base: Duration::from_millis(1),
+        non_mutating: Rate::UNLIMITED,
+        mutating: Rate::UNLIMITED,
         ..PacingConfig::default()
     };
     (RetryConfig::disabled(), pacing)

@@ -150,6 +150,8 @@ pub struct Env {
     pub client: kube::Client,
     operator: Option<Child>,
     operator_args: Vec<String>,
+    /// `host:port` of an emulator of this test's own, instead of the shared one.
+    own_emulator: Option<String>,
     _serial: tokio::sync::MutexGuard<'static, ()>,
 }
 
@@ -185,6 +187,7 @@ impl Env {
             namespace: namespace.clone(),
             operator: None,
             operator_args: extra_args.iter().map(|s| s.to_string()).collect(),
+            own_emulator: None,
             _serial: serial,
         };
         env.kubectl(&["create", "namespace", &namespace]);
@@ -203,10 +206,7 @@ impl Env {
     /// caller (e.g. a second replica); its log is appended to the namespace's operator log.
     pub fn spawn_operator(&self, extra: &[&str]) -> Child {
         let shared = cluster();
-        let log = shared
-            .cp
-            .logs()
-            .join(format!("operator-{}.log", self.namespace));
+        let log = self.operator_log();
         let stderr = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
@@ -233,12 +233,20 @@ impl Env {
         Command::new(env!("CARGO_BIN_EXE_clientvpn-operator"))
             .args(&args)
             .env("KUBECONFIG", &shared.cp.kubeconfig)
-            .envs(emulator::aws_env(shared.emulator.addr()))
+            .envs(emulator::aws_env(&self.emulator_address()))
             .env("RUST_LOG", "info,clientvpn_operator=debug")
             .stdout(Stdio::null())
             .stderr(stderr)
             .spawn()
             .expect("start operator")
+    }
+
+    /// The log of every operator process of this namespace.
+    pub fn operator_log(&self) -> std::path::PathBuf {
+        cluster()
+            .cp
+            .logs()
+            .join(format!("operator-{}.log", self.namespace))
     }
 
     /// SIGKILL the operator (no graceful shutdown).
@@ -348,14 +356,24 @@ impl Env {
         }
     }
 
-    /// `host:port` of the emulator.
+    /// `host:port` of the emulator: the test's own (see [`Env::use_emulator`]) or the shared one.
     pub fn emulator_address(&self) -> String {
-        cluster().emulator.addr().to_string()
+        self.own_emulator
+            .clone()
+            .unwrap_or_else(|| cluster().emulator.addr().to_string())
+    }
+
+    /// From now on, the operator (restarted here) and every helper use the emulator at `addr`.
+    #[allow(dead_code)]
+    pub fn use_emulator(&mut self, addr: &str) {
+        self.own_emulator = Some(addr.to_string());
+        self.kill_operator();
+        self.start_operator();
     }
 
     /// Call the emulator's control API; returns the JSON answer.
     pub fn emulator_call(&self, method: &str, path: &str, body: Option<Value>) -> Value {
-        cluster().emulator.control(method, path, body)
+        emulator::control(&self.emulator_address(), method, path, body)
     }
 
     /// Every endpoint the emulator holds for this test's region, across accounts.
@@ -381,7 +399,7 @@ impl Env {
 
     /// Per-action call counters.
     pub fn calls(&self) -> Value {
-        cluster().emulator.calls()
+        self.emulator_call("GET", "/_emulator/calls", None)
     }
 
     /// Events recorded for an object, as `reason: note` lines.

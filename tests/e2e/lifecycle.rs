@@ -164,8 +164,25 @@ async fn drift_in_aws_is_corrected_and_an_out_of_band_delete_is_recreated() {
         1,
         "exactly one live endpoint after the recreate"
     );
+    let new_id = obj
+        .status
+        .and_then(|s| s.client_vpn_endpoint_id)
+        .expect("new id");
+    // Each creation has its own event naming the endpoint it created (not one folded series).
+    wait_until("a Created event naming the new endpoint", || {
+        env.events("vpn")
+            .lines()
+            .any(|l| l.contains("Created") && l.contains(&new_id))
+    })
+    .await;
     let events = env.events("vpn");
     assert!(events.contains("EndpointDeletedOutOfBand"), "{events}");
+    assert!(
+        events
+            .lines()
+            .any(|l| l.contains("Created") && l.contains(&id)),
+        "the first creation's event still names the first endpoint: {events}"
+    );
 }
 
 #[tokio::test]

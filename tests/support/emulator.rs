@@ -98,10 +98,11 @@ pub struct Launch {
     permissive_certificates: bool,
     log: Option<PathBuf>,
     binary: Option<PathBuf>,
+    listen: String,
 }
 
 impl Launch {
-    /// Extra `clientvpn-emulator` flags (`--listen` is always `127.0.0.1:0`).
+    /// Extra `clientvpn-emulator` flags (`--listen` comes from [`Launch::listen`]).
     pub fn flags(mut self, flags: &[&str]) -> Self {
         self.flags.extend(flags.iter().map(|f| f.to_string()));
         self
@@ -127,6 +128,12 @@ impl Launch {
         self
     }
 
+    /// Listen on `addr` (default `127.0.0.1:0`, a free port), e.g. to restart on the same port.
+    pub fn listen(mut self, addr: &str) -> Self {
+        self.listen = addr.to_string();
+        self
+    }
+
     /// Run this binary instead of [`emulator_bin`].
     pub fn binary(mut self, path: impl Into<PathBuf>) -> Self {
         self.binary = Some(path.into());
@@ -135,7 +142,7 @@ impl Launch {
 
     /// The arguments after the program name.
     fn args(&self) -> Vec<String> {
-        let mut args = vec!["--listen".to_string(), "127.0.0.1:0".to_string()];
+        let mut args = vec!["--listen".to_string(), self.listen.clone()];
         args.extend(self.flags.iter().cloned());
         let quota_given = self
             .flags
@@ -222,6 +229,7 @@ impl Emulator {
             permissive_certificates: true,
             log: None,
             binary: None,
+            listen: "127.0.0.1:0".to_string(),
         }
     }
 

@@ -11,6 +11,7 @@ use crate::auth::Refusals;
 use crate::clock::Now;
 use crate::protocol::{Call, FaultCodes, HttpRequest, Protocol, authenticate, aws_response};
 use crate::state::World;
+use crate::throttle::BucketClass;
 
 /// The `X-Amz-Target` prefix of ACM.
 const TARGET_PREFIX: &str = "CertificateManager.";
@@ -50,6 +51,10 @@ impl Protocol for Acm {
             action,
             input,
         })
+    }
+
+    fn bucket_class(_: &Call<Self>) -> BucketClass {
+        BucketClass::Acm
     }
 
     fn execute(world: &mut World, call: &Call<Self>, now: Now) -> Result<String, AcmError> {

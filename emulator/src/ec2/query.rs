@@ -140,6 +140,11 @@ impl Params {
         self.map.contains_key(prefix) || self.under(prefix).next().is_some()
     }
 
+    /// True if every member is one of `names`.
+    pub fn only(&self, names: &[&str]) -> bool {
+        self.map.keys().all(|k| names.contains(&k.as_str()))
+    }
+
     /// Canonical text of all members except `exclude`, for idempotency comparisons.
     pub fn fingerprint(&self, exclude: &[&str]) -> String {
         let mut out = String::new();

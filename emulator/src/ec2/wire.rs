@@ -13,6 +13,12 @@ use crate::auth::Refusals;
 use crate::clock::Now;
 use crate::protocol::{Call, FaultCodes, HttpRequest, Protocol, authenticate, aws_response};
 use crate::state::World;
+use crate::throttle::BucketClass;
+
+/// The members of a `Describe*` call that neither filter nor paginate: such a call draws from
+/// AWS's "unfiltered and unpaginated" bucket. The child describes' required
+/// `ClientVpnEndpointId` names what they list, it does not filter.
+const UNFILTERED_PARAMS: &[&str] = &["Action", "Version", "DryRun", "ClientVpnEndpointId"];
 
 /// The EC2 protocol (marker for [`Protocol`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -47,6 +53,11 @@ impl Protocol for Ec2 {
             action,
             input: params,
         })
+    }
+
+    fn bucket_class(call: &Call<Self>) -> BucketClass {
+        let unfiltered = call.input.only(UNFILTERED_PARAMS);
+        BucketClass::ec2(call.action.name(), unfiltered)
     }
 
     fn execute(world: &mut World, call: &Call<Self>, now: Now) -> Result<String, Ec2Error> {

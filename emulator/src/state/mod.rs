@@ -1,7 +1,7 @@
 //! The bottom layer: everything the protocols share, behind one lock so every request sees a
 //! consistent world. Per account and region a [`Region`] holds the EC2 Client VPN endpoints
 //! (with their client connections and revocation lists) and the ACM certificates; around them
-//! sit timing, limits, settings, faults and call counters.
+//! sit timing, limits, settings, faults, request-rate buckets and call counters.
 //!
 //! Nothing here knows a wire protocol: the `ec2` and `acm` layers above read and change it.
 
@@ -41,6 +41,7 @@ use crate::clock::Now;
 use crate::config::{Limits, Settings, Timing};
 use crate::faults::{FailNextQueue, Faults};
 use crate::ids::Rng;
+use crate::throttle::RequestRates;
 
 /// Everything behind the lock.
 #[derive(Debug)]
@@ -54,6 +55,8 @@ pub struct World {
     pub fail_next: FailNextQueue,
     /// Requests per action name (EC2 and ACM actions share the map; their names differ).
     pub calls: BTreeMap<&'static str, u64>,
+    /// The request-rate token buckets and their refusals per action.
+    pub request_rates: RequestRates,
     pub rng: Rng,
 }
 
@@ -83,6 +86,7 @@ impl World {
             faults,
             fail_next,
             calls: BTreeMap::new(),
+            request_rates: RequestRates::default(),
             rng,
         }
     }
@@ -98,10 +102,12 @@ impl World {
         *self.calls.entry(action).or_default() += 1;
     }
 
-    /// Forgets all resources, counters and faults (timing, limits and settings are kept).
+    /// Forgets all resources, counters and faults, and refills every request-rate bucket
+    /// (timing, limits and settings are kept).
     pub fn reset(&mut self) {
         self.regions.clear();
         self.calls.clear();
+        self.request_rates = RequestRates::default();
         self.faults = Faults::default();
         self.fail_next = FailNextQueue::default();
     }

@@ -105,13 +105,14 @@ DEFAULT_LIMITS = {
 
 @pytest.fixture(autouse=True)
 def clean(emulator):
-    """Fresh state, counters and faults for every test (reset keeps limits and timing, so
-    restore them: the timing to what run.sh started the emulator with)."""
+    """Fresh state, counters, faults and full request-rate buckets for every test (reset keeps
+    limits, timing and settings, so restore them: the timing to what run.sh started the
+    emulator with)."""
     timing = emulator.get("/_emulator/timing")
     emulator.post("/_emulator/reset")
     emulator.post("/_emulator/limits", DEFAULT_LIMITS)
     # Tests that are not about certificates use made-up ARNs; the ACM tests use `strict`.
-    emulator.post("/_emulator/settings", {"permissive_certificates": True})
+    emulator.post("/_emulator/settings", {"permissive_certificates": True, "request_rate_limits": "aws"})
     yield
     emulator.post("/_emulator/timing", timing)
 
@@ -145,13 +146,18 @@ def raw_ec2(emulator):
 
 
 def wait_until(what, probe, timeout=10.0):
+    """Polls `probe` until it is truthy. The pause doubles from 10 ms up to 100 ms, so a long
+    wait stays within the emulator's request-rate buckets (10 unfiltered Describe calls per
+    second are sustainable)."""
     deadline = time.monotonic() + timeout
+    pause = 0.01
     while True:
         value = probe()
         if value:
             return value
         assert time.monotonic() < deadline, "timed out waiting for " + what
-        time.sleep(0.01)
+        time.sleep(pause)
+        pause = min(pause * 2, 0.1)
 
 
 def error_of(call, *args, **kwargs):

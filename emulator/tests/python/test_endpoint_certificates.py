@@ -32,7 +32,7 @@ def mutual(chain_arn):
 def test_default_is_strict(emulator, ec2):
     emulator.post("/_emulator/reset")
     # run.sh starts the emulator without --permissive-certificates; reset keeps settings.
-    assert emulator.get("/_emulator/settings") == {"permissive_certificates": False}
+    assert emulator.get("/_emulator/settings") == {"permissive_certificates": False, "request_rate_limits": "aws"}
 
 
 def test_unknown_certificates_are_refused(emulator, ec2, acm, root, server):

@@ -317,13 +317,16 @@ pub fn assert_error<T: std::fmt::Debug, E: ProvideErrorMetadata + std::fmt::Debu
     err.message().unwrap_or_default().to_owned()
 }
 
-/// Polls `probe` until it returns `Some`, failing after a deadline.
+/// Polls `probe` until it returns `Some`, failing after a deadline. The pause between polls
+/// doubles from 10 ms up to 100 ms, so a long wait stays within the request-rate buckets (10
+/// unfiltered Describe calls per second are sustainable).
 pub async fn eventually<T, F, Fut>(what: &str, mut probe: F) -> T
 where
     F: FnMut() -> Fut,
     Fut: Future<Output = Option<T>>,
 {
     let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    let mut pause = Duration::from_millis(10);
     loop {
         if let Some(value) = probe().await {
             return value;
@@ -332,7 +335,8 @@ where
             tokio::time::Instant::now() < deadline,
             "timed out waiting for {what}"
         );
-        tokio::time::sleep(Duration::from_millis(10)).await;
+        tokio::time::sleep(pause).await;
+        pause = (pause * 2).min(Duration::from_millis(100));
     }
 }
 

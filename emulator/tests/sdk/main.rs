@@ -14,6 +14,7 @@ mod endpoints;
 mod export;
 mod limits;
 mod protocol;
+mod rate_limits;
 mod routes;
 mod rules;
 mod semantics;

@@ -208,6 +208,25 @@ async fn delete_keeps_the_finalizer_until_aws_says_deleted() {
     );
 }
 
+#[tokio::test(start_paused = true)]
+async fn an_endpoint_gone_from_aws_but_in_an_older_listing_does_not_hold_the_finalizer() {
+    let h = Harness::new(ClientVpnEndpoint::test().finalized());
+    h.reconcile().await.expect("create");
+    h.reconcile().await.expect("observe");
+    next_resync().await;
+    h.reconcile().await.expect("in the region listing");
+    let id = id_of(&h);
+    h.cluster.delete();
+    h.reconcile().await.expect("delete");
+    h.cloud.finish_deletions();
+    h.cloud.remove_endpoint(&id);
+    h.reconcile().await.expect("release");
+    assert!(
+        h.cluster.object().is_none(),
+        "AWS says the endpoint is gone; the listing from before its deletion is not newer"
+    );
+}
+
 #[tokio::test]
 async fn terminal_error_stalls_without_retrying_until_the_spec_changes() {
     let h = Harness::new(ClientVpnEndpoint::test().finalized());
@@ -288,7 +307,7 @@ async fn retryable_error_backs_off_exponentially() {
         UID,
         attempt,
         ErrorKind::Retryable,
-        std::time::Instant::now(),
+        tokio::time::Instant::now(),
     );
     assert_eq!(second, Duration::from_secs(4));
 }
@@ -352,4 +371,78 @@ async fn an_available_endpoint_is_ready() {
     h.reconcile().await.expect("observe");
     let ready = h.condition(condition::READY).expect("Ready");
     assert_eq!((ready.0.as_str(), ready.1.as_str()), ("True", "Available"));
+}
+
+/// The Warning notices published since the last look, as `reason: note`.
+fn warning_notes(h: &Harness) -> Vec<String> {
+    let notices = h.cluster.take_notices().into_iter();
+    let warnings = notices.filter(|n| n.warning);
+    warnings
+        .map(|n| format!("{}: {}", n.reason, n.note))
+        .collect()
+}
+
+#[tokio::test(start_paused = true)]
+async fn retryable_failures_warn_only_after_three_stuck_passes_and_in_one_series() {
+    let h = Harness::new(ClientVpnEndpoint::test().finalized());
+    let mut warnings = Vec::new();
+    for _ in 0..4 {
+        h.cloud
+            .fail_next("CreateClientVpnEndpoint", "RequestLimitExceeded", 503);
+        h.reconcile().await.expect_err("throttled");
+        warnings.push(warning_notes(&h));
+        tokio::time::advance(Duration::from_secs(600)).await;
+    }
+    assert!(
+        warnings[0].is_empty() && warnings[1].is_empty(),
+        "the condition alone shows the first failures: {warnings:?}"
+    );
+    assert_eq!(warnings[2].len(), 1, "{warnings:?}");
+    assert!(
+        warnings[2][0].starts_with("RetryingAfterErrors: AWS keeps failing with retryable errors"),
+        "{warnings:?}"
+    );
+    assert_eq!(warnings[3], warnings[2], "the same note again: one series");
+    let (_, reason, message) = h.condition(condition::RECONCILING).expect("condition");
+    assert_eq!(reason, "AwsRetryable");
+    assert!(message.contains("RequestLimitExceeded"), "{message}");
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_pass_that_changed_aws_before_failing_waits_only_the_first_backoff_step() {
+    let h = Harness::new(ClientVpnEndpoint::test().finalized());
+    h.reconcile().await.expect("create");
+    h.cloud.finish_transitions();
+    h.reconcile().await.expect("settle");
+    h.cluster.edit_spec(|spec| {
+        spec.description = Some("changed".into());
+        spec.tags.insert("team".into(), "vpn".into());
+    });
+    let acting = |calls: Vec<String>| -> Vec<String> {
+        let names = calls
+            .into_iter()
+            .map(|c| c.split('[').next().unwrap_or_default().to_string());
+        names
+            .filter(|c| c == "Modify" || c == "CreateTags")
+            .collect()
+    };
+    // Stuck: the first change fails, nothing changed.
+    h.cloud
+        .fail_next("ModifyClientVpnEndpoint", "InternalError", 500);
+    h.reconcile().await.expect_err("server error");
+    assert_eq!(acting(h.cloud.take_calls()), ["Modify"]);
+    tokio::time::advance(Duration::from_secs(600)).await;
+    // Progress: the description changes, the tags fail.
+    h.cloud.fail_next("CreateTags", "InternalError", 500);
+    let err = h
+        .reconcile()
+        .await
+        .expect_err("server error after progress");
+    assert_eq!(acting(h.cloud.take_calls()), ["Modify", "CreateTags"]);
+    let obj = std::sync::Arc::new(h.cluster.object().expect("exists"));
+    assert_eq!(
+        error_policy(obj, &err, h.ctx.clone()),
+        Action::requeue(Duration::from_secs(2)),
+        "the first backoff step again, not the doubled 4 s of a second stuck pass"
+    );
 }
