@@ -15,6 +15,11 @@ mod emulator;
 
 #[path = "scale/fleet.rs"]
 mod fleet;
+#[path = "scale/largest.rs"]
+mod largest;
+#[allow(dead_code)]
+#[path = "../tests/support/largest.rs"]
+mod largest_object;
 #[path = "scale/managed.rs"]
 mod managed;
 #[path = "scale/operator.rs"]
@@ -38,6 +43,7 @@ use kube::api::{Api, PostParams};
 use control_plane::ControlPlane;
 use emulator::{E2E_DELAYS, Emulator, TEST_ENDPOINT_QUOTA};
 use fleet::{Floor, IdWatch};
+use largest::LargestSample;
 use operator::Operator;
 use report::{Calls, Fill, ManagedResult, Run, SizeResult, Steady};
 
@@ -53,6 +59,9 @@ struct Args {
     /// Sequential samples of the managed-CA example (and its floor); 0 skips them.
     #[arg(long, default_value_t = 20)]
     managed_samples: usize,
+    /// Sequential objects with the most children the schema allows; 0 skips them.
+    #[arg(long, default_value_t = 3)]
+    largest_samples: usize,
     /// Scaled resync interval for the steady-state phase, in seconds.
     #[arg(long, default_value_t = 20)]
     resync_secs: u64,
@@ -181,7 +190,8 @@ async fn bench(args: &Args, cp: &ControlPlane, emulator: &Emulator) -> String {
         0 => None,
         samples => Some(bench.managed(samples).await),
     };
-    report::render(&run_info(args), &results, managed.as_ref())
+    let largest = bench.largest(args.largest_samples).await;
+    report::render(&run_info(args), &results, managed.as_ref(), &largest)
 }
 
 /// The people phase for every `--users` size; its markdown section.
@@ -217,6 +227,12 @@ impl Bench<'_> {
 
     fn calls(&self) -> Calls {
         serde_json::from_value(self.emulator("GET", "/_emulator/calls")).expect("call counters")
+    }
+
+    /// Calls refused by the emulator's request-rate buckets since the counters' last reset.
+    fn rate_limited(&self) -> Calls {
+        serde_json::from_value(self.emulator("GET", "/_emulator/calls/rate-limited"))
+            .expect("rate-limited counters")
     }
 
     /// Wait until the emulator's call counters stay unchanged for `quiet`; how long that took
@@ -262,15 +278,9 @@ impl Bench<'_> {
         fleet::create_namespace(&self.client, &namespace).await;
         let api: Api<ClientVpnEndpoint> = Api::namespaced(self.client.clone(), &namespace);
         let mut ids = IdWatch::start(api.clone()).await;
-        let log = self.cp.logs().join(format!("bench-operator-{n}.log"));
-        let op = Operator::start(
-            &self.cp.kubeconfig,
-            self.emulator.addr(),
-            &namespace,
-            &self.resync_flag(),
-            &log,
-        )
-        .await;
+        let op = self
+            .operator(&namespace, &format!("bench-operator-{n}.log"))
+            .await;
 
         let fill = self.fill(n, &api, &mut ids, &op).await;
         eprintln!(
@@ -305,16 +315,7 @@ impl Bench<'_> {
         let namespace = "bench-managed";
         fleet::create_namespace(&self.client, namespace).await;
         let api: Api<ClientVpnEndpoint> = Api::namespaced(self.client.clone(), namespace);
-        let log = self.cp.logs().join("bench-operator-managed.log");
-        let resync = self.resync_flag();
-        let op = Operator::start(
-            &self.cp.kubeconfig,
-            self.emulator.addr(),
-            namespace,
-            &resync,
-            &log,
-        )
-        .await;
+        let op = self.operator(namespace, "bench-operator-managed.log").await;
         let latency = managed::latency(&api, samples).await;
         drop(op);
         let floor = managed::floor(&self.client, &self.emulator.url(), samples).await;
@@ -329,6 +330,48 @@ impl Bench<'_> {
             floor,
             samples,
         }
+    }
+
+    /// Objects with 5 target networks, 200 rules and 100 routes, one at a time, with their own
+    /// operator (default flags) and namespace; the emulator's counters reset before each.
+    async fn largest(&self, samples: usize) -> Vec<LargestSample> {
+        if samples == 0 {
+            return Vec::new();
+        }
+        let namespace = "bench-largest";
+        self.emulator("POST", "/_emulator/reset");
+        fleet::create_namespace(&self.client, namespace).await;
+        let api: Api<ClientVpnEndpoint> = Api::namespaced(self.client.clone(), namespace);
+        let op = self.operator(namespace, "bench-operator-largest.log").await;
+        let mut results = Vec::new();
+        for i in 0..samples {
+            self.emulator("POST", "/_emulator/calls/reset");
+            let counters = || (self.calls(), self.rate_limited());
+            let sample = largest::sample(&api, &format!("largest-{i}"), counters).await;
+            eprintln!(
+                "[bench] largest object {i}: Ready after {:?}, {} AWS calls",
+                sample.ready_after,
+                sample.calls.values().sum::<u64>()
+            );
+            results.push(sample);
+        }
+        drop(op);
+        results
+    }
+
+    /// An operator process with the scaled resync watching `namespace`, logging to `log` in the
+    /// control plane's log folder.
+    async fn operator(&self, namespace: &str, log: &str) -> Operator {
+        let log = self.cp.logs().join(log);
+        let resync = self.resync_flag();
+        Operator::start(
+            &self.cp.kubeconfig,
+            self.emulator.addr(),
+            namespace,
+            &resync,
+            &log,
+        )
+        .await
     }
 
     fn resync_flag(&self) -> String {
@@ -377,10 +420,7 @@ impl Bench<'_> {
             with_id,
             idle_after,
             calls: self.calls(),
-            rate_limited: serde_json::from_value(
-                self.emulator("GET", "/_emulator/calls/rate-limited"),
-            )
-            .expect("rate-limited counters"),
+            rate_limited: self.rate_limited(),
             kube_requests: prom::delta(&kube_before, &self.kube_requests()),
             reconciles: prom::sum(&metrics, "controller_runtime_reconcile_total"),
             reconcile_errors: prom::sum(&metrics, "controller_runtime_reconcile_errors_total"),

@@ -4,6 +4,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write;
 use std::time::Duration;
 
+use crate::largest::{self, LargestSample};
 use crate::operator::Memory;
 
 /// Seconds in the default resync interval (5 minutes) the steady-state numbers are scaled to.
@@ -248,7 +249,12 @@ fn missing_note(r: &SizeResult) -> String {
 }
 
 /// The whole report as markdown.
-pub fn render(run: &Run, results: &[SizeResult], managed: Option<&ManagedResult>) -> String {
+pub fn render(
+    run: &Run,
+    results: &[SizeResult],
+    managed: Option<&ManagedResult>,
+    largest: &[LargestSample],
+) -> String {
     let mut out = String::new();
     let s = run.resync.as_secs_f64();
     let factor = DEFAULT_RESYNC_SECS / s;
@@ -296,7 +302,66 @@ pub fn render(run: &Run, results: &[SizeResult], managed: Option<&ManagedResult>
     if let Some(m) = managed {
         render_managed(&mut out, m);
     }
+    if !largest.is_empty() {
+        render_largest(&mut out, largest);
+    }
     out
+}
+
+/// Mutating calls of `calls`: every action but the read-only `Describe*` ones.
+fn mutating(calls: &Calls) -> u64 {
+    calls
+        .iter()
+        .filter(|(action, _)| !action.starts_with("Describe"))
+        .map(|(_, n)| n)
+        .sum()
+}
+
+fn render_largest(out: &mut String, samples: &[LargestSample]) {
+    let minimum: u64 = largest::MINIMUM.iter().map(|(_, n)| n).sum();
+    let _ = writeln!(
+        out,
+        "\n## Largest object (5 target networks, 200 authorization rules, 100 routes)\n\n\
+         One object at a time, with its own operator (default flags, so at most 8 operations \
+         in progress per endpoint) against the emulator's AWS limit of 10 in progress per \
+         endpoint and its request-rate buckets, with the end-to-end tests' association delays. \
+         Timed from the create request until the object shows `Ready=True`. The minimum is one \
+         call per child and the create ({minimum} mutating calls); every other call is a wait \
+         (`Describe*`) or a repeat of a refused call.\n"
+    );
+    let header = [
+        "Sample",
+        "apply → Ready",
+        "mutating calls (minimum)",
+        "Describe calls (the waits)",
+        "RequestLimitExceeded",
+    ];
+    let rows = samples.iter().enumerate().map(|(i, s)| {
+        let describes: u64 = s.calls.values().sum::<u64>() - mutating(&s.calls);
+        vec![
+            i.to_string(),
+            s.ready_after.map_or("not Ready within 600 s".into(), secs),
+            format!("{} ({minimum})", mutating(&s.calls)),
+            describes.to_string(),
+            s.rate_limited.values().sum::<u64>().to_string(),
+        ]
+    });
+    table(out, "Per sample", &header, rows);
+    if let Some(last) = samples.last() {
+        table(
+            out,
+            "AWS calls of the last sample by action",
+            &["Action", "calls", "minimum"],
+            last.calls.iter().map(|(action, n)| {
+                let least = largest::MINIMUM.iter().find(|(a, _)| a == action);
+                vec![
+                    action.clone(),
+                    n.to_string(),
+                    least.map_or("–".into(), |(_, m)| m.to_string()),
+                ]
+            }),
+        );
+    }
 }
 
 fn render_managed(out: &mut String, m: &ManagedResult) {

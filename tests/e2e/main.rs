@@ -5,6 +5,9 @@ mod cert_manager;
 mod certificates;
 mod chaos;
 mod harness;
+#[allow(dead_code)]
+#[path = "../support/largest.rs"]
+mod largest_object;
 mod lifecycle;
 mod pacing;
 mod quotas;

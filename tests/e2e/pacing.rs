@@ -5,37 +5,11 @@ use std::collections::BTreeSet;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use serde_json::{Value, json};
-
 use super::{applied, calls_of, condition};
 use crate::harness::{Env, manifest};
+use crate::largest_object::{ROUTES, RULES, SUBNETS, add_children};
 
 const NAME: &str = "large";
-/// Five subnets of one VPC in five zones (the emulator's zone is the last hex digit).
-const SUBNETS: [&str; 5] = [
-    "subnet-0123456789abcdef1",
-    "subnet-0123456789abcdef2",
-    "subnet-0123456789abcdef3",
-    "subnet-0123456789abcdef4",
-    "subnet-0123456789abcdef5",
-];
-const RULES: usize = 200;
-const ROUTES: usize = 100;
-
-fn largest(spec: &mut Value) {
-    spec["targetNetworks"] = json!(SUBNETS.map(|s| json!({"subnetId": s})));
-    spec["authorizationRules"] = (0..RULES)
-        .map(|i| json!({"targetNetworkCidr": format!("172.16.{i}.0/24"), "authorizeAllGroups": true}))
-        .collect();
-    spec["routes"] = (0..ROUTES)
-        .map(|i| {
-            json!({
-                "destinationCidrBlock": format!("192.168.{i}.0/24"),
-                "targetVpcSubnetId": SUBNETS[i % SUBNETS.len()],
-            })
-        })
-        .collect();
-}
 
 #[tokio::test]
 async fn five_networks_two_hundred_rules_and_a_hundred_routes_converge_without_a_refusal() {
@@ -47,7 +21,7 @@ async fn five_networks_two_hundred_rules_and_a_hundred_routes_converge_without_a
     ];
     let before: Vec<u64> = child_calls.iter().map(|a| calls_of(&env, a)).collect();
     let started = Instant::now();
-    applied(&env, &manifest(NAME, largest));
+    applied(&env, &manifest(NAME, add_children));
 
     // Every condition reason the object shows on its way: none may be an error.
     let reasons = Mutex::new(BTreeSet::new());
