@@ -327,7 +327,7 @@ fn render_largest(out: &mut String, samples: &[LargestSample]) {
          endpoint and its request-rate buckets, with the end-to-end tests' association delays. \
          Timed from the create request until the object shows `Ready=True`. The minimum is one \
          call per child and the create ({minimum} mutating calls); every other call is a wait \
-         (`Describe*`) or a repeat of a refused call.\n"
+         (`Describe*`) or a repeat of a refused call."
     );
     let header = [
         "Sample",

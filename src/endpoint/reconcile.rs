@@ -151,6 +151,7 @@ async fn apply(
             endpoint,
             adopted,
             health,
+            deferred,
         } => {
             if adopted {
                 report::adopted(ctx, target, &endpoint.id).await;
@@ -180,7 +181,10 @@ async fn apply(
                 &observed,
                 busy,
             );
-            Ok(if busy {
+            Ok(if deferred > 0 {
+                // Rules and routes finish in seconds: start the held-back ones soon.
+                Action::requeue(ctx.settings.poll_interval.min(DEFERRED_POLL))
+            } else if busy {
                 poll
             } else {
                 Action::requeue(requeue_for(&endpoint, &ctx.settings))
@@ -282,6 +286,10 @@ fn wanted(obj: &ClientVpnEndpoint, ctx: &Context, target: &Target) -> Desired {
     wanted.operations_limit = ctx.settings.operations_limit;
     wanted
 }
+
+/// How soon to look again when the operations limit held children back (at most the poll
+/// interval): AWS finishes rules and routes in seconds, so the next ones can start then.
+pub const DEFERRED_POLL: Duration = Duration::from_secs(1);
 
 /// How soon to look again at a settled endpoint: soon while AWS is mid-transition.
 fn requeue_for(endpoint: &ObservedEndpoint, settings: &Settings) -> Duration {

@@ -7,14 +7,30 @@ use super::model::{Desired, Health, Observation, Step};
 use super::settings::{security_groups_to_apply, settings_to_modify, tag_changes};
 use crate::cloud::{ObservedEndpoint, status_code};
 
-/// Steps that bring a live endpoint to the spec, in execution order, and the resulting health.
+/// The plan for a live endpoint.
+#[derive(Debug)]
+pub struct LivePlan {
+    /// Steps that bring it to the spec, in execution order.
+    pub steps: Vec<Step>,
+    /// The health that follows.
+    pub health: Health,
+    /// Children held back by the operations limit.
+    pub deferred: usize,
+}
+
+/// Steps that bring a live endpoint to the spec, the resulting health, and how many children
+/// wait for a free operation.
 pub fn plan_live(
     desired: &Desired,
     observed: &Observation,
     endpoint: &ObservedEndpoint,
-) -> (Vec<Step>, Health) {
+) -> LivePlan {
     if endpoint.status_code == status_code::PENDING {
-        return (Vec::new(), Health::of_code(&endpoint.status_code));
+        return LivePlan {
+            steps: Vec::new(),
+            health: Health::of_code(&endpoint.status_code),
+            deferred: 0,
+        };
     }
     let wanted = &desired.endpoint.settings;
     let mut steps = Vec::new();
@@ -71,7 +87,11 @@ pub fn plan_live(
             children.deferred
         ));
     }
-    (steps, health)
+    LivePlan {
+        steps,
+        health,
+        deferred: children.deferred,
+    }
 }
 
 fn health(

@@ -170,7 +170,8 @@ fn children_table() {
             children,
             ..Default::default()
         };
-        let (steps, health) = plan_live(&wanted(with_children), &observed, &endpoint(code));
+        let LivePlan { steps, health, .. } =
+            plan_live(&wanted(with_children), &observed, &endpoint(code));
         assert_eq!(names(&steps), want, "{name}");
         let got = match &health {
             Health::Ready { reason, .. }
@@ -180,4 +181,26 @@ fn children_table() {
         };
         assert_eq!(got, reason, "{name}");
     }
+}
+
+#[test]
+fn children_over_the_operations_limit_are_reported_as_deferred() {
+    let mut wanted = wanted(true);
+    wanted.operations_limit = 1;
+    let observed = Observation {
+        children: Children {
+            networks: vec![network(A, "associated")],
+            ..Default::default()
+        },
+        ..Default::default()
+    };
+    // The rule and the route both want to start; one operation may be in progress.
+    let live = plan_live(&wanted, &observed, &endpoint("available"));
+    assert_eq!(names(&live.steps).len(), 1);
+    assert_eq!(live.deferred, 1);
+
+    wanted.operations_limit = 8;
+    let live = plan_live(&wanted, &observed, &endpoint("available"));
+    assert_eq!(names(&live.steps).len(), 2);
+    assert_eq!(live.deferred, 0);
 }

@@ -120,13 +120,14 @@ fn plan_existing(desired: &Desired, observed: &Observation, endpoint: &ObservedE
         }
     }
     let adopted = observed.recorded_id.as_deref() != Some(endpoint.id.as_str());
-    let (steps, health) = plan_live(desired, observed, endpoint);
+    let live = plan_live(desired, observed, endpoint);
     Plan {
-        steps,
+        steps: live.steps,
         outcome: Outcome::Observed {
             endpoint: Box::new(endpoint.clone()),
             adopted,
-            health,
+            health: live.health,
+            deferred: live.deferred,
         },
     }
 }

@@ -249,6 +249,9 @@ pub enum Outcome {
         endpoint: Box<ObservedEndpoint>,
         adopted: bool,
         health: Health,
+        /// Children the operations limit held back this pass: they start as soon as AWS
+        /// finishes some of those in progress.
+        deferred: usize,
     },
     /// The endpoint is being created by the planned step.
     Creating { recreate_of: Option<String> },

@@ -69,6 +69,7 @@ fn apply_table() {
                 endpoint: Box::new(a()),
                 adopted: false,
                 health: Health::of_code(&a().status_code),
+                deferred: 0,
             }),
         ),
         (
@@ -79,6 +80,7 @@ fn apply_table() {
                 endpoint: Box::new(a()),
                 adopted: true,
                 health: Health::of_code(&a().status_code),
+                deferred: 0,
             }),
         ),
         (
@@ -141,6 +143,7 @@ fn apply_table() {
                 endpoint: Box::new(b()),
                 adopted: true,
                 health: Health::of_code(&b().status_code),
+                deferred: 0,
             }),
         ),
         (
