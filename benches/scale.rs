@@ -146,6 +146,22 @@ fn main() {
     );
 }
 
+/// kube-apiserver requests so far (all clients) for `resources`, by verb, resource, subresource.
+pub fn kube_requests(cp: &ControlPlane, resources: &[&str]) -> BTreeMap<String, f64> {
+    let out = cp
+        .kubectl()
+        .args(["get", "--raw", "/metrics"])
+        .output()
+        .expect("kubectl get --raw /metrics");
+    assert!(out.status.success(), "kube-apiserver /metrics");
+    prom::sum_by(
+        &String::from_utf8_lossy(&out.stdout),
+        "apiserver_request_total",
+        ("resource", resources),
+        &["verb", "resource", "subresource"],
+    )
+}
+
 /// The release emulator (built next to the operator binary) unless `CLIENTVPN_EMULATOR_BIN`
 /// says otherwise: a debug emulator would dominate at 5,000 endpoints.
 fn release_emulator() -> PathBuf {
@@ -206,7 +222,7 @@ async fn people(args: &Args, cp: &ControlPlane, emulator: &Emulator) -> String {
     let mut results = Vec::new();
     for &n in &args.users {
         let log = cp.logs().join(format!("bench-operator-users-{n}.log"));
-        results.push(users::run(&client, &cp.kubeconfig, emulator, &log, n, &settings).await);
+        results.push(users::run(&client, cp, emulator, &log, n, &settings).await);
     }
     let run = run_info(args);
     let how = format!(
@@ -255,19 +271,7 @@ impl Bench<'_> {
 
     /// kube-apiserver requests so far for [`KUBE_RESOURCES`], by verb, resource, subresource.
     fn kube_requests(&self) -> BTreeMap<String, f64> {
-        let out = self
-            .cp
-            .kubectl()
-            .args(["get", "--raw", "/metrics"])
-            .output()
-            .expect("kubectl get --raw /metrics");
-        assert!(out.status.success(), "kube-apiserver /metrics");
-        prom::sum_by(
-            &String::from_utf8_lossy(&out.stdout),
-            "apiserver_request_total",
-            ("resource", KUBE_RESOURCES),
-            &["verb", "resource", "subresource"],
-        )
+        kube_requests(self.cp, KUBE_RESOURCES)
     }
 
     /// One operator process with the scaled resync: fill, steady state, then latency.

@@ -108,16 +108,9 @@ impl Operator {
         }
     }
 
-    /// User + system CPU time so far, in clock ticks (`utime + stime` of `/proc/<pid>/stat`).
+    /// User + system CPU time so far, in clock ticks.
     pub fn cpu_ticks(&self) -> u64 {
-        let stat = std::fs::read_to_string(format!("/proc/{}/stat", self.child.id()))
-            .expect("/proc/<pid>/stat of the operator");
-        // Fields after the command name (which may contain spaces) start at field 3 (state);
-        // utime and stime are fields 14 and 15.
-        let after = &stat[stat.rfind(')').expect("stat has a command name") + 2..];
-        let fields: Vec<&str> = after.split_whitespace().collect();
-        let field = |i: usize| fields[i - 3].parse::<u64>().expect("numeric stat field");
-        field(14) + field(15)
+        cpu_ticks_of(self.child.id()).expect("/proc/<pid>/stat of the operator")
     }
 
     /// The `/metrics` text.
@@ -178,4 +171,16 @@ pub fn command_line(namespace: &str, resync: &str) -> String {
 fn free_address() -> String {
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind a free port");
     listener.local_addr().expect("local address").to_string()
+}
+
+/// User + system CPU time of process `pid` so far, in clock ticks (`utime + stime` of
+/// `/proc/<pid>/stat`); `None` when it is gone.
+pub fn cpu_ticks_of(pid: u32) -> Option<u64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // Fields after the command name (which may contain spaces) start at field 3 (state);
+    // utime and stime are fields 14 and 15.
+    let after = stat.get(stat.rfind(')')? + 2..)?;
+    let fields: Vec<&str> = after.split_whitespace().collect();
+    let field = |i: usize| fields.get(i - 3)?.parse::<u64>().ok();
+    Some(field(14)? + field(15)?)
 }

@@ -44,6 +44,8 @@ pub mod tags {
 /// Finalizer that keeps a `ClientVpnUser` until its certificate is on the endpoint's active
 /// revocation list (or cannot be revoked, or the endpoint is gone).
 pub const USER_FINALIZER: &str = "clientvpn.io/revoke";
+/// Label of a user's Secret (`client.ovpn`), naming its `ClientVpnUser`.
+pub const USER_SECRET_LABEL: &str = "clientvpn.io/user";
 
 /// Every CRD of the operator, as committed in `crds/`: its kind and its YAML.
 pub fn crds() -> Vec<(&'static str, String)> {

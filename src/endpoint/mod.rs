@@ -24,7 +24,7 @@ use kube::runtime::{Controller, WatchStreamExt, controller, reflector, watcher};
 use kube::{Client, ResourceExt};
 use tracing::info;
 
-use crate::api::ClientVpnEndpoint;
+use crate::api::{ClientVpnEndpoint, USER_SECRET_LABEL};
 use crate::cloud::{CertificateApi, ClientVpnApi};
 use crate::metrics::Metrics;
 use crate::runtime::{Backoffs, Cluster, Delays, ObjectHandle, Runtime, log_result};
@@ -185,8 +185,11 @@ pub async fn run(
         .reflect(writer)
         .applied_objects();
     // A changed certificate Secret (e.g. a cert-manager renewal) is re-imported at once. Only
-    // metadata is watched: no key material is cached.
-    let secret_changes = watcher(secrets, watcher::Config::default().any_semantic())
+    // metadata is watched: no key material is cached. The users' Secrets (thousands, written
+    // by the users controller) never hold an endpoint's certificate: left out by the server.
+    let not_users = format!("!{USER_SECRET_LABEL}");
+    let secret_config = watcher::Config::default().any_semantic().labels(&not_users);
+    let secret_changes = watcher(secrets, secret_config)
         .default_backoff()
         .touched_objects();
     let users = reader.clone();

@@ -1,7 +1,8 @@
-//! Per-endpoint answers shared by all its users, so that AWS is asked once per endpoint, not once
-//! per user: the exported client configuration (once per configuration key) and the connection
-//! listing (at most once per `--connections-interval`). Each key is fetched by one caller at a
-//! time; the others wait for its answer.
+//! Per-endpoint answers shared by all its users, so that AWS and the API server are asked once
+//! per endpoint, not once per user: the exported client configuration (once per configuration
+//! key), the connection listing (at most once per `--connections-interval`), and what was read
+//! from a Secret (once per resourceVersion). Each AWS key is fetched by one caller at a time; the
+//! others wait for its answer.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -34,6 +35,39 @@ impl<V> Slots<V> {
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .remove(key);
+    }
+}
+
+/// Values read from Secrets, kept while the Secret's resourceVersion (as the watch cache reports
+/// it) is the one they were read at.
+pub struct ByVersion<V> {
+    entries: Mutex<HashMap<String, (String, Arc<V>)>>,
+}
+
+impl<V> Default for ByVersion<V> {
+    fn default() -> Self {
+        Self {
+            entries: Mutex::new(HashMap::new()),
+        }
+    }
+}
+
+impl<V> ByVersion<V> {
+    /// The value kept for `key` if it was read at `version`.
+    pub fn get(&self, key: &str, version: &str) -> Option<Arc<V>> {
+        self.lock()
+            .get(key)
+            .filter(|(v, _)| v == version)
+            .map(|(_, value)| value.clone())
+    }
+
+    /// Keep `value`, read at `version`, for `key`.
+    pub fn put(&self, key: String, version: String, value: Arc<V>) {
+        self.lock().insert(key, (version, value));
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, (String, Arc<V>)>> {
+        self.entries.lock().unwrap_or_else(|p| p.into_inner())
     }
 }
 

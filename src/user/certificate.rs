@@ -8,7 +8,7 @@ use super::ovpn::with_identity;
 use super::plan::{CertificateStep, Held as Annotated, Inputs, certificate_step, duration_secs};
 use super::reconcile::User;
 use super::record::{Record, serial_bytes};
-use super::secrets::{ClientCa, client_ca, held, user_secret_data, write_user_secret};
+use super::secrets::{ClientCa, client_ca, fresh_held, held, user_secret_data, write_user_secret};
 use super::status::{Facts, Report};
 use super::view::EndpointView;
 use super::{Context, Error, now_unix, rfc3339};
@@ -115,15 +115,23 @@ pub async fn ensure(
         configuration: view.config_key.clone(),
         renew_before,
     };
-    let annotated = ctx
-        .secret_meta(namespace, &user.secret_name)
-        .and_then(|meta| held(&meta));
     let record = ctx.record(namespace, &view.name).await?;
     let now = now_unix();
-    let held_is_revoked = annotated
-        .as_ref()
-        .is_some_and(|h| is_revoked(&record, &h.serial, now));
-    let step = certificate_step(annotated.as_ref(), &inputs, held_is_revoked, now);
+    let step_for = |annotated: Option<&Annotated>| {
+        let held_is_revoked = annotated.is_some_and(|h| is_revoked(&record, &h.serial, now));
+        certificate_step(annotated, &inputs, held_is_revoked, now)
+    };
+    let mut annotated = ctx
+        .secret_meta(namespace, &user.secret_name)
+        .and_then(|meta| held(&meta));
+    let mut step = step_for(annotated.as_ref());
+    if matches!(step, CertificateStep::Issue(_)) {
+        // Issuing costs a key generation and supersedes what the Secret holds: decide on the
+        // Secret as the API server has it, not on a watch cache that may not yet show this
+        // controller's own last write (which would issue twice, leaving one unrevoked).
+        annotated = fresh_held(ctx, namespace, &user.secret_name).await?;
+        step = step_for(annotated.as_ref());
+    }
     let previous_revocable = user.obj.status.as_ref().and_then(|s| s.revocable);
     let written = match (step, &annotated) {
         (CertificateStep::Keep, Some(current)) => Ok(Written {
@@ -360,7 +368,7 @@ async fn bring(
     let ca_pem = data
         .get(CA_CRT)
         .map(|v| String::from_utf8_lossy(v).into_owned())
-        .or(ca.certificates_pem)
+        .or_else(|| ca.certificates_pem.clone())
         .unwrap_or_default();
     let annotated = annotation_of(&material, inputs);
     write(ctx, user, view, &material, &ca_pem, &annotated).await?;

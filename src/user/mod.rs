@@ -46,7 +46,7 @@ pub use store::{RECORD_KEY, record_secret_name};
 use crate::api::{ClientVpnEndpoint, ClientVpnUser};
 use crate::cloud::{ClientAccessApi, ClientVpnApi};
 use crate::runtime::{Backoffs, ObjectHandle, Runtime, log_result};
-use caches::{ConfigCache, ConnectionCache};
+use caches::{ByVersion, ConfigCache, ConnectionCache};
 use publisher::Publisher;
 use store::RecordStore;
 use view::EndpointView;
@@ -79,6 +79,8 @@ pub struct Context {
     pub access: Arc<dyn ClientAccessApi>,
     pub settings: Settings,
     records: RecordStore,
+    /// Endpoints' client CAs by Secret version.
+    cas: ByVersion<secrets::ClientCa>,
     publisher: Arc<Publisher>,
     connections: ConnectionCache,
     configs: ConfigCache,
@@ -140,22 +142,9 @@ pub async fn run(
     shutdown: impl std::future::Future<Output = ()> + Send + Sync + 'static,
 ) {
     let client = shared.client.clone();
-    let (users_api, endpoints_api, secrets_api): (
-        Api<ClientVpnUser>,
-        Api<ClientVpnEndpoint>,
-        Api<PartialObjectMeta<Secret>>,
-    ) = match &namespace {
-        Some(ns) => (
-            Api::namespaced(client.clone(), ns),
-            Api::namespaced(client.clone(), ns),
-            Api::namespaced(client.clone(), ns),
-        ),
-        None => (
-            Api::all(client.clone()),
-            Api::all(client.clone()),
-            Api::all(client.clone()),
-        ),
-    };
+    let users_api: Api<ClientVpnUser> = scoped(&client, namespace.as_deref());
+    let endpoints_api: Api<ClientVpnEndpoint> = scoped(&client, namespace.as_deref());
+    let secrets_api: Api<PartialObjectMeta<Secret>> = scoped(&client, namespace.as_deref());
     info!(
         namespace = namespace.as_deref().unwrap_or("<all>"),
         "users controller starting"
@@ -202,6 +191,7 @@ pub async fn run(
         cloud: shared.cloud,
         access: shared.access,
         records: RecordStore::new(client),
+        cas: ByVersion::default(),
         publisher: Arc::new(Publisher::new(trigger)),
         connections: ConnectionCache::new(shared.settings.connections_interval),
         configs: ConfigCache::default(),
@@ -233,6 +223,18 @@ pub async fn run(
         .await;
     poller.abort();
     info!("users controller stopped");
+}
+
+/// An API for kind `K` in `namespace`, or in every namespace.
+fn scoped<K>(client: &Client, namespace: Option<&str>) -> Api<K>
+where
+    K: Resource<Scope = kube::core::NamespaceResourceScope>,
+    K::DynamicType: Default,
+{
+    match namespace {
+        Some(ns) => Api::namespaced(client.clone(), ns),
+        None => Api::all(client.clone()),
+    }
 }
 
 /// The users of an endpoint object.

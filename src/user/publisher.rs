@@ -235,7 +235,7 @@ async fn publish(
         }));
     };
     let ca = client_ca(ctx, &handle.namespace, &target.view).await?;
-    let Some(signer) = ca.signer else {
+    let Some(signer) = ca.signer.as_ref() else {
         return Err(Failure::Refused(Refusal {
             reason: "NotRevocable",
             message: "the operator cannot read the endpoint's client CA key, so it cannot sign a revocation list".into(),
@@ -267,7 +267,7 @@ async fn publish(
     let crl_number = record.published.crl_number + 1;
     let validity = i64::try_from(ctx.settings.publish.crl_validity.as_secs()).unwrap_or(i64::MAX);
     let next_update = now.saturating_add(validity);
-    let pem = sign_crl(&signer, &revoked, now, next_update, crl_number).map_err(Error::Issue)?;
+    let pem = sign_crl(signer, &revoked, now, next_update, crl_number).map_err(Error::Issue)?;
     ctx.access
         .import_crl(region, id, &pem)
         .await

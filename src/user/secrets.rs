@@ -3,8 +3,10 @@
 //! (`client.ovpn`, `tls.crt`, `tls.key`, `ca.crt`), whose annotations say what it holds.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use k8s_openapi::api::core::v1::Secret;
+use kube::ResourceExt;
 use kube::api::{Api, Patch, PatchParams};
 use kube::core::PartialObjectMeta;
 use serde_json::json;
@@ -12,7 +14,7 @@ use serde_json::json;
 use super::plan::Held;
 use super::view::{CaLocation, EndpointView};
 use super::{Context, Error};
-use crate::api::FIELD_MANAGER;
+use crate::api::{FIELD_MANAGER, USER_SECRET_LABEL};
 use crate::certificates::{CA_CRT, CertificateMaterial, TLS_CRT, TLS_KEY};
 use crate::runtime::{ObjectHandle, SecretData};
 
@@ -36,50 +38,65 @@ pub struct ClientCa {
     pub signer: Option<CertificateMaterial>,
 }
 
-/// Reads the endpoint's client CA.
+/// The endpoint's client CA, read once per version of its Secret (issuing a thousand
+/// certificates reads and parses the CA once, not a thousand times).
 pub async fn client_ca(
     ctx: &Context,
     namespace: &str,
     view: &EndpointView,
-) -> Result<ClientCa, Error> {
-    let read = |name: String| async move {
-        ctx.runtime
-            .cluster
-            .secret(namespace, &name)
-            .await
-            .map_err(|e| Error::Kube("reading the client CA Secret", e))
+) -> Result<Arc<ClientCa>, Error> {
+    let name = match &view.ca {
+        CaLocation::Unknown => return Ok(Arc::default()),
+        CaLocation::Secret(name) | CaLocation::ServerChain(name) => name,
     };
-    Ok(match &view.ca {
+    let key = format!("{namespace}/{name}");
+    let version = ctx
+        .secret_meta(namespace, name)
+        .and_then(|m| m.resource_version());
+    if let Some(ca) = version.as_deref().and_then(|v| ctx.cas.get(&key, v)) {
+        return Ok(ca);
+    }
+    let data = ctx
+        .runtime
+        .cluster
+        .secret(namespace, name)
+        .await
+        .map_err(|e| Error::Kube("reading the client CA Secret", e))?;
+    let ca = Arc::new(
+        data.map(|d| read_client_ca(&view.ca, &d))
+            .unwrap_or_default(),
+    );
+    // Kept under the version the watch reported before the read: a newer Secret is read again
+    // when the watch reports it.
+    if let Some(version) = version {
+        ctx.cas.put(key, version, ca.clone());
+    }
+    Ok(ca)
+}
+
+/// The client CA in a Secret's data, as the location says to read it.
+fn read_client_ca(location: &CaLocation, data: &SecretData) -> ClientCa {
+    let crt = data.get(TLS_CRT).unwrap_or_default();
+    match location {
+        CaLocation::Secret(_) => ClientCa {
+            certificates_pem: Some(String::from_utf8_lossy(crt).into_owned()),
+            signer: data
+                .get(TLS_KEY)
+                .and_then(|key| CertificateMaterial::from_secret_data(crt, key, None).ok()),
+        },
+        // The server certificate's issuers: tls.crt after the leaf, and ca.crt.
+        CaLocation::ServerChain(_) => {
+            let mut pem = String::from_utf8_lossy(crt).into_owned();
+            pem.push_str(&String::from_utf8_lossy(
+                data.get(CA_CRT).unwrap_or_default(),
+            ));
+            ClientCa {
+                certificates_pem: Some(pem),
+                signer: None,
+            }
+        }
         CaLocation::Unknown => ClientCa::default(),
-        CaLocation::Secret(name) => match read(name.clone()).await? {
-            None => ClientCa::default(),
-            Some(data) => {
-                let crt = data.get(TLS_CRT).unwrap_or_default();
-                let signer = data
-                    .get(TLS_KEY)
-                    .and_then(|key| CertificateMaterial::from_secret_data(crt, key, None).ok());
-                ClientCa {
-                    certificates_pem: Some(String::from_utf8_lossy(crt).into_owned()),
-                    signer,
-                }
-            }
-        },
-        CaLocation::ServerChain(name) => match read(name.clone()).await? {
-            None => ClientCa::default(),
-            Some(data) => {
-                // The server certificate's issuers: tls.crt after the leaf, and ca.crt.
-                let mut pem =
-                    String::from_utf8_lossy(data.get(TLS_CRT).unwrap_or_default()).into_owned();
-                pem.push_str(&String::from_utf8_lossy(
-                    data.get(CA_CRT).unwrap_or_default(),
-                ));
-                ClientCa {
-                    certificates_pem: Some(pem),
-                    signer: None,
-                }
-            }
-        },
-    })
+    }
 }
 
 /// What the user's Secret holds, from its annotations (metadata only).
@@ -92,6 +109,16 @@ pub fn held(meta: &PartialObjectMeta<Secret>) -> Option<Held> {
         identity: get(annotation::IDENTITY)?,
         configuration: get(annotation::CONFIGURATION)?,
     })
+}
+
+/// What the user's Secret holds, read from the API server (metadata only), not the watch cache.
+pub async fn fresh_held(ctx: &Context, namespace: &str, name: &str) -> Result<Option<Held>, Error> {
+    let api: Api<Secret> = Api::namespaced(ctx.client.clone(), namespace);
+    let meta = api
+        .get_metadata_opt(name)
+        .await
+        .map_err(|e| Error::Kube("reading the user's Secret", e))?;
+    Ok(meta.as_ref().and_then(held))
 }
 
 /// Server-side apply the user's Secret (type `kubernetes.io/tls`), owned by the user object.
@@ -109,7 +136,10 @@ pub async fn write_user_secret(
         "metadata": {
             "name": name,
             "namespace": owner.namespace,
-            "labels": { "app.kubernetes.io/managed-by": FIELD_MANAGER },
+            "labels": {
+                "app.kubernetes.io/managed-by": FIELD_MANAGER,
+                USER_SECRET_LABEL: owner.name,
+            },
             "annotations": {
                 annotation::SERIAL: held.serial,
                 annotation::NOT_AFTER: held.not_after.to_string(),

@@ -2,8 +2,8 @@
 //! lives and goes with the endpoint and its CA): read, and changed with optimistic concurrency
 //! so that concurrent revocations never overwrite each other.
 
-use std::collections::{BTreeMap, HashMap};
-use std::sync::{Arc, Mutex};
+use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use k8s_openapi::ByteString;
 use k8s_openapi::api::core::v1::Secret;
@@ -11,6 +11,7 @@ use kube::api::{Api, ObjectMeta, PostParams};
 use kube::{Client, ResourceExt};
 
 use super::Error;
+use super::caches::ByVersion;
 use super::record::Record;
 use crate::api::FIELD_MANAGER;
 use crate::runtime::ObjectHandle;
@@ -28,14 +29,14 @@ pub fn record_secret_name(endpoint: &str) -> String {
 /// Reads and changes revocation records; reads are cached by the Secret's resourceVersion.
 pub struct RecordStore {
     client: Client,
-    cache: Mutex<HashMap<String, (String, Arc<Record>)>>,
+    cache: ByVersion<Record>,
 }
 
 impl RecordStore {
     pub fn new(client: Client) -> Self {
         Self {
             client,
-            cache: Mutex::new(HashMap::new()),
+            cache: ByVersion::default(),
         }
     }
 
@@ -51,21 +52,12 @@ impl RecordStore {
         let Some(version) = version else {
             return Ok(Arc::new(Record::default()));
         };
-        let cached = self
-            .lock()
-            .get(&key)
-            .filter(|(v, _)| *v == version)
-            .map(|(_, r)| r.clone());
-        if let Some(record) = cached {
+        if let Some(record) = self.cache.get(&key, &version) {
             return Ok(record);
         }
         let record = Arc::new(self.read(namespace, endpoint).await?);
-        self.lock().insert(key, (version, record.clone()));
+        self.cache.put(key, version, record.clone());
         Ok(record)
-    }
-
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, (String, Arc<Record>)>> {
-        self.cache.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     fn api(&self, namespace: &str) -> Api<Secret> {
