@@ -4,7 +4,14 @@
 use aws_sdk_acm::Client as Acm;
 use aws_sdk_acm::primitives::Blob;
 use aws_sdk_ec2::Client;
-use aws_sdk_ec2::types::ClientVpnConnection;
+use aws_sdk_ec2::operation::describe_client_vpn_connections::builders::DescribeClientVpnConnectionsFluentBuilder;
+use aws_sdk_ec2::operation::export_client_vpn_client_certificate_revocation_list::builders::ExportClientVpnClientCertificateRevocationListFluentBuilder;
+use aws_sdk_ec2::operation::import_client_vpn_client_certificate_revocation_list::builders::ImportClientVpnClientCertificateRevocationListFluentBuilder;
+use aws_sdk_ec2::operation::terminate_client_vpn_connections::builders::TerminateClientVpnConnectionsFluentBuilder;
+use aws_sdk_ec2::types::{
+    ClientVpnAuthenticationRequest, ClientVpnConnection, ClientVpnConnectionStatus,
+    TerminateConnectionStatus,
+};
 use rcgen::{DistinguishedName, DnType, SerialNumber, date_time_ymd};
 use serde_json::{Value, json};
 
@@ -55,10 +62,33 @@ impl Vpn {
     }
 
     async fn connect_to(&self, id: &str, cert: &str, key: &str) -> (u16, Value) {
-        let body = json!({"clientVpnEndpointId": id, "certificate": cert, "privateKey": key});
+        self.connect_with(
+            json!({"clientVpnEndpointId": id, "certificate": cert, "privateKey": key}),
+        )
+        .await
+    }
+
+    /// A simulated client connects with this request body (`POST /_emulator/connections`).
+    async fn connect_with(&self, body: Value) -> (u16, Value) {
         self.emu
             .control("POST", "/_emulator/connections", Some(body))
             .await
+    }
+
+    /// Another endpoint with the server certificate and these authentication options (not
+    /// associated); returns its id.
+    async fn create(&self, authentication: Vec<ClientVpnAuthenticationRequest>) -> String {
+        created(
+            create_endpoint_authenticated_by(&self.ec2, authentication)
+                .server_certificate_arn(&self.server_arn),
+        )
+        .await
+    }
+
+    /// The endpoint as the control API's state dump shows it.
+    async fn dumped(&self) -> Value {
+        let state = self.emu.state().await;
+        state["accounts"][account_of(ACCESS_KEY)][REGION]["endpoints"][0].clone()
     }
 
     /// Connects a client that must be accepted; returns its connection id.
@@ -77,11 +107,16 @@ impl Vpn {
         body["reason"].as_str().unwrap().to_owned()
     }
 
-    async fn import_crl(&self, pem: &str) {
-        let out = self
-            .ec2
+    /// ImportClientVpnClientCertificateRevocationList on this endpoint, no list yet.
+    fn import_crl_request(&self) -> ImportClientVpnClientCertificateRevocationListFluentBuilder {
+        self.ec2
             .import_client_vpn_client_certificate_revocation_list()
             .client_vpn_endpoint_id(&self.id)
+    }
+
+    async fn import_crl(&self, pem: &str) {
+        let out = self
+            .import_crl_request()
             .certificate_revocation_list(pem)
             .send()
             .await
@@ -89,15 +124,16 @@ impl Vpn {
         assert_eq!(out.r#return(), Some(true));
     }
 
-    /// The exported CRL's PEM and status code.
-    async fn export_crl(&self) -> (Option<String>, Option<String>) {
-        let out = self
-            .ec2
+    /// ExportClientVpnClientCertificateRevocationList on this endpoint.
+    fn export_crl_request(&self) -> ExportClientVpnClientCertificateRevocationListFluentBuilder {
+        self.ec2
             .export_client_vpn_client_certificate_revocation_list()
             .client_vpn_endpoint_id(&self.id)
-            .send()
-            .await
-            .expect("export CRL");
+    }
+
+    /// The exported CRL's PEM and status code.
+    async fn export_crl(&self) -> (Option<String>, Option<String>) {
+        let out = self.export_crl_request().send().await.expect("export CRL");
         let status = out
             .status()
             .and_then(|s| s.code())
@@ -112,15 +148,27 @@ impl Vpn {
         .await;
     }
 
-    async fn connections(&self) -> Vec<ClientVpnConnection> {
+    /// DescribeClientVpnConnections on this endpoint.
+    fn describe_request(&self) -> DescribeClientVpnConnectionsFluentBuilder {
         self.ec2
             .describe_client_vpn_connections()
             .client_vpn_endpoint_id(&self.id)
+    }
+
+    async fn connections(&self) -> Vec<ClientVpnConnection> {
+        self.describe_request()
             .send()
             .await
             .expect("describe connections")
             .connections()
             .to_vec()
+    }
+
+    /// TerminateClientVpnConnections on this endpoint, nothing named yet.
+    fn terminate_request(&self) -> TerminateClientVpnConnectionsFluentBuilder {
+        self.ec2
+            .terminate_client_vpn_connections()
+            .client_vpn_endpoint_id(&self.id)
     }
 }
 
@@ -139,6 +187,14 @@ async fn import(acm: &Acm, leaf: &Leaf, chain: &Ca) -> String {
 
 fn status_of(c: &ClientVpnConnection) -> &str {
     c.status().and_then(|s| s.code()).map_or("", |c| c.as_str())
+}
+
+/// What TerminateClientVpnConnections reports for one session: its previous and current status.
+fn transition(s: &TerminateConnectionStatus) -> (&str, &str) {
+    fn code(status: Option<&ClientVpnConnectionStatus>) -> &str {
+        status.unwrap().code().unwrap().as_str()
+    }
+    (code(s.previous_status()), code(s.current_status()))
 }
 
 fn is_connection_time(text: &str) -> bool {
@@ -177,34 +233,20 @@ async fn crl_round_trip_goes_pending_then_active() {
         vpn.export_crl().await,
         (Some(replacement), Some("pending".to_owned()))
     );
-    let state = vpn.emu.state().await;
-    let ep = &state["accounts"][account_of(ACCESS_KEY)][REGION]["endpoints"][0];
+    let ep = vpn.dumped().await;
     assert_eq!(ep["crl"]["status"], "pending");
     assert_eq!(ep["crl"]["revocationList"]["entries"], 1);
 
     // DryRun and unknown endpoints.
-    assert_error(
-        vpn.ec2
-            .import_client_vpn_client_certificate_revocation_list()
-            .client_vpn_endpoint_id(&vpn.id)
+    assert_dry_run(
+        vpn.import_crl_request()
             .certificate_revocation_list(&crl)
             .dry_run(true)
             .send()
             .await,
-        "DryRunOperation",
-        412,
     );
     assert_eq!(vpn.export_crl().await.1.as_deref(), Some("pending"));
-    assert_error(
-        vpn.ec2
-            .export_client_vpn_client_certificate_revocation_list()
-            .client_vpn_endpoint_id(&vpn.id)
-            .dry_run(true)
-            .send()
-            .await,
-        "DryRunOperation",
-        412,
-    );
+    assert_dry_run(vpn.export_crl_request().dry_run(true).send().await);
     assert_each_rejected!(
         "InvalidClientVpnEndpointId.NotFound",
         [
@@ -217,14 +259,7 @@ async fn crl_round_trip_goes_pending_then_active() {
                 .client_vpn_endpoint_id(UNKNOWN_ENDPOINT),
         ]
     );
-    assert_rejected(
-        vpn.ec2
-            .import_client_vpn_client_certificate_revocation_list()
-            .client_vpn_endpoint_id(&vpn.id)
-            .send()
-            .await,
-        "MissingParameter",
-    );
+    assert_rejected(vpn.import_crl_request().send().await, "MissingParameter");
 }
 
 fn account_of(access_key: &str) -> String {
@@ -234,12 +269,7 @@ fn account_of(access_key: &str) -> String {
 #[tokio::test]
 async fn malformed_foreign_and_oversized_crls_are_refused() {
     let vpn = Vpn::start().await;
-    let import = |pem: String| {
-        vpn.ec2
-            .import_client_vpn_client_certificate_revocation_list()
-            .client_vpn_endpoint_id(&vpn.id)
-            .certificate_revocation_list(pem)
-    };
+    let import = |pem: String| vpn.import_crl_request().certificate_revocation_list(pem);
     let other_ca = Ca::new("Someone else");
     assert_each_rejected!(
         "InvalidParameterValue",
@@ -268,11 +298,7 @@ async fn malformed_foreign_and_oversized_crls_are_refused() {
     vpn.connected(&vpn.ca.client("c", 20_001)).await;
 
     // An endpoint without certificate authentication has no CRL to import.
-    let directory = created(
-        create_endpoint_authenticated_by(&vpn.ec2, vec![directory_auth()])
-            .server_certificate_arn(&vpn.server_arn),
-    )
-    .await;
+    let directory = vpn.create(vec![directory_auth()]).await;
     assert_rejected(
         vpn.ec2
             .import_client_vpn_client_certificate_revocation_list()
@@ -350,22 +376,14 @@ async fn clients_are_accepted_and_refused_for_each_reason() {
     assert_eq!(vpn.refused(&anonymous).await, "no-common-name");
 
     // The endpoint must be available and use certificate authentication.
-    let idle = created(
-        create_endpoint_authenticated_by(&vpn.ec2, vec![mutual_auth_with(&vpn.server_arn)])
-            .server_certificate_arn(&vpn.server_arn),
-    )
-    .await;
+    let idle = vpn.create(vec![mutual_auth_with(&vpn.server_arn)]).await;
     let dave = vpn.ca.client("dave", 7);
     let (status, body) = vpn.connect_to(&idle, &dave.cert, &dave.key).await;
     assert_eq!(
         (status, &body["reason"]),
         (403, &json!("endpoint-not-available"))
     );
-    let directory = created(
-        create_endpoint_authenticated_by(&vpn.ec2, vec![directory_auth()])
-            .server_certificate_arn(&vpn.server_arn),
-    )
-    .await;
+    let directory = vpn.create(vec![directory_auth()]).await;
     let (status, body) = vpn.connect_to(&directory, &dave.cert, &dave.key).await;
     assert_eq!(
         (status, &body["reason"]),
@@ -382,12 +400,7 @@ async fn clients_are_accepted_and_refused_for_each_reason() {
     let (status, _) = vpn.connect_to(&vpn.id, &dave.cert, "garbage").await;
     assert_eq!(status, 400);
     let (status, _) = vpn
-        .emu
-        .control(
-            "POST",
-            "/_emulator/connections",
-            Some(json!({"clientVpnEndpointId": vpn.id, "certificate": dave.cert, "privateKey": dave.key, "region": "eu-west-1"})),
-        )
+        .connect_with(json!({"clientVpnEndpointId": vpn.id, "certificate": dave.cert, "privateKey": dave.key, "region": "eu-west-1"}))
         .await;
     assert_eq!(status, 404, "not in that region");
 
@@ -404,14 +417,9 @@ async fn clients_are_accepted_and_refused_for_each_reason() {
 #[tokio::test]
 async fn mutual_and_directory_authentication_records_the_username() {
     let vpn = Vpn::start().await;
-    let both = created(
-        create_endpoint_authenticated_by(
-            &vpn.ec2,
-            vec![mutual_auth_with(&vpn.server_arn), directory_auth()],
-        )
-        .server_certificate_arn(&vpn.server_arn),
-    )
-    .await;
+    let both = vpn
+        .create(vec![mutual_auth_with(&vpn.server_arn), directory_auth()])
+        .await;
     associate(&vpn.ec2, &both, SUBNET_A).await;
     let leaf = vpn.ca.client("laptop-1", 1);
     let (status, body) = vpn.connect_to(&both, &leaf.cert, &leaf.key).await;
@@ -421,10 +429,7 @@ async fn mutual_and_directory_authentication_records_the_username() {
     );
     let request = json!({"clientVpnEndpointId": both, "certificate": leaf.cert, "privateKey": leaf.key, "username": "jdoe"});
     for _ in 0..2 {
-        let (status, body) = vpn
-            .emu
-            .control("POST", "/_emulator/connections", Some(request.clone()))
-            .await;
+        let (status, body) = vpn.connect_with(request.clone()).await;
         assert_eq!((status, &body["username"]), (200, &json!("jdoe")), "{body}");
     }
     let by_user = vpn
@@ -450,14 +455,7 @@ async fn mutual_and_directory_authentication_records_the_username() {
     assert_eq!(out.username(), Some("jdoe"));
     assert_eq!(out.connection_statuses().len(), 2);
     for s in out.connection_statuses() {
-        assert_eq!(
-            s.previous_status().unwrap().code().unwrap().as_str(),
-            "active"
-        );
-        assert_eq!(
-            s.current_status().unwrap().code().unwrap().as_str(),
-            "terminating"
-        );
+        assert_eq!(transition(s), ("active", "terminating"));
     }
     assert_rejected(
         vpn.ec2
@@ -470,10 +468,7 @@ async fn mutual_and_directory_authentication_records_the_username() {
     );
     // A username means nothing on a certificate-only endpoint.
     let request = json!({"clientVpnEndpointId": vpn.id, "certificate": leaf.cert, "privateKey": leaf.key, "username": "jdoe"});
-    let (status, _) = vpn
-        .emu
-        .control("POST", "/_emulator/connections", Some(request))
-        .await;
+    let (status, _) = vpn.connect_with(request).await;
     assert_eq!(status, 400);
 }
 
@@ -534,24 +529,10 @@ async fn describe_pages_filters_and_validates() {
                 .await,
         );
     }
-    let page = vpn
-        .ec2
-        .describe_client_vpn_connections()
-        .client_vpn_endpoint_id(&vpn.id)
-        .max_results(5)
-        .send()
-        .await
-        .unwrap();
+    let page = vpn.describe_request().max_results(5).send().await.unwrap();
     assert_eq!(page.connections().len(), 5);
     assert!(page.next_token().is_some());
-    let all = collect_pages!(
-        vpn.ec2
-            .describe_client_vpn_connections()
-            .client_vpn_endpoint_id(&vpn.id)
-            .into_paginator()
-            .page_size(5)
-            .items()
-    );
+    let all = collect_pages!(vpn.describe_request().into_paginator().page_size(5).items());
     let listed: Vec<_> = all.iter().map(|c| c.connection_id().unwrap()).collect();
     assert_eq!(listed, ids, "connection order");
 
@@ -579,12 +560,7 @@ async fn describe_pages_filters_and_validates() {
         assert_eq!(counter, Some("0"));
     }
 
-    let filtered = |name: &str, value: &str| {
-        vpn.ec2
-            .describe_client_vpn_connections()
-            .client_vpn_endpoint_id(&vpn.id)
-            .filters(filter(name, value))
-    };
+    let filtered = |name: &str, value: &str| vpn.describe_request().filters(filter(name, value));
     let one = filtered("connection-id", &ids[3]).send().await.unwrap();
     assert_eq!(one.connections().len(), 1);
     assert_eq!(one.connections()[0].common_name(), Some("user-3"));
@@ -594,14 +570,8 @@ async fn describe_pages_filters_and_validates() {
         "InvalidParameterValue",
         [
             filtered("common-name", "user-1"),
-            vpn.ec2
-                .describe_client_vpn_connections()
-                .client_vpn_endpoint_id(&vpn.id)
-                .max_results(4),
-            vpn.ec2
-                .describe_client_vpn_connections()
-                .client_vpn_endpoint_id(&vpn.id)
-                .max_results(1001),
+            vpn.describe_request().max_results(4),
+            vpn.describe_request().max_results(1001),
         ]
     );
     assert_rejected(
@@ -612,32 +582,15 @@ async fn describe_pages_filters_and_validates() {
             .await,
         "InvalidClientVpnEndpointId.NotFound",
     );
-    assert_error(
-        vpn.ec2
-            .describe_client_vpn_connections()
-            .client_vpn_endpoint_id(&vpn.id)
-            .dry_run(true)
-            .send()
-            .await,
-        "DryRunOperation",
-        412,
-    );
+    assert_dry_run(vpn.describe_request().dry_run(true).send().await);
 }
 
 #[tokio::test]
 async fn terminate_by_id_keeps_the_session_listed() {
     let vpn = Vpn::start().await;
     let alice = vpn.connected(&vpn.ca.client("alice", 1)).await;
-    let terminate = || {
-        vpn.ec2
-            .terminate_client_vpn_connections()
-            .client_vpn_endpoint_id(&vpn.id)
-    };
-    assert_error(
-        terminate().connection_id(&alice).dry_run(true).send().await,
-        "DryRunOperation",
-        412,
-    );
+    let terminate = || vpn.terminate_request();
+    assert_dry_run(terminate().connection_id(&alice).dry_run(true).send().await);
     assert_eq!(status_of(&vpn.connections().await[0]), "active");
 
     let out = terminate().connection_id(&alice).send().await.unwrap();
@@ -646,24 +599,7 @@ async fn terminate_by_id_keeps_the_session_listed() {
     let statuses = out.connection_statuses();
     assert_eq!(statuses.len(), 1);
     assert_eq!(statuses[0].connection_id(), Some(alice.as_str()));
-    assert_eq!(
-        statuses[0]
-            .previous_status()
-            .unwrap()
-            .code()
-            .unwrap()
-            .as_str(),
-        "active"
-    );
-    assert_eq!(
-        statuses[0]
-            .current_status()
-            .unwrap()
-            .code()
-            .unwrap()
-            .as_str(),
-        "terminating"
-    );
+    assert_eq!(transition(&statuses[0]), ("active", "terminating"));
     let ended = eventually("terminated", || async {
         let c = vpn.connections().await.into_iter().next()?;
         (status_of(&c) == "terminated").then_some(c)
@@ -672,14 +608,9 @@ async fn terminate_by_id_keeps_the_session_listed() {
     assert!(is_connection_time(ended.connection_end_time().unwrap()));
     // A second terminate reports the session as it is.
     let again = terminate().connection_id(&alice).send().await.unwrap();
-    let s = &again.connection_statuses()[0];
     assert_eq!(
-        s.previous_status().unwrap().code().unwrap().as_str(),
-        "terminated"
-    );
-    assert_eq!(
-        s.current_status().unwrap().code().unwrap().as_str(),
-        "terminated"
+        transition(&again.connection_statuses()[0]),
+        ("terminated", "terminated")
     );
 
     // Its address is free again.
@@ -762,8 +693,7 @@ async fn endpoint_changes_end_sessions() {
         .send()
         .await
         .unwrap();
-    let state = vpn.emu.state().await;
-    let ep = &state["accounts"][account_of(ACCESS_KEY)][REGION]["endpoints"][0];
+    let ep = vpn.dumped().await;
     assert_eq!(ep["status"], "deleting");
     assert_eq!(ep["connections"], json!([]));
     assert_eq!(ep["crl"], Value::Null);
@@ -778,11 +708,7 @@ async fn faults_and_counters_cover_the_new_actions() {
         )
         .await;
     assert_error(
-        vpn.ec2
-            .describe_client_vpn_connections()
-            .client_vpn_endpoint_id(&vpn.id)
-            .send()
-            .await,
+        vpn.describe_request().send().await,
         "RequestLimitExceeded",
         503,
     );
@@ -790,9 +716,7 @@ async fn faults_and_counters_cover_the_new_actions() {
         .set_faults(json!({"internal_error_probability": 1.0, "actions": ["ImportClientVpnClientCertificateRevocationList"]}))
         .await;
     assert_error(
-        vpn.ec2
-            .import_client_vpn_client_certificate_revocation_list()
-            .client_vpn_endpoint_id(&vpn.id)
+        vpn.import_crl_request()
             .certificate_revocation_list(vpn.ca.crl([1], 2099))
             .send()
             .await,
