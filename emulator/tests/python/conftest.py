@@ -15,6 +15,8 @@ import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
+import certs
+
 ACCESS_KEY = "AKIDTEST"
 REGION = "us-east-1"
 SERVER_CERT = "arn:aws:acm:us-east-1:123456789012:certificate/server-cert-1"
@@ -123,6 +125,12 @@ def strict(emulator):
     emulator.post("/_emulator/settings", {"permissive_certificates": False})
 
 
+@pytest.fixture(scope="module")
+def root():
+    """The CA of a module's certificates (a module may define its own)."""
+    return certs.ca("Client VPN CA")
+
+
 @pytest.fixture
 def ec2(emulator):
     return emulator.client()
@@ -180,11 +188,20 @@ def assert_error(expected_code, expected_status, call, *args, **kwargs):
     return message
 
 
-def mutual_auth():
+def mutual_auth(chain_arn=CLIENT_CERT):
     return {
         "Type": "certificate-authentication",
-        "MutualAuthentication": {"ClientRootCertificateChainArn": CLIENT_CERT},
+        "MutualAuthentication": {"ClientRootCertificateChainArn": chain_arn},
     }
+
+
+def import_pair(acm, pair, chain=None, **extra):
+    """ImportCertificate of a `certs` key pair, with these CAs as chain; returns the ARN."""
+    args = {"Certificate": pair.cert_pem(), "PrivateKey": pair.key_pem()}
+    if chain is not None:
+        args["CertificateChain"] = b"".join(c.cert_pem() for c in chain)
+    args.update(extra)
+    return acm.import_certificate(**args)["CertificateArn"]
 
 
 def endpoint_args(**overrides):

@@ -5,7 +5,7 @@ import datetime
 import pytest
 
 import certs
-from conftest import ACCESS_KEY, REGION, account_id, assert_error
+from conftest import ACCESS_KEY, REGION, account_id, assert_error, import_pair
 
 ACCOUNT = account_id(ACCESS_KEY)
 
@@ -23,14 +23,6 @@ def server(root):
 def material(pair):
     """The ImportCertificate arguments of a certificate and its key."""
     return {"Certificate": pair.cert_pem(), "PrivateKey": pair.key_pem()}
-
-
-def import_pair(acm, pair, chain=None, **extra):
-    args = material(pair)
-    if chain is not None:
-        args["CertificateChain"] = b"".join(c.cert_pem() for c in chain)
-    args.update(extra)
-    return acm.import_certificate(**args)["CertificateArn"]
 
 
 def describe(acm, arn):

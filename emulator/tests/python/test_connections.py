@@ -6,7 +6,8 @@ import re
 import pytest
 
 import certs
-from conftest import ACCESS_KEY, REGION, SUBNET_A, account_id, assert_error, associate, endpoint_args, wait_until
+from conftest import ACCESS_KEY, REGION, SUBNET_A, account_id
+from conftest import assert_error, associate, endpoint_args, import_pair, mutual_auth, wait_until
 
 pytestmark = pytest.mark.usefixtures("strict")
 
@@ -14,17 +15,8 @@ CONNECTION_TIME = re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d")
 
 
 @pytest.fixture(scope="module")
-def root():
-    return certs.ca("Client VPN CA")
-
-
-@pytest.fixture(scope="module")
 def server(root):
     return certs.leaf(root, "vpn.example.com", sans=("vpn.example.com",))
-
-
-def mutual(chain_arn):
-    return {"Type": "certificate-authentication", "MutualAuthentication": {"ClientRootCertificateChainArn": chain_arn}}
 
 
 class Vpn:
@@ -33,10 +25,8 @@ class Vpn:
 
     def __init__(self, emulator, ec2, acm, root, server):
         self.emulator, self.ec2, self.root = emulator, ec2, root
-        self.server_arn = acm.import_certificate(
-            Certificate=server.cert_pem(), PrivateKey=server.key_pem(), CertificateChain=root.cert_pem()
-        )["CertificateArn"]
-        self.id = self.create([mutual(self.server_arn)])
+        self.server_arn = import_pair(acm, server, chain=[root])
+        self.id = self.create([mutual_auth(self.server_arn)])
         associate(ec2, self.id, SUBNET_A)
 
     def create(self, auth):
@@ -172,7 +162,7 @@ def test_clients_are_accepted_and_refused_for_each_reason(vpn, root):
     assert vpn.refused(anonymous) == "no-common-name"
 
     dave = certs.client(root, "dave")
-    idle = vpn.create([mutual(vpn.server_arn)])
+    idle = vpn.create([mutual_auth(vpn.server_arn)])
     assert vpn.refused(dave, endpoint_id=idle) == "endpoint-not-available"
     directory = vpn.create([{"Type": "directory-service-authentication", "ActiveDirectory": {"DirectoryId": "d-1234567890"}}])
     assert vpn.refused(dave, endpoint_id=directory) == "not-mutual-authentication"
@@ -307,7 +297,7 @@ def test_terminate_by_id_keeps_the_session_listed(vpn, root):
 
 def test_mutual_and_directory_authentication_records_the_username(vpn, root):
     both = vpn.create(
-        [mutual(vpn.server_arn), {"Type": "directory-service-authentication", "ActiveDirectory": {"DirectoryId": "d-1234567890"}}]
+        [mutual_auth(vpn.server_arn), {"Type": "directory-service-authentication", "ActiveDirectory": {"DirectoryId": "d-1234567890"}}]
     )
     associate(vpn.ec2, both, SUBNET_A)
     laptop = certs.client(root, "laptop-1")

@@ -3,30 +3,15 @@
 import pytest
 
 import certs
-from conftest import ACCESS_KEY, REGION, SUBNET_A, account_id, assert_error, associate, endpoint_args, endpoint_status, wait_until
+from conftest import ACCESS_KEY, REGION, SUBNET_A, account_id
+from conftest import assert_error, associate, endpoint_args, endpoint_status, import_pair, mutual_auth, wait_until
 
 pytestmark = pytest.mark.usefixtures("strict")
 
 
 @pytest.fixture(scope="module")
-def root():
-    return certs.ca("Client VPN CA")
-
-
-@pytest.fixture(scope="module")
 def server(root):
     return certs.leaf(root, "server.vpn.internal", sans=("server.vpn.internal",))
-
-
-def imported(acm, pair, chain=None):
-    args = {"Certificate": pair.cert_pem(), "PrivateKey": pair.key_pem()}
-    if chain:
-        args["CertificateChain"] = b"".join(c.cert_pem() for c in chain)
-    return acm.import_certificate(**args)["CertificateArn"]
-
-
-def mutual(chain_arn):
-    return [{"Type": "certificate-authentication", "MutualAuthentication": {"ClientRootCertificateChainArn": chain_arn}}]
 
 
 def test_default_is_strict(emulator, ec2):
@@ -36,7 +21,7 @@ def test_default_is_strict(emulator, ec2):
 
 
 def test_unknown_certificates_are_refused(emulator, ec2, acm, root, server):
-    server_arn = imported(acm, server, chain=[root])
+    server_arn = import_pair(acm, server, chain=[root])
     fake = "arn:aws:acm:%s:%s:certificate/11111111-2222-4333-8444-555555555555" % (REGION, account_id(ACCESS_KEY))
     message = assert_error(
         "InvalidParameterValue", 400, ec2.create_client_vpn_endpoint, **endpoint_args(ServerCertificateArn=fake)
@@ -46,7 +31,7 @@ def test_unknown_certificates_are_refused(emulator, ec2, acm, root, server):
         "InvalidParameterValue",
         400,
         ec2.create_client_vpn_endpoint,
-        **endpoint_args(ServerCertificateArn=server_arn, AuthenticationOptions=mutual(fake)),
+        **endpoint_args(ServerCertificateArn=server_arn, AuthenticationOptions=[mutual_auth(fake)]),
     )
     assert fake in message
     # DryRun validates the certificates too.
@@ -55,33 +40,33 @@ def test_unknown_certificates_are_refused(emulator, ec2, acm, root, server):
     )
     # Another region's or account's ACM does not count.
     west = emulator.client(service="acm", region="us-west-2")
-    west_arn = imported(west, server)
+    west_arn = import_pair(west, server)
     assert_error(
         "InvalidParameterValue", 400, ec2.create_client_vpn_endpoint, **endpoint_args(ServerCertificateArn=west_arn)
     )
     # Permissive mode accepts any well-formed ARN again.
     emulator.post("/_emulator/settings", {"permissive_certificates": True})
-    ec2.create_client_vpn_endpoint(**endpoint_args(ServerCertificateArn=fake, AuthenticationOptions=mutual(fake)))
+    ec2.create_client_vpn_endpoint(**endpoint_args(ServerCertificateArn=fake, AuthenticationOptions=[mutual_auth(fake)]))
 
 
 def test_server_certificate_needs_a_domain(ec2, acm, root):
     bare = certs.leaf(root, "server", sans=())
-    arn = imported(acm, bare, chain=[root])
+    arn = import_pair(acm, bare, chain=[root])
     message = assert_error(
         "InvalidParameterValue",
         400,
         ec2.create_client_vpn_endpoint,
-        **endpoint_args(ServerCertificateArn=arn, AuthenticationOptions=mutual(arn)),
+        **endpoint_args(ServerCertificateArn=arn, AuthenticationOptions=[mutual_auth(arn)]),
     )
     assert message == "Certificate %s does not have a domain" % arn
 
 
 def test_in_use_certificates_cannot_be_deleted(emulator, ec2, acm, root, server):
-    server_arn = imported(acm, server, chain=[root])
+    server_arn = import_pair(acm, server, chain=[root])
     client_root = certs.leaf(root, "clients.vpn.internal", sans=("clients.vpn.internal",), server=False)
-    root_arn = imported(acm, client_root, chain=[root])
+    root_arn = import_pair(acm, client_root, chain=[root])
     endpoint_id = ec2.create_client_vpn_endpoint(
-        **endpoint_args(ServerCertificateArn=server_arn, AuthenticationOptions=mutual(root_arn))
+        **endpoint_args(ServerCertificateArn=server_arn, AuthenticationOptions=[mutual_auth(root_arn)])
     )["ClientVpnEndpointId"]
     endpoint_arn = "arn:aws:ec2:%s:%s:client-vpn-endpoint/%s" % (REGION, account_id(ACCESS_KEY), endpoint_id)
     for arn in (server_arn, root_arn):
@@ -93,7 +78,7 @@ def test_in_use_certificates_cannot_be_deleted(emulator, ec2, acm, root, server)
 
     # Modify to another certificate frees the first one; the root chain stays in use.
     other = certs.leaf(root, "other.vpn.internal", sans=("other.vpn.internal",), fresh_key=True)
-    other_arn = imported(acm, other, chain=[root])
+    other_arn = import_pair(acm, other, chain=[root])
     fake = server_arn[:-4] + "0000"
     message = assert_error(
         "InvalidParameterValue", 400, ec2.modify_client_vpn_endpoint, ClientVpnEndpointId=endpoint_id, ServerCertificateArn=fake
@@ -117,9 +102,9 @@ def test_in_use_certificates_cannot_be_deleted(emulator, ec2, acm, root, server)
 
 
 def test_export_carries_the_imported_chain(ec2, acm, root, server):
-    server_arn = imported(acm, server, chain=[root])
+    server_arn = import_pair(acm, server, chain=[root])
     endpoint_id = ec2.create_client_vpn_endpoint(
-        **endpoint_args(ServerCertificateArn=server_arn, AuthenticationOptions=mutual(server_arn))
+        **endpoint_args(ServerCertificateArn=server_arn, AuthenticationOptions=[mutual_auth(server_arn)])
     )["ClientVpnEndpointId"]
     associate(ec2, endpoint_id, SUBNET_A)
     config = ec2.export_client_vpn_client_configuration(ClientVpnEndpointId=endpoint_id)["ClientConfiguration"]

@@ -317,6 +317,15 @@ pub fn assert_error<T: std::fmt::Debug, E: ProvideErrorMetadata + std::fmt::Debu
     err.message().unwrap_or_default().to_owned()
 }
 
+/// Asserts that a call with `DryRun` set was answered as AWS answers a permitted dry run:
+/// DryRunOperation with HTTP 412.
+#[track_caller]
+pub fn assert_dry_run<T: std::fmt::Debug, E: ProvideErrorMetadata + std::fmt::Debug>(
+    result: Result<T, SdkError<E>>,
+) {
+    assert_error(result, "DryRunOperation", 412);
+}
+
 /// Polls `probe` until it returns `Some`, failing after a deadline. The pause between polls
 /// doubles from 10 ms up to 100 ms, so a long wait stays within the request-rate buckets (10
 /// unfiltered Describe calls per second are sustainable).

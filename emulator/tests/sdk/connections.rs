@@ -1,15 +1,25 @@
-//! Client certificate revocation lists (Import/Export) and client connections
-//! (Describe/Terminate), with simulated clients connecting through `POST /_emulator/connections`.
+//! Client connections (Describe/Terminate), with simulated clients connecting through
+//! `POST /_emulator/connections`, and the endpoint harness they share with the client
+//! certificate revocation list tests ([`crl`]).
 
 use aws_sdk_acm::Client as Acm;
 use aws_sdk_acm::primitives::Blob;
 use aws_sdk_ec2::Client;
-use aws_sdk_ec2::types::ClientVpnConnection;
+use aws_sdk_ec2::operation::describe_client_vpn_connections::builders::DescribeClientVpnConnectionsFluentBuilder;
+use aws_sdk_ec2::operation::export_client_vpn_client_certificate_revocation_list::builders::ExportClientVpnClientCertificateRevocationListFluentBuilder;
+use aws_sdk_ec2::operation::import_client_vpn_client_certificate_revocation_list::builders::ImportClientVpnClientCertificateRevocationListFluentBuilder;
+use aws_sdk_ec2::operation::terminate_client_vpn_connections::builders::TerminateClientVpnConnectionsFluentBuilder;
+use aws_sdk_ec2::types::{
+    ClientVpnAuthenticationRequest, ClientVpnConnection, ClientVpnConnectionStatus,
+    TerminateConnectionStatus,
+};
 use rcgen::{DistinguishedName, DnType, SerialNumber, date_time_ymd};
 use serde_json::{Value, json};
 
 use crate::certs::{Ca, Leaf};
 use crate::common::*;
+
+mod crl;
 
 /// A strict emulator with an `available` endpoint (subnet A associated) that trusts `ca`: its
 /// server certificate (issued by `ca`, imported with `ca` as chain) doubles as client root
@@ -55,10 +65,33 @@ impl Vpn {
     }
 
     async fn connect_to(&self, id: &str, cert: &str, key: &str) -> (u16, Value) {
-        let body = json!({"clientVpnEndpointId": id, "certificate": cert, "privateKey": key});
+        self.connect_with(
+            json!({"clientVpnEndpointId": id, "certificate": cert, "privateKey": key}),
+        )
+        .await
+    }
+
+    /// A simulated client connects with this request body (`POST /_emulator/connections`).
+    async fn connect_with(&self, body: Value) -> (u16, Value) {
         self.emu
             .control("POST", "/_emulator/connections", Some(body))
             .await
+    }
+
+    /// Another endpoint with the server certificate and these authentication options (not
+    /// associated); returns its id.
+    async fn create(&self, authentication: Vec<ClientVpnAuthenticationRequest>) -> String {
+        created(
+            create_endpoint_authenticated_by(&self.ec2, authentication)
+                .server_certificate_arn(&self.server_arn),
+        )
+        .await
+    }
+
+    /// The endpoint as the control API's state dump shows it.
+    async fn dumped(&self) -> Value {
+        let state = self.emu.state().await;
+        state["accounts"][account_of(ACCESS_KEY)][REGION]["endpoints"][0].clone()
     }
 
     /// Connects a client that must be accepted; returns its connection id.
@@ -77,11 +110,16 @@ impl Vpn {
         body["reason"].as_str().unwrap().to_owned()
     }
 
-    async fn import_crl(&self, pem: &str) {
-        let out = self
-            .ec2
+    /// ImportClientVpnClientCertificateRevocationList on this endpoint, no list yet.
+    fn import_crl_request(&self) -> ImportClientVpnClientCertificateRevocationListFluentBuilder {
+        self.ec2
             .import_client_vpn_client_certificate_revocation_list()
             .client_vpn_endpoint_id(&self.id)
+    }
+
+    async fn import_crl(&self, pem: &str) {
+        let out = self
+            .import_crl_request()
             .certificate_revocation_list(pem)
             .send()
             .await
@@ -89,15 +127,16 @@ impl Vpn {
         assert_eq!(out.r#return(), Some(true));
     }
 
-    /// The exported CRL's PEM and status code.
-    async fn export_crl(&self) -> (Option<String>, Option<String>) {
-        let out = self
-            .ec2
+    /// ExportClientVpnClientCertificateRevocationList on this endpoint.
+    fn export_crl_request(&self) -> ExportClientVpnClientCertificateRevocationListFluentBuilder {
+        self.ec2
             .export_client_vpn_client_certificate_revocation_list()
             .client_vpn_endpoint_id(&self.id)
-            .send()
-            .await
-            .expect("export CRL");
+    }
+
+    /// The exported CRL's PEM and status code.
+    async fn export_crl(&self) -> (Option<String>, Option<String>) {
+        let out = self.export_crl_request().send().await.expect("export CRL");
         let status = out
             .status()
             .and_then(|s| s.code())
@@ -112,15 +151,27 @@ impl Vpn {
         .await;
     }
 
-    async fn connections(&self) -> Vec<ClientVpnConnection> {
+    /// DescribeClientVpnConnections on this endpoint.
+    fn describe_request(&self) -> DescribeClientVpnConnectionsFluentBuilder {
         self.ec2
             .describe_client_vpn_connections()
             .client_vpn_endpoint_id(&self.id)
+    }
+
+    async fn connections(&self) -> Vec<ClientVpnConnection> {
+        self.describe_request()
             .send()
             .await
             .expect("describe connections")
             .connections()
             .to_vec()
+    }
+
+    /// TerminateClientVpnConnections on this endpoint, nothing named yet.
+    fn terminate_request(&self) -> TerminateClientVpnConnectionsFluentBuilder {
+        self.ec2
+            .terminate_client_vpn_connections()
+            .client_vpn_endpoint_id(&self.id)
     }
 }
 
@@ -141,6 +192,14 @@ fn status_of(c: &ClientVpnConnection) -> &str {
     c.status().and_then(|s| s.code()).map_or("", |c| c.as_str())
 }
 
+/// What TerminateClientVpnConnections reports for one session: its previous and current status.
+fn transition(s: &TerminateConnectionStatus) -> (&str, &str) {
+    fn code(status: Option<&ClientVpnConnectionStatus>) -> &str {
+        status.unwrap().code().unwrap().as_str()
+    }
+    (code(s.previous_status()), code(s.current_status()))
+}
+
 fn is_connection_time(text: &str) -> bool {
     let b = text.as_bytes();
     b.len() == 19
@@ -152,136 +211,8 @@ fn is_connection_time(text: &str) -> bool {
         })
 }
 
-#[tokio::test]
-async fn crl_round_trip_goes_pending_then_active() {
-    let vpn = Vpn::start().await;
-    assert_eq!(
-        vpn.export_crl().await,
-        (None, None),
-        "nothing before an import"
-    );
-
-    vpn.emu.set_timing(json!({"crl_delay_ms": 1_000})).await;
-    let crl = vpn.ca.crl([7, 8], 2099);
-    vpn.import_crl(&crl).await;
-    let (pem, status) = vpn.export_crl().await;
-    assert_eq!(pem.as_deref(), Some(crl.as_str()));
-    assert!(pem.unwrap().starts_with("-----BEGIN X509 CRL-----\n"));
-    assert_eq!(status.as_deref(), Some("pending"));
-    vpn.wait_crl_active().await;
-
-    // A new import replaces the list and is pending again.
-    let replacement = vpn.ca.crl([9], 2099);
-    vpn.import_crl(&replacement).await;
-    assert_eq!(
-        vpn.export_crl().await,
-        (Some(replacement), Some("pending".to_owned()))
-    );
-    let state = vpn.emu.state().await;
-    let ep = &state["accounts"][account_of(ACCESS_KEY)][REGION]["endpoints"][0];
-    assert_eq!(ep["crl"]["status"], "pending");
-    assert_eq!(ep["crl"]["revocationList"]["entries"], 1);
-
-    // DryRun and unknown endpoints.
-    assert_error(
-        vpn.ec2
-            .import_client_vpn_client_certificate_revocation_list()
-            .client_vpn_endpoint_id(&vpn.id)
-            .certificate_revocation_list(&crl)
-            .dry_run(true)
-            .send()
-            .await,
-        "DryRunOperation",
-        412,
-    );
-    assert_eq!(vpn.export_crl().await.1.as_deref(), Some("pending"));
-    assert_error(
-        vpn.ec2
-            .export_client_vpn_client_certificate_revocation_list()
-            .client_vpn_endpoint_id(&vpn.id)
-            .dry_run(true)
-            .send()
-            .await,
-        "DryRunOperation",
-        412,
-    );
-    assert_each_rejected!(
-        "InvalidClientVpnEndpointId.NotFound",
-        [
-            vpn.ec2
-                .import_client_vpn_client_certificate_revocation_list()
-                .client_vpn_endpoint_id(UNKNOWN_ENDPOINT)
-                .certificate_revocation_list(&crl),
-            vpn.ec2
-                .export_client_vpn_client_certificate_revocation_list()
-                .client_vpn_endpoint_id(UNKNOWN_ENDPOINT),
-        ]
-    );
-    assert_rejected(
-        vpn.ec2
-            .import_client_vpn_client_certificate_revocation_list()
-            .client_vpn_endpoint_id(&vpn.id)
-            .send()
-            .await,
-        "MissingParameter",
-    );
-}
-
 fn account_of(access_key: &str) -> String {
     clientvpn_emulator::auth::account_id(access_key)
-}
-
-#[tokio::test]
-async fn malformed_foreign_and_oversized_crls_are_refused() {
-    let vpn = Vpn::start().await;
-    let import = |pem: String| {
-        vpn.ec2
-            .import_client_vpn_client_certificate_revocation_list()
-            .client_vpn_endpoint_id(&vpn.id)
-            .certificate_revocation_list(pem)
-    };
-    let other_ca = Ca::new("Someone else");
-    assert_each_rejected!(
-        "InvalidParameterValue",
-        [
-            import("not a CRL".to_owned()),
-            import("-----BEGIN X509 CRL-----\nAAAA\n-----END X509 CRL-----\n".to_owned()),
-            import(vpn.ca.pem()),
-            import(format!("{0}{0}", vpn.ca.crl([1], 2099))),
-            // Not signed by the CA of the client root chain.
-            import(other_ca.crl([1], 2099)),
-        ]
-    );
-    let message = assert_rejected(
-        import(vpn.ca.crl(1..=20_001, 2099)).send().await,
-        "ClientVpnCertificateRevocationListLimitExceeded",
-    );
-    assert!(message.contains("20001"), "{message}");
-    assert_eq!(vpn.export_crl().await, (None, None), "nothing was imported");
-    // Exactly the quota is fine.
-    vpn.import_crl(&vpn.ca.crl(1..=20_000, 2099)).await;
-    vpn.wait_crl_active().await;
-    assert_eq!(
-        vpn.refused(&vpn.ca.client("c", 20_000)).await,
-        "certificate-revoked"
-    );
-    vpn.connected(&vpn.ca.client("c", 20_001)).await;
-
-    // An endpoint without certificate authentication has no CRL to import.
-    let directory = created(
-        create_endpoint_authenticated_by(&vpn.ec2, vec![directory_auth()])
-            .server_certificate_arn(&vpn.server_arn),
-    )
-    .await;
-    assert_rejected(
-        vpn.ec2
-            .import_client_vpn_client_certificate_revocation_list()
-            .client_vpn_endpoint_id(&directory)
-            .certificate_revocation_list(vpn.ca.crl([1], 2099))
-            .send()
-            .await,
-        "InvalidParameterValue",
-    );
 }
 
 #[tokio::test]
@@ -350,22 +281,14 @@ async fn clients_are_accepted_and_refused_for_each_reason() {
     assert_eq!(vpn.refused(&anonymous).await, "no-common-name");
 
     // The endpoint must be available and use certificate authentication.
-    let idle = created(
-        create_endpoint_authenticated_by(&vpn.ec2, vec![mutual_auth_with(&vpn.server_arn)])
-            .server_certificate_arn(&vpn.server_arn),
-    )
-    .await;
+    let idle = vpn.create(vec![mutual_auth_with(&vpn.server_arn)]).await;
     let dave = vpn.ca.client("dave", 7);
     let (status, body) = vpn.connect_to(&idle, &dave.cert, &dave.key).await;
     assert_eq!(
         (status, &body["reason"]),
         (403, &json!("endpoint-not-available"))
     );
-    let directory = created(
-        create_endpoint_authenticated_by(&vpn.ec2, vec![directory_auth()])
-            .server_certificate_arn(&vpn.server_arn),
-    )
-    .await;
+    let directory = vpn.create(vec![directory_auth()]).await;
     let (status, body) = vpn.connect_to(&directory, &dave.cert, &dave.key).await;
     assert_eq!(
         (status, &body["reason"]),
@@ -382,12 +305,7 @@ async fn clients_are_accepted_and_refused_for_each_reason() {
     let (status, _) = vpn.connect_to(&vpn.id, &dave.cert, "garbage").await;
     assert_eq!(status, 400);
     let (status, _) = vpn
-        .emu
-        .control(
-            "POST",
-            "/_emulator/connections",
-            Some(json!({"clientVpnEndpointId": vpn.id, "certificate": dave.cert, "privateKey": dave.key, "region": "eu-west-1"})),
-        )
+        .connect_with(json!({"clientVpnEndpointId": vpn.id, "certificate": dave.cert, "privateKey": dave.key, "region": "eu-west-1"}))
         .await;
     assert_eq!(status, 404, "not in that region");
 
@@ -404,14 +322,9 @@ async fn clients_are_accepted_and_refused_for_each_reason() {
 #[tokio::test]
 async fn mutual_and_directory_authentication_records_the_username() {
     let vpn = Vpn::start().await;
-    let both = created(
-        create_endpoint_authenticated_by(
-            &vpn.ec2,
-            vec![mutual_auth_with(&vpn.server_arn), directory_auth()],
-        )
-        .server_certificate_arn(&vpn.server_arn),
-    )
-    .await;
+    let both = vpn
+        .create(vec![mutual_auth_with(&vpn.server_arn), directory_auth()])
+        .await;
     associate(&vpn.ec2, &both, SUBNET_A).await;
     let leaf = vpn.ca.client("laptop-1", 1);
     let (status, body) = vpn.connect_to(&both, &leaf.cert, &leaf.key).await;
@@ -421,10 +334,7 @@ async fn mutual_and_directory_authentication_records_the_username() {
     );
     let request = json!({"clientVpnEndpointId": both, "certificate": leaf.cert, "privateKey": leaf.key, "username": "jdoe"});
     for _ in 0..2 {
-        let (status, body) = vpn
-            .emu
-            .control("POST", "/_emulator/connections", Some(request.clone()))
-            .await;
+        let (status, body) = vpn.connect_with(request.clone()).await;
         assert_eq!((status, &body["username"]), (200, &json!("jdoe")), "{body}");
     }
     let by_user = vpn
@@ -450,14 +360,7 @@ async fn mutual_and_directory_authentication_records_the_username() {
     assert_eq!(out.username(), Some("jdoe"));
     assert_eq!(out.connection_statuses().len(), 2);
     for s in out.connection_statuses() {
-        assert_eq!(
-            s.previous_status().unwrap().code().unwrap().as_str(),
-            "active"
-        );
-        assert_eq!(
-            s.current_status().unwrap().code().unwrap().as_str(),
-            "terminating"
-        );
+        assert_eq!(transition(s), ("active", "terminating"));
     }
     assert_rejected(
         vpn.ec2
@@ -470,58 +373,8 @@ async fn mutual_and_directory_authentication_records_the_username() {
     );
     // A username means nothing on a certificate-only endpoint.
     let request = json!({"clientVpnEndpointId": vpn.id, "certificate": leaf.cert, "privateKey": leaf.key, "username": "jdoe"});
-    let (status, _) = vpn
-        .emu
-        .control("POST", "/_emulator/connections", Some(request))
-        .await;
+    let (status, _) = vpn.connect_with(request).await;
     assert_eq!(status, 400);
-}
-
-#[tokio::test]
-async fn crl_import_resets_sessions_and_applies_once_active() {
-    let vpn = Vpn::start().await;
-    let alice = vpn.ca.client("alice", 1);
-    let bob = vpn.ca.client("bob", 2);
-    vpn.connected(&alice).await;
-    vpn.connected(&bob).await;
-
-    vpn.emu.set_timing(json!({"crl_delay_ms": 1_500})).await;
-    vpn.import_crl(&vpn.ca.crl([2], 2099)).await;
-    let listed = vpn.connections().await;
-    assert_eq!(listed.len(), 2, "ended sessions stay listed");
-    for c in &listed {
-        assert_eq!(status_of(c), "terminated");
-        assert!(is_connection_time(c.connection_end_time().unwrap()));
-    }
-    // Until the list is active, the previous (here: no) list applies.
-    vpn.connected(&bob).await;
-    vpn.wait_crl_active().await;
-    assert_eq!(vpn.refused(&bob).await, "certificate-revoked");
-    vpn.connected(&alice).await;
-    let active: Vec<_> = vpn
-        .connections()
-        .await
-        .into_iter()
-        .filter(|c| status_of(c) == "active")
-        .map(|c| c.common_name().unwrap().to_owned())
-        .collect();
-    assert_eq!(
-        active,
-        ["bob", "alice"],
-        "bob's session from the pending window stays"
-    );
-}
-
-#[tokio::test]
-async fn an_expired_crl_refuses_everyone() {
-    let vpn = Vpn::start().await;
-    let alice = vpn.ca.client("alice", 1);
-    vpn.import_crl(&vpn.ca.crl([], 2021)).await;
-    vpn.wait_crl_active().await;
-    assert_eq!(vpn.refused(&alice).await, "crl-expired");
-    vpn.import_crl(&vpn.ca.crl([], 2099)).await;
-    vpn.wait_crl_active().await;
-    vpn.connected(&alice).await;
 }
 
 #[tokio::test]
@@ -534,24 +387,10 @@ async fn describe_pages_filters_and_validates() {
                 .await,
         );
     }
-    let page = vpn
-        .ec2
-        .describe_client_vpn_connections()
-        .client_vpn_endpoint_id(&vpn.id)
-        .max_results(5)
-        .send()
-        .await
-        .unwrap();
+    let page = vpn.describe_request().max_results(5).send().await.unwrap();
     assert_eq!(page.connections().len(), 5);
     assert!(page.next_token().is_some());
-    let all = collect_pages!(
-        vpn.ec2
-            .describe_client_vpn_connections()
-            .client_vpn_endpoint_id(&vpn.id)
-            .into_paginator()
-            .page_size(5)
-            .items()
-    );
+    let all = collect_pages!(vpn.describe_request().into_paginator().page_size(5).items());
     let listed: Vec<_> = all.iter().map(|c| c.connection_id().unwrap()).collect();
     assert_eq!(listed, ids, "connection order");
 
@@ -579,12 +418,7 @@ async fn describe_pages_filters_and_validates() {
         assert_eq!(counter, Some("0"));
     }
 
-    let filtered = |name: &str, value: &str| {
-        vpn.ec2
-            .describe_client_vpn_connections()
-            .client_vpn_endpoint_id(&vpn.id)
-            .filters(filter(name, value))
-    };
+    let filtered = |name: &str, value: &str| vpn.describe_request().filters(filter(name, value));
     let one = filtered("connection-id", &ids[3]).send().await.unwrap();
     assert_eq!(one.connections().len(), 1);
     assert_eq!(one.connections()[0].common_name(), Some("user-3"));
@@ -594,14 +428,8 @@ async fn describe_pages_filters_and_validates() {
         "InvalidParameterValue",
         [
             filtered("common-name", "user-1"),
-            vpn.ec2
-                .describe_client_vpn_connections()
-                .client_vpn_endpoint_id(&vpn.id)
-                .max_results(4),
-            vpn.ec2
-                .describe_client_vpn_connections()
-                .client_vpn_endpoint_id(&vpn.id)
-                .max_results(1001),
+            vpn.describe_request().max_results(4),
+            vpn.describe_request().max_results(1001),
         ]
     );
     assert_rejected(
@@ -612,32 +440,15 @@ async fn describe_pages_filters_and_validates() {
             .await,
         "InvalidClientVpnEndpointId.NotFound",
     );
-    assert_error(
-        vpn.ec2
-            .describe_client_vpn_connections()
-            .client_vpn_endpoint_id(&vpn.id)
-            .dry_run(true)
-            .send()
-            .await,
-        "DryRunOperation",
-        412,
-    );
+    assert_dry_run(vpn.describe_request().dry_run(true).send().await);
 }
 
 #[tokio::test]
 async fn terminate_by_id_keeps_the_session_listed() {
     let vpn = Vpn::start().await;
     let alice = vpn.connected(&vpn.ca.client("alice", 1)).await;
-    let terminate = || {
-        vpn.ec2
-            .terminate_client_vpn_connections()
-            .client_vpn_endpoint_id(&vpn.id)
-    };
-    assert_error(
-        terminate().connection_id(&alice).dry_run(true).send().await,
-        "DryRunOperation",
-        412,
-    );
+    let terminate = || vpn.terminate_request();
+    assert_dry_run(terminate().connection_id(&alice).dry_run(true).send().await);
     assert_eq!(status_of(&vpn.connections().await[0]), "active");
 
     let out = terminate().connection_id(&alice).send().await.unwrap();
@@ -646,24 +457,7 @@ async fn terminate_by_id_keeps_the_session_listed() {
     let statuses = out.connection_statuses();
     assert_eq!(statuses.len(), 1);
     assert_eq!(statuses[0].connection_id(), Some(alice.as_str()));
-    assert_eq!(
-        statuses[0]
-            .previous_status()
-            .unwrap()
-            .code()
-            .unwrap()
-            .as_str(),
-        "active"
-    );
-    assert_eq!(
-        statuses[0]
-            .current_status()
-            .unwrap()
-            .code()
-            .unwrap()
-            .as_str(),
-        "terminating"
-    );
+    assert_eq!(transition(&statuses[0]), ("active", "terminating"));
     let ended = eventually("terminated", || async {
         let c = vpn.connections().await.into_iter().next()?;
         (status_of(&c) == "terminated").then_some(c)
@@ -672,14 +466,9 @@ async fn terminate_by_id_keeps_the_session_listed() {
     assert!(is_connection_time(ended.connection_end_time().unwrap()));
     // A second terminate reports the session as it is.
     let again = terminate().connection_id(&alice).send().await.unwrap();
-    let s = &again.connection_statuses()[0];
     assert_eq!(
-        s.previous_status().unwrap().code().unwrap().as_str(),
-        "terminated"
-    );
-    assert_eq!(
-        s.current_status().unwrap().code().unwrap().as_str(),
-        "terminated"
+        transition(&again.connection_statuses()[0]),
+        ("terminated", "terminated")
     );
 
     // Its address is free again.
@@ -762,8 +551,7 @@ async fn endpoint_changes_end_sessions() {
         .send()
         .await
         .unwrap();
-    let state = vpn.emu.state().await;
-    let ep = &state["accounts"][account_of(ACCESS_KEY)][REGION]["endpoints"][0];
+    let ep = vpn.dumped().await;
     assert_eq!(ep["status"], "deleting");
     assert_eq!(ep["connections"], json!([]));
     assert_eq!(ep["crl"], Value::Null);
@@ -778,11 +566,7 @@ async fn faults_and_counters_cover_the_new_actions() {
         )
         .await;
     assert_error(
-        vpn.ec2
-            .describe_client_vpn_connections()
-            .client_vpn_endpoint_id(&vpn.id)
-            .send()
-            .await,
+        vpn.describe_request().send().await,
         "RequestLimitExceeded",
         503,
     );
@@ -790,9 +574,7 @@ async fn faults_and_counters_cover_the_new_actions() {
         .set_faults(json!({"internal_error_probability": 1.0, "actions": ["ImportClientVpnClientCertificateRevocationList"]}))
         .await;
     assert_error(
-        vpn.ec2
-            .import_client_vpn_client_certificate_revocation_list()
-            .client_vpn_endpoint_id(&vpn.id)
+        vpn.import_crl_request()
             .certificate_revocation_list(vpn.ca.crl([1], 2099))
             .send()
             .await,
