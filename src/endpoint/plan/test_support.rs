@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use super::model::Step;
+use super::model::{Children, Step};
 use crate::cloud::{
     AssociationState, AuthenticationFact, AuthorizationRule, EndpointSettings, FixedSettings,
     ObservedEndpoint, Route, RouteKey, RouteOrigin, RouteState, RuleKey, RuleState, TargetNetwork,
@@ -91,4 +91,17 @@ pub fn names(steps: &[Step]) -> Vec<String> {
             other => format!("{other:?}"),
         })
         .collect()
+}
+
+/// What AWS lists under an endpoint: its associations, authorization rules and routes.
+pub fn aws_children(
+    networks: Vec<TargetNetwork>,
+    rules: Vec<AuthorizationRule>,
+    routes: Vec<Route>,
+) -> Children {
+    Children {
+        networks,
+        rules,
+        routes,
+    }
 }
