@@ -2,9 +2,11 @@
 
 use super::super::desired::desired;
 use super::super::model::{Children, Desired, Observation};
-use super::super::test_support::{aws_children, aws_endpoint, names, network, route, rule};
+use super::super::test_support::{
+    aws_children, aws_endpoint, names, network, route, rule, spec_children,
+};
 use super::*;
-use crate::api::{AuthorizationRuleSpec, ClientVpnEndpoint, RouteSpec, TargetNetworkSpec};
+use crate::api::ClientVpnEndpoint;
 
 pub const A: &str = "subnet-0000000000000000a";
 pub const B: &str = "subnet-0000000000000000b";
@@ -13,20 +15,7 @@ pub const B: &str = "subnet-0000000000000000b";
 fn wanted(with_children: bool) -> Desired {
     let mut spec = ClientVpnEndpoint::test().spec;
     if with_children {
-        spec.target_networks = vec![TargetNetworkSpec {
-            subnet_id: A.into(),
-        }];
-        spec.authorization_rules = vec![AuthorizationRuleSpec {
-            target_network_cidr: "10.0.0.0/16".into(),
-            access_group_id: None,
-            authorize_all_groups: Some(true),
-            description: None,
-        }];
-        spec.routes = vec![RouteSpec {
-            destination_cidr_block: "0.0.0.0/0".into(),
-            target_vpc_subnet_id: A.into(),
-            description: None,
-        }];
+        spec_children(&mut spec, A, None);
     }
     let mut obj = ClientVpnEndpoint::test();
     obj.spec = spec;
