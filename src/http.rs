@@ -214,24 +214,21 @@ mod tests {
 
     #[tokio::test]
     async fn one_address_serves_probes_and_metrics_and_port_zero_binds_a_free_port() {
+        // Probes and metrics both asked for on `addr`.
+        let both = |addr: SocketAddr| {
+            bind(vec![
+                (addr, health_router(Arc::new(Health::new()))),
+                (addr, metrics_router(Arc::new(Metrics::new()))),
+            ])
+        };
         let any: SocketAddr = "127.0.0.1:0".parse().expect("addr");
-        let separate = bind(vec![
-            (any, health_router(Arc::new(Health::new()))),
-            (any, metrics_router(Arc::new(Metrics::new()))),
-        ])
-        .await
-        .expect("bind");
+        let separate = both(any).await.expect("bind");
         assert_eq!(separate.len(), 2, "port 0 twice means two listeners");
         assert!(separate.iter().all(|(addr, _)| addr.port() != 0));
         let free = separate[0].0;
         drop(separate);
 
-        let shared = bind(vec![
-            (free, health_router(Arc::new(Health::new()))),
-            (free, metrics_router(Arc::new(Metrics::new()))),
-        ])
-        .await
-        .expect("bind");
+        let shared = both(free).await.expect("bind");
         assert_eq!(shared.len(), 1, "one listener for one address");
         let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
         let (addr, server) = shared.into_iter().next().expect("server");

@@ -3,8 +3,8 @@
 //! counted and logged like EC2's (see `attempt`), with a pacer of its own: ACM's request quotas
 //! are separate from EC2's.
 
-use std::collections::{BTreeMap, HashMap};
-use std::sync::{Arc, Mutex};
+use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use async_trait::async_trait;
 use aws_config::SdkConfig;
@@ -12,7 +12,7 @@ use aws_sdk_acm::Client;
 use aws_sdk_acm::primitives::Blob;
 use aws_sdk_acm::types::{Filters, KeyAlgorithm, Tag};
 
-use super::attempt::Instrumented;
+use super::attempt::{RegionalClients, instrumented_client};
 use super::ec2::{call, call_unless_gone, every_item, missing};
 use super::{CloudError, Operation, Pacer};
 use crate::metrics::Metrics;
@@ -90,40 +90,19 @@ pub trait CertificateApi: Send + Sync {
 /// [`CertificateApi`] over aws-sdk-acm, one client per region, configured from the shared
 /// [`SdkConfig`] (`AWS_ENDPOINT_URL_ACM` / `AWS_ENDPOINT_URL` overrides included).
 pub struct AcmCertificates {
-    sdk: SdkConfig,
-    pacer: Arc<Pacer>,
-    metrics: Arc<Metrics>,
-    clients: Mutex<HashMap<String, Client>>,
+    clients: RegionalClients<Client>,
 }
 
 impl AcmCertificates {
     /// ACM calls paced by `pacer` and counted in `metrics`.
     pub fn new(sdk: SdkConfig, pacer: Arc<Pacer>, metrics: Arc<Metrics>) -> Self {
         Self {
-            sdk,
-            pacer,
-            metrics,
-            clients: Mutex::new(HashMap::new()),
+            clients: RegionalClients::new(sdk, pacer, metrics, instrumented_client!(aws_sdk_acm)),
         }
     }
 
     fn client(&self, region: &str) -> Client {
-        let mut clients = self.clients.lock().unwrap_or_else(|p| p.into_inner());
-        clients
-            .entry(region.to_string())
-            .or_insert_with(|| {
-                let parts = Instrumented::new(&self.sdk, region, &self.pacer, &self.metrics);
-                let mut config = aws_sdk_acm::config::Builder::from(&self.sdk)
-                    .region(parts.region)
-                    .timeout_config(parts.timeouts)
-                    .retry_partition(parts.retry_partition)
-                    .interceptor(parts.attempts);
-                if let Some(paced) = parts.http_client {
-                    config = config.http_client(paced);
-                }
-                Client::from_conf(config.build())
-            })
-            .clone()
+        self.clients.get(region)
     }
 }
 

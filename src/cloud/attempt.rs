@@ -23,8 +23,9 @@
 //! our own retry loop, would have meant re-implementing the SDK's retry classification and
 //! token bucket; the HTTP client is the SDK's one documented async seam per attempt.
 
+use std::collections::HashMap;
 use std::error::Error as StdError;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use std::time::Duration;
 
@@ -91,6 +92,85 @@ impl Instrumented {
         }
     }
 }
+
+/// The SDK clients of one AWS service, one a region, each built on first use from the shared
+/// configuration and that region's [`Instrumented`] parts by `build` ([`instrumented_client!`]).
+pub(super) struct RegionalClients<C> {
+    sdk: SdkConfig,
+    pacer: Arc<Pacer>,
+    metrics: Arc<Metrics>,
+    build: fn(&SdkConfig, Instrumented) -> C,
+    clients: Mutex<HashMap<String, C>>,
+}
+
+impl<C: Clone> RegionalClients<C> {
+    pub(super) fn new(
+        sdk: SdkConfig,
+        pacer: Arc<Pacer>,
+        metrics: Arc<Metrics>,
+        build: fn(&SdkConfig, Instrumented) -> C,
+    ) -> Self {
+        Self {
+            sdk,
+            pacer,
+            metrics,
+            build,
+            clients: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// The client for `region`, paced, counted and logged.
+    pub(super) fn get(&self, region: &str) -> C {
+        let mut clients = self.clients.lock().unwrap_or_else(|p| p.into_inner());
+        clients
+            .entry(region.to_string())
+            .or_insert_with(|| {
+                let parts = Instrumented::new(&self.sdk, region, &self.pacer, &self.metrics);
+                (self.build)(&self.sdk, parts)
+            })
+            .clone()
+    }
+
+    /// Pace every attempt with `pacer` from now on.
+    pub(super) fn set_pacer(&mut self, pacer: Arc<Pacer>) {
+        self.pacer = pacer;
+        self.forget();
+    }
+
+    /// Count every attempt in `metrics` from now on.
+    pub(super) fn set_metrics(&mut self, metrics: Arc<Metrics>) {
+        self.metrics = metrics;
+        self.forget();
+    }
+
+    /// Clients hold the pacer and metrics they were built with: build new ones.
+    fn forget(&mut self) {
+        self.clients
+            .get_mut()
+            .unwrap_or_else(|p| p.into_inner())
+            .clear();
+    }
+}
+
+/// The `build` of [`RegionalClients`] for one aws-sdk crate (`aws_sdk_ec2`, `aws_sdk_acm`): the
+/// shared configuration with the region, timeouts, retry partition, interceptor and paced HTTP
+/// client of [`Instrumented`]. A macro because each SDK crate has a config builder of its own.
+macro_rules! instrumented_client {
+    ($service:ident) => {
+        |sdk: &aws_config::SdkConfig, parts: $crate::cloud::attempt::Instrumented| {
+            let mut config = $service::config::Builder::from(sdk)
+                .region(parts.region)
+                .timeout_config(parts.timeouts)
+                .retry_partition(parts.retry_partition)
+                .interceptor(parts.attempts);
+            if let Some(paced) = parts.http_client {
+                config = config.http_client(paced);
+            }
+            $service::Client::from_conf(config.build())
+        }
+    };
+}
+pub(super) use instrumented_client;
 
 /// Metric label for an operation outside [`Operation`] (none is called today).
 const UNKNOWN_OPERATION: &str = "other";

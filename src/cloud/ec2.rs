@@ -1,9 +1,9 @@
 //! The aws-sdk-ec2 implementation of [`ClientVpnApi`], one SDK client per region. Every
 //! client carries the per-attempt pacing, metrics and logging of [`super::attempt`].
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::future::Future;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use async_trait::async_trait;
 use aws_config::SdkConfig;
@@ -14,7 +14,7 @@ use aws_sdk_ec2::operation::RequestId;
 use aws_sdk_ec2::types::Tag;
 use aws_smithy_async::future::pagination_stream::PaginationStream;
 
-use super::attempt::Instrumented;
+use super::attempt::{RegionalClients, instrumented_client};
 use super::mapping::{
     authorization_rule, create_request, describe_endpoint_fields, modify_request, route,
     target_network,
@@ -33,10 +33,7 @@ pub(super) const MAX_PAGE: i32 = 1000;
 /// `AWS_ENDPOINT_URL`), credentials, retries and the HTTP client come from the shared
 /// [`SdkConfig`]; every HTTP attempt is paced by its [`Pacer`] and counted in its [`Metrics`].
 pub struct Ec2ClientVpn {
-    sdk: SdkConfig,
-    pacer: Arc<Pacer>,
-    metrics: Arc<Metrics>,
-    clients: Mutex<HashMap<String, Client>>,
+    clients: RegionalClients<Client>,
 }
 
 impl Ec2ClientVpn {
@@ -45,55 +42,30 @@ impl Ec2ClientVpn {
     /// until [`Self::with_pacer`] and [`Self::with_metrics`] say otherwise.
     pub fn new(sdk: SdkConfig) -> Self {
         Self {
-            sdk,
-            pacer: Arc::new(Pacer::new(Default::default())),
-            metrics: Arc::new(Metrics::new()),
-            clients: Mutex::new(HashMap::new()),
+            clients: RegionalClients::new(
+                sdk,
+                Arc::new(Pacer::new(Default::default())),
+                Arc::new(Metrics::new()),
+                instrumented_client!(aws_sdk_ec2),
+            ),
         }
     }
 
     /// Pace every attempt with `pacer` (shared by everything that calls this account's EC2).
     pub fn with_pacer(mut self, pacer: Arc<Pacer>) -> Self {
-        self.pacer = pacer;
-        self.forget_clients();
+        self.clients.set_pacer(pacer);
         self
     }
 
     /// Count every attempt in `metrics` (the registry `/metrics` serves).
     pub fn with_metrics(mut self, metrics: Arc<Metrics>) -> Self {
-        self.metrics = metrics;
-        self.forget_clients();
+        self.clients.set_metrics(metrics);
         self
     }
 
-    /// Clients hold the pacer and metrics they were built with: build new ones.
-    fn forget_clients(&mut self) {
-        self.clients
-            .get_mut()
-            .unwrap_or_else(|p| p.into_inner())
-            .clear();
-    }
-
+    /// The client for `region`: every attempt goes through the pacer and the interceptor.
     pub(super) fn client(&self, region: &str) -> Client {
-        let mut clients = self.clients.lock().unwrap_or_else(|p| p.into_inner());
-        clients
-            .entry(region.to_string())
-            .or_insert_with(|| self.new_client(region))
-            .clone()
-    }
-
-    /// A client for `region` whose every attempt goes through the pacer and the interceptor.
-    fn new_client(&self, region: &str) -> Client {
-        let parts = Instrumented::new(&self.sdk, region, &self.pacer, &self.metrics);
-        let mut config = aws_sdk_ec2::config::Builder::from(&self.sdk)
-            .region(parts.region)
-            .timeout_config(parts.timeouts)
-            .retry_partition(parts.retry_partition)
-            .interceptor(parts.attempts);
-        if let Some(paced) = parts.http_client {
-            config = config.http_client(paced);
-        }
-        Client::from_conf(config.build())
+        self.clients.get(region)
     }
 }
 

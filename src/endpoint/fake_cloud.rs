@@ -34,6 +34,33 @@ struct CloudState {
     failures: VecDeque<(&'static str, CloudError)>,
 }
 
+impl CloudState {
+    fn endpoint(&mut self, id: &str) -> Option<&mut ObservedEndpoint> {
+        self.endpoints
+            .iter_mut()
+            .map(|(_, e)| e)
+            .find(|e| e.id == id)
+    }
+
+    fn endpoint_mut(&mut self, id: &str) -> &mut ObservedEndpoint {
+        self.endpoint(id).expect("endpoint exists")
+    }
+
+    /// The endpoint's children as AWS stores them (none yet: an empty set).
+    fn kids(&mut self, id: &str) -> &mut Children {
+        self.children.entry(id.into()).or_default()
+    }
+
+    /// What a `DescribeClientVpn*` of the endpoint's children lists.
+    fn listed<T: Clone>(&self, id: &str, which: impl Fn(&Children) -> &Vec<T>) -> Vec<T> {
+        self.children
+            .get(id)
+            .map(which)
+            .cloned()
+            .unwrap_or_default()
+    }
+}
+
 /// Apply a Modify to settings, as AWS would.
 pub fn apply_modify(settings: &mut EndpointSettings, change: &ModifyEndpoint) {
     let c = change.clone();
@@ -82,7 +109,7 @@ pub fn apply_modify(settings: &mut EndpointSettings, change: &ModifyEndpoint) {
 impl FakeCloud {
     /// Calls made so far, e.g. `["List", "Create"]`; clears the record.
     pub fn take_calls(&self) -> Vec<String> {
-        std::mem::take(&mut self.state.lock().expect("lock").calls)
+        std::mem::take(&mut self.lock().calls)
     }
 
     /// Make the next call of `operation` fail with `code` (classified like AWS's).
@@ -94,20 +121,12 @@ impl FakeCloud {
             Some(http_status),
             Some("req-1".into()),
         );
-        self.state
-            .lock()
-            .expect("lock")
-            .failures
-            .push_back((operation, err));
+        self.lock().failures.push_back((operation, err));
     }
 
     /// An endpoint that already exists in AWS (e.g. created before a crash).
     pub fn insert(&self, endpoint: ObservedEndpoint) {
-        self.state
-            .lock()
-            .expect("lock")
-            .endpoints
-            .push((String::new(), endpoint));
+        self.lock().endpoints.push((String::new(), endpoint));
     }
 
     /// An endpoint created earlier for the fixture object: as AWS reports it (hand-written in
@@ -124,16 +143,12 @@ impl FakeCloud {
 
     /// AWS stops listing a deleted endpoint (Describe then reports it not found).
     pub fn remove_endpoint(&self, id: &str) {
-        self.state
-            .lock()
-            .expect("lock")
-            .endpoints
-            .retain(|(_, e)| e.id != id);
+        self.lock().endpoints.retain(|(_, e)| e.id != id);
     }
 
     /// AWS finishes deleting: `deleting` endpoints become `deleted`.
     pub fn finish_deletions(&self) {
-        for (_, e) in self.state.lock().expect("lock").endpoints.iter_mut() {
+        for (_, e) in self.lock().endpoints.iter_mut() {
             if e.status_code == status_code::DELETING {
                 e.status_code = status_code::DELETED.into();
             }
@@ -142,7 +157,7 @@ impl FakeCloud {
 
     /// AWS finishes every transition of children (and the endpoint availability they imply).
     pub fn finish_transitions(&self) {
-        let mut state = self.state.lock().expect("lock");
+        let mut state = self.lock();
         let CloudState {
             endpoints,
             children,
@@ -183,33 +198,23 @@ impl FakeCloud {
 
     /// Change an endpoint directly in AWS (drift).
     pub fn edit_endpoint(&self, id: &str, edit: impl FnOnce(&mut ObservedEndpoint)) {
-        let mut state = self.state.lock().expect("lock");
-        let (_, endpoint) = state
-            .endpoints
-            .iter_mut()
-            .find(|(_, e)| e.id == id)
-            .expect("endpoint");
-        edit(endpoint);
+        edit(self.lock().endpoint_mut(id));
     }
 
     pub fn children(&self, id: &str) -> Children {
-        self.state
-            .lock()
-            .expect("lock")
-            .children
-            .get(id)
-            .cloned()
-            .unwrap_or_default()
+        self.lock().children.get(id).cloned().unwrap_or_default()
     }
 
     pub fn endpoints(&self) -> Vec<ObservedEndpoint> {
-        self.state
-            .lock()
-            .expect("lock")
+        self.lock()
             .endpoints
             .iter()
             .map(|(_, e)| e.clone())
             .collect()
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, CloudState> {
+        self.state.lock().expect("lock")
     }
 
     fn enter(
@@ -217,7 +222,7 @@ impl FakeCloud {
         operation: &'static str,
         name: &str,
     ) -> Result<std::sync::MutexGuard<'_, CloudState>, CloudError> {
-        let mut state = self.state.lock().expect("lock");
+        let mut state = self.lock();
         state.calls.push(name.into());
         if state
             .failures
@@ -277,23 +282,13 @@ impl ClientVpnApi for FakeCloud {
         _region: &str,
         id: &str,
     ) -> Result<Option<ObservedEndpoint>, CloudError> {
-        let state = self.enter("DescribeClientVpnEndpoints", "Describe")?;
-        Ok(state
-            .endpoints
-            .iter()
-            .map(|(_, e)| e)
-            .find(|e| e.id == id)
-            .cloned())
+        let mut state = self.enter("DescribeClientVpnEndpoints", "Describe")?;
+        Ok(state.endpoint(id).cloned())
     }
 
     async fn delete_endpoint(&self, _region: &str, id: &str) -> Result<Option<String>, CloudError> {
         let mut state = self.enter("DeleteClientVpnEndpoint", "Delete")?;
-        match state
-            .endpoints
-            .iter_mut()
-            .map(|(_, e)| e)
-            .find(|e| e.id == id)
-        {
+        match state.endpoint(id) {
             Some(endpoint) => {
                 endpoint.status_code = status_code::DELETING.into();
                 Ok(Some(status_code::DELETING.into()))
@@ -324,7 +319,7 @@ impl ClientVpnApi for FakeCloud {
         state
             .calls
             .push(format!("Modify[{}]", changed_fields(change).join(",")));
-        apply_modify(&mut endpoint_mut(&mut state, id).settings, change);
+        apply_modify(&mut state.endpoint_mut(id).settings, change);
         Ok(())
     }
 
@@ -335,7 +330,7 @@ impl ClientVpnApi for FakeCloud {
         tags: &BTreeMap<String, String>,
     ) -> Result<(), CloudError> {
         let mut state = self.enter("CreateTags", "CreateTags")?;
-        endpoint_mut(&mut state, id).tags.extend(tags.clone());
+        state.endpoint_mut(id).tags.extend(tags.clone());
         Ok(())
     }
 
@@ -346,9 +341,7 @@ impl ClientVpnApi for FakeCloud {
         keys: &[String],
     ) -> Result<(), CloudError> {
         let mut state = self.enter("DeleteTags", "DeleteTags")?;
-        endpoint_mut(&mut state, id)
-            .tags
-            .retain(|k, _| !keys.contains(k));
+        state.endpoint_mut(id).tags.retain(|k, _| !keys.contains(k));
         Ok(())
     }
 
@@ -358,11 +351,7 @@ impl ClientVpnApi for FakeCloud {
         id: &str,
     ) -> Result<Vec<TargetNetwork>, CloudError> {
         let state = self.enter("DescribeClientVpnTargetNetworks", "DescribeNetworks")?;
-        Ok(state
-            .children
-            .get(id)
-            .map(|c| c.networks.clone())
-            .unwrap_or_default())
+        Ok(state.listed(id, |c| &c.networks))
     }
 
     async fn associate_target_network(
@@ -394,17 +383,12 @@ impl ClientVpnApi for FakeCloud {
             client_token.into(),
             (id.into(), subnet_id.into(), association_id.clone()),
         );
-        state
-            .children
-            .entry(id.into())
-            .or_default()
-            .networks
-            .push(TargetNetwork {
-                association_id: association_id.clone(),
-                subnet_id: subnet_id.into(),
-                state: AssociationState::Associating,
-                ..Default::default()
-            });
+        state.kids(id).networks.push(TargetNetwork {
+            association_id: association_id.clone(),
+            subnet_id: subnet_id.into(),
+            state: AssociationState::Associating,
+            ..Default::default()
+        });
         Ok(association_id)
     }
 
@@ -415,13 +399,7 @@ impl ClientVpnApi for FakeCloud {
         association_id: &str,
     ) -> Result<(), CloudError> {
         let mut state = self.enter("DisassociateClientVpnTargetNetwork", "Disassociate")?;
-        for n in state
-            .children
-            .entry(id.into())
-            .or_default()
-            .networks
-            .iter_mut()
-        {
+        for n in state.kids(id).networks.iter_mut() {
             if n.association_id == association_id {
                 n.state = AssociationState::Disassociating;
             }
@@ -440,7 +418,7 @@ impl ClientVpnApi for FakeCloud {
             "ApplySecurityGroupsToClientVpnTargetNetwork",
             "ApplySecurityGroups",
         )?;
-        let endpoint = endpoint_mut(&mut state, id);
+        let endpoint = state.endpoint_mut(id);
         endpoint.settings.vpc_id = Some(vpc_id.into());
         endpoint.settings.security_group_ids = security_group_ids.to_vec();
         Ok(())
@@ -452,11 +430,7 @@ impl ClientVpnApi for FakeCloud {
         id: &str,
     ) -> Result<Vec<AuthorizationRule>, CloudError> {
         let state = self.enter("DescribeClientVpnAuthorizationRules", "DescribeRules")?;
-        Ok(state
-            .children
-            .get(id)
-            .map(|c| c.rules.clone())
-            .unwrap_or_default())
+        Ok(state.listed(id, |c| &c.rules))
     }
 
     async fn authorize_ingress(
@@ -468,17 +442,12 @@ impl ClientVpnApi for FakeCloud {
         _client_token: &str,
     ) -> Result<(), CloudError> {
         let mut state = self.enter("AuthorizeClientVpnIngress", "Authorize")?;
-        state
-            .children
-            .entry(id.into())
-            .or_default()
-            .rules
-            .push(AuthorizationRule {
-                key: rule.clone(),
-                description: description.map(str::to_string),
-                state: RuleState::Authorizing,
-                status_message: None,
-            });
+        state.kids(id).rules.push(AuthorizationRule {
+            key: rule.clone(),
+            description: description.map(str::to_string),
+            state: RuleState::Authorizing,
+            status_message: None,
+        });
         Ok(())
     }
 
@@ -489,13 +458,7 @@ impl ClientVpnApi for FakeCloud {
         rule: &RuleKey,
     ) -> Result<(), CloudError> {
         let mut state = self.enter("RevokeClientVpnIngress", "Revoke")?;
-        for r in state
-            .children
-            .entry(id.into())
-            .or_default()
-            .rules
-            .iter_mut()
-        {
+        for r in state.kids(id).rules.iter_mut() {
             if r.key == *rule {
                 r.state = RuleState::Revoking;
             }
@@ -505,11 +468,7 @@ impl ClientVpnApi for FakeCloud {
 
     async fn describe_routes(&self, _region: &str, id: &str) -> Result<Vec<Route>, CloudError> {
         let state = self.enter("DescribeClientVpnRoutes", "DescribeRoutes")?;
-        Ok(state
-            .children
-            .get(id)
-            .map(|c| c.routes.clone())
-            .unwrap_or_default())
+        Ok(state.listed(id, |c| &c.routes))
     }
 
     async fn create_route(
@@ -521,18 +480,13 @@ impl ClientVpnApi for FakeCloud {
         _client_token: &str,
     ) -> Result<(), CloudError> {
         let mut state = self.enter("CreateClientVpnRoute", "CreateRoute")?;
-        state
-            .children
-            .entry(id.into())
-            .or_default()
-            .routes
-            .push(Route {
-                key: route.clone(),
-                origin: RouteOrigin::AddRoute,
-                description: description.map(str::to_string),
-                state: RouteState::Creating,
-                status_message: None,
-            });
+        state.kids(id).routes.push(Route {
+            key: route.clone(),
+            origin: RouteOrigin::AddRoute,
+            description: description.map(str::to_string),
+            state: RouteState::Creating,
+            status_message: None,
+        });
         Ok(())
     }
 
@@ -543,13 +497,7 @@ impl ClientVpnApi for FakeCloud {
         route: &RouteKey,
     ) -> Result<(), CloudError> {
         let mut state = self.enter("DeleteClientVpnRoute", "DeleteRoute")?;
-        for r in state
-            .children
-            .entry(id.into())
-            .or_default()
-            .routes
-            .iter_mut()
-        {
+        for r in state.kids(id).routes.iter_mut() {
             if r.key == *route {
                 r.state = RouteState::Deleting;
             }
@@ -563,19 +511,10 @@ impl ClientVpnApi for FakeCloud {
         id: &str,
     ) -> Result<String, CloudError> {
         let mut state = self.enter("ExportClientVpnClientConfiguration", "Export")?;
-        let endpoint = endpoint_mut(&mut state, id);
+        let endpoint = state.endpoint_mut(id);
         Ok(format!(
             "client\nremote {} {}\n",
             endpoint.id, endpoint.settings.vpn_port
         ))
     }
-}
-
-fn endpoint_mut<'a>(state: &'a mut CloudState, id: &str) -> &'a mut ObservedEndpoint {
-    state
-        .endpoints
-        .iter_mut()
-        .map(|(_, e)| e)
-        .find(|e| e.id == id)
-        .expect("endpoint exists")
 }

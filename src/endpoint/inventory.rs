@@ -185,15 +185,22 @@ mod tests {
         }
     }
 
+    /// AWS holding these endpoints: (ID, owner UID) each.
+    fn aws(endpoints: &[(&str, &str)]) -> FakeCloud {
+        let cloud = FakeCloud::default();
+        for (id, uid) in endpoints {
+            cloud.insert(endpoint(id, uid));
+        }
+        cloud
+    }
+
     fn listings(cloud: &FakeCloud) -> usize {
         cloud.take_calls().iter().filter(|c| *c == "List").count()
     }
 
     #[tokio::test(start_paused = true)]
     async fn one_listing_serves_every_lookup_until_it_is_older_than_max_age() {
-        let cloud = FakeCloud::default();
-        cloud.insert(endpoint("cvpn-endpoint-1", "a"));
-        cloud.insert(endpoint("cvpn-endpoint-2", "b"));
+        let cloud = aws(&[("cvpn-endpoint-1", "a"), ("cvpn-endpoint-2", "b")]);
         let inventory = Inventory::new(Duration::from_secs(300));
         for id in ["cvpn-endpoint-1", "cvpn-endpoint-2", "cvpn-endpoint-1"] {
             let (found, _) = inventory.endpoint(&cloud, REGION, id).await.expect("ok");
@@ -221,8 +228,7 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn lookups_at_the_same_time_share_one_listing() {
-        let cloud = FakeCloud::default();
-        cloud.insert(endpoint("cvpn-endpoint-1", "a"));
+        let cloud = aws(&[("cvpn-endpoint-1", "a")]);
         let inventory = Inventory::new(Duration::from_secs(300));
         let lookups = (0..20).map(|_| inventory.endpoint(&cloud, REGION, "cvpn-endpoint-1"));
         for found in futures::future::join_all(lookups).await {
@@ -276,10 +282,11 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn tag_lookups_accept_an_older_listing_until_invalidated() {
-        let cloud = FakeCloud::default();
-        cloud.insert(endpoint("cvpn-endpoint-2", "a"));
-        cloud.insert(endpoint("cvpn-endpoint-1", "a"));
-        cloud.insert(endpoint("cvpn-endpoint-3", "b"));
+        let cloud = aws(&[
+            ("cvpn-endpoint-2", "a"),
+            ("cvpn-endpoint-1", "a"),
+            ("cvpn-endpoint-3", "b"),
+        ]);
         let inventory = Inventory::new(Duration::from_secs(300));
         let tagged = async |uid: &str| {
             inventory
@@ -302,8 +309,7 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn a_changed_listing_is_announced_and_an_unchanged_one_is_not() {
-        let cloud = FakeCloud::default();
-        cloud.insert(endpoint("cvpn-endpoint-1", "a"));
+        let cloud = aws(&[("cvpn-endpoint-1", "a")]);
         let inventory = Inventory::new(Duration::from_secs(1));
         let mut changes = Box::pin(inventory.changes());
         let list = async || {

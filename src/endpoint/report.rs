@@ -60,12 +60,8 @@ pub async fn recreating(ctx: &Context, target: &Target, old_id: &str) {
 /// An endpoint was created.
 pub async fn created(ctx: &Context, target: &Target, endpoint_id: &str, region: &str) {
     let note = format!("created AWS endpoint {endpoint_id} in {region}");
-    publish(
-        ctx,
-        target,
-        Notice::normal("Created", "CreateEndpoint", note),
-    )
-    .await;
+    let notice = Notice::normal("Created", "CreateEndpoint", note);
+    publish(ctx, target, notice).await;
 }
 
 /// Progress needs a spec change or help.
@@ -76,12 +72,8 @@ pub async fn stalled(ctx: &Context, target: &Target, reason: &str, message: Stri
 /// Teardown or deletion steps were taken.
 pub async fn deleting(ctx: &Context, target: &Target, steps: &[Step]) {
     let note = describe_steps(steps);
-    publish(
-        ctx,
-        target,
-        Notice::normal("Deleting", "DeleteEndpoint", note),
-    )
-    .await;
+    let notice = Notice::normal("Deleting", "DeleteEndpoint", note);
+    publish(ctx, target, notice).await;
 }
 
 /// The finalizer is about to go: the endpoint is gone, or retained.
@@ -103,12 +95,8 @@ pub async fn failed(ctx: &Context, target: &Target, category: &str, message: Str
 /// The managed CA issued a CA or server certificate into a Secret.
 pub async fn certificate_issued(ctx: &Context, target: &Target, what: &str, secret: &str) {
     let note = format!("issued a new {what} into Secret {secret}");
-    publish(
-        ctx,
-        target,
-        Notice::normal("CertificateIssued", "IssueCertificate", note),
-    )
-    .await;
+    let notice = Notice::normal("CertificateIssued", "IssueCertificate", note);
+    publish(ctx, target, notice).await;
 }
 
 /// A certificate went into ACM: a first import, or a renewal re-imported into the same ARN.
@@ -129,21 +117,13 @@ pub async fn certificate_imported(
         CertificateRole::ClientRoot => "client root certificate chain",
     };
     let note = format!("{what} {role} into ACM as {arn}");
-    publish(
-        ctx,
-        target,
-        Notice::normal(reason, "ImportCertificate", note),
-    )
-    .await;
+    let notice = Notice::normal(reason, "ImportCertificate", note);
+    publish(ctx, target, notice).await;
 }
 
 /// A certificate the operator imported was deleted from ACM after the endpoint.
 pub async fn certificate_deleted(ctx: &Context, target: &Target, arn: &str) {
     let note = format!("deleted ACM certificate {arn}");
-    publish(
-        ctx,
-        target,
-        Notice::normal("CertificateDeleted", "DeleteCertificate", note),
-    )
-    .await;
+    let notice = Notice::normal("CertificateDeleted", "DeleteCertificate", note);
+    publish(ctx, target, notice).await;
 }

@@ -114,10 +114,15 @@ impl Backoffs {
 mod tests {
     use super::*;
 
-    const SPEC_1: Attempt = Attempt {
-        generation: Some(1),
-        deleting: false,
-    };
+    /// An attempt at `generation`, or at deleting the object.
+    const fn attempt(generation: i64, deleting: bool) -> Attempt {
+        Attempt {
+            generation: Some(generation),
+            deleting,
+        }
+    }
+
+    const SPEC_1: Attempt = attempt(1, false);
 
     fn backoffs() -> Backoffs {
         Backoffs::new(Delays {
@@ -172,19 +177,13 @@ mod tests {
             b.wait("u", SPEC_1, now + Duration::from_secs(300))
                 .is_some()
         );
-        let spec_2 = Attempt {
-            generation: Some(2),
-            deleting: false,
-        };
+        let spec_2 = attempt(2, false);
         assert_eq!(
             b.wait("u", spec_2, now),
             None,
             "a new generation goes ahead at once"
         );
-        let deleting = Attempt {
-            generation: Some(1),
-            deleting: true,
-        };
+        let deleting = attempt(1, true);
         assert_eq!(
             b.wait("u", deleting, now),
             None,

@@ -28,20 +28,19 @@ pub struct Notice {
 
 impl Notice {
     pub fn normal(reason: &str, action: &'static str, note: impl Into<String>) -> Self {
-        Self {
-            warning: false,
-            reason: reason.into(),
-            action,
-            note: note.into(),
-        }
+        Self::new(false, reason, action, note.into())
     }
 
     pub fn warning(reason: &str, action: &'static str, note: impl Into<String>) -> Self {
+        Self::new(true, reason, action, note.into())
+    }
+
+    fn new(warning: bool, reason: &str, action: &'static str, note: String) -> Self {
         Self {
-            warning: true,
+            warning,
             reason: reason.into(),
             action,
-            note: note.into(),
+            note,
         }
     }
 }
@@ -210,8 +209,9 @@ impl KubeCluster {
         Api::namespaced_with(self.client.clone(), &obj.namespace, &obj.resource)
     }
 
-    /// Server-side apply of `body` as `name` in the owner's namespace, owned by it and
-    /// labelled as ours (the name, namespace, label and owner reference are added here).
+    /// Server-side apply of `body` as the `K` named `name` in the owner's namespace, owned by it
+    /// and labelled as ours (apiVersion, kind, name, namespace, label and owner reference are
+    /// added here).
     async fn apply_owned<K>(
         &self,
         owner: &ObjectHandle,
@@ -224,6 +224,8 @@ impl KubeCluster {
             + serde::de::DeserializeOwned
             + std::fmt::Debug,
     {
+        body["apiVersion"] = json!(K::api_version(&()));
+        body["kind"] = json!(K::kind(&()));
         let metadata = &mut body["metadata"];
         metadata["name"] = json!(name);
         metadata["namespace"] = json!(owner.namespace);
@@ -291,8 +293,6 @@ impl Cluster for KubeCluster {
         fingerprint: &str,
     ) -> Result<(), kube::Error> {
         let body = json!({
-            "apiVersion": "v1",
-            "kind": "ConfigMap",
             "metadata": {
                 "annotations": { FINGERPRINT_ANNOTATION: fingerprint },
             },
@@ -322,8 +322,6 @@ impl Cluster for KubeCluster {
         data: &SecretData,
     ) -> Result<(), kube::Error> {
         let body = json!({
-            "apiVersion": "v1",
-            "kind": "Secret",
             "type": "kubernetes.io/tls",
             "data": super::encoded(data),
         });

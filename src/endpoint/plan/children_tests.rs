@@ -1,6 +1,6 @@
 //! Table tests of the ordered children reconciler: teardown order, pacing and tokens.
 
-use super::super::test_support::{names, network, route, rule};
+use super::super::test_support::{aws_children, names, network, route, rule};
 use super::*;
 use crate::cloud::AuthorizationRule;
 
@@ -12,61 +12,52 @@ fn teardown_table() {
     let rows: Vec<(&str, Children, &[&str], bool)> = vec![
         (
             "routes first",
-            Children {
-                networks: vec![network(A, "associated")],
-                rules: vec![rule("10.0.0.0/16", "active")],
-                routes: vec![
+            aws_children(
+                vec![network(A, "associated")],
+                vec![rule("10.0.0.0/16", "active")],
+                vec![
                     route("0.0.0.0/0", A, "add-route", "active"),
                     route("10.1.0.0/16", A, "associate", "active"),
                 ],
-            },
+            ),
             &["route- 0.0.0.0/0"],
             true,
         ),
         (
             "then rules",
-            Children {
-                networks: vec![network(A, "associated")],
-                rules: vec![rule("10.0.0.0/16", "active")],
-                routes: vec![route("10.1.0.0/16", A, "associate", "active")],
-            },
+            aws_children(
+                vec![network(A, "associated")],
+                vec![rule("10.0.0.0/16", "active")],
+                vec![route("10.1.0.0/16", A, "associate", "active")],
+            ),
             &["revoke 10.0.0.0/16"],
             true,
         ),
         (
             "revoking: wait",
-            Children {
-                networks: vec![network(A, "associated")],
-                rules: vec![rule("10.0.0.0/16", "revoking")],
-                routes: vec![],
-            },
+            aws_children(
+                vec![network(A, "associated")],
+                vec![rule("10.0.0.0/16", "revoking")],
+                vec![],
+            ),
             &[],
             true,
         ),
         (
             "then associations",
-            Children {
-                networks: vec![network(A, "associated")],
-                ..Default::default()
-            },
+            aws_children(vec![network(A, "associated")], vec![], vec![]),
             &["disassociate cvpn-assoc-subnet-0000000000000000a"],
             true,
         ),
         (
             "disassociating: wait",
-            Children {
-                networks: vec![network(A, "disassociating")],
-                ..Default::default()
-            },
+            aws_children(vec![network(A, "disassociating")], vec![], vec![]),
             &[],
             true,
         ),
         (
             "nothing left: the endpoint may go",
-            Children {
-                networks: vec![network(A, "disassociated")],
-                ..Default::default()
-            },
+            aws_children(vec![network(A, "disassociated")], vec![], vec![]),
             &[],
             false,
         ),
@@ -115,11 +106,7 @@ fn a_pass_starts_only_what_the_operations_limit_leaves_room_for() {
         ("no room at all: nothing starts", vec![], 0, 0, 12),
     ];
     for (name, rules, limit, started, deferred) in rows {
-        let children = Children {
-            networks: vec![network(A, "associated")],
-            rules,
-            routes: vec![],
-        };
+        let children = aws_children(vec![network(A, "associated")], rules, vec![]);
         let planned = reconcile_children(&wanted_rules(12), &children, &scope, limit);
         assert_eq!(planned.steps.len(), started, "{name}");
         assert_eq!(planned.deferred, deferred, "{name}");
@@ -135,13 +122,13 @@ fn a_pass_starts_only_what_the_operations_limit_leaves_room_for() {
 
 #[test]
 fn teardown_is_paced_too() {
-    let children = Children {
-        networks: vec![network(A, "associated")],
-        rules: (0..10)
+    let children = aws_children(
+        vec![network(A, "associated")],
+        (0..10)
             .map(|i| rule(&format!("10.{i}.0.0/16"), "active"))
             .collect(),
-        routes: vec![],
-    };
+        vec![],
+    );
     let planned = teardown(&children, 4);
     assert_eq!(planned.steps.len(), 4);
     assert_eq!(planned.deferred, 6);

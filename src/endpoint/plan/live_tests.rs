@@ -2,9 +2,11 @@
 
 use super::super::desired::desired;
 use super::super::model::{Children, Desired, Observation};
-use super::super::test_support::{aws_endpoint, names, network, route, rule};
+use super::super::test_support::{
+    aws_children, aws_endpoint, names, network, route, rule, spec_children,
+};
 use super::*;
-use crate::api::{AuthorizationRuleSpec, ClientVpnEndpoint, RouteSpec, TargetNetworkSpec};
+use crate::api::ClientVpnEndpoint;
 
 pub const A: &str = "subnet-0000000000000000a";
 pub const B: &str = "subnet-0000000000000000b";
@@ -13,20 +15,7 @@ pub const B: &str = "subnet-0000000000000000b";
 fn wanted(with_children: bool) -> Desired {
     let mut spec = ClientVpnEndpoint::test().spec;
     if with_children {
-        spec.target_networks = vec![TargetNetworkSpec {
-            subnet_id: A.into(),
-        }];
-        spec.authorization_rules = vec![AuthorizationRuleSpec {
-            target_network_cidr: "10.0.0.0/16".into(),
-            access_group_id: None,
-            authorize_all_groups: Some(true),
-            description: None,
-        }];
-        spec.routes = vec![RouteSpec {
-            destination_cidr_block: "0.0.0.0/0".into(),
-            target_vpc_subnet_id: A.into(),
-            description: None,
-        }];
+        spec_children(&mut spec, A, None);
     }
     let mut obj = ClientVpnEndpoint::test();
     obj.spec = spec;
@@ -57,10 +46,7 @@ fn children_table() {
             "associating: wait, no second associate",
             true,
             "pending-associate",
-            Children {
-                networks: vec![network(A, "associating")],
-                ..Default::default()
-            },
+            aws_children(vec![network(A, "associating")], vec![], vec![]),
             &[],
             "WaitingForAws",
         ),
@@ -68,10 +54,7 @@ fn children_table() {
             "associated: authorize and add the route",
             true,
             "available",
-            Children {
-                networks: vec![network(A, "associated")],
-                ..Default::default()
-            },
+            aws_children(vec![network(A, "associated")], vec![], vec![]),
             &["authorize 10.0.0.0/16", "route+ 0.0.0.0/0"],
             "Updating",
         ),
@@ -79,14 +62,14 @@ fn children_table() {
             "everything active: ready",
             true,
             "available",
-            Children {
-                networks: vec![network(A, "associated")],
-                rules: vec![rule("10.0.0.0/16", "active")],
-                routes: vec![
+            aws_children(
+                vec![network(A, "associated")],
+                vec![rule("10.0.0.0/16", "active")],
+                vec![
                     route("10.1.0.0/16", A, "associate", "active"),
                     route("0.0.0.0/0", A, "add-route", "active"),
                 ],
-            },
+            ),
             &[],
             "Available",
         ),
@@ -94,11 +77,11 @@ fn children_table() {
             "associate routes are never touched",
             false,
             "available",
-            Children {
-                networks: vec![network(A, "associated")],
-                rules: vec![],
-                routes: vec![route("10.1.0.0/16", A, "associate", "active")],
-            },
+            aws_children(
+                vec![network(A, "associated")],
+                vec![],
+                vec![route("10.1.0.0/16", A, "associate", "active")],
+            ),
             &["disassociate cvpn-assoc-subnet-0000000000000000a"],
             "Updating",
         ),
@@ -106,11 +89,11 @@ fn children_table() {
             "removed from spec: routes first",
             false,
             "available",
-            Children {
-                networks: vec![network(A, "associated")],
-                rules: vec![rule("10.0.0.0/16", "active")],
-                routes: vec![route("0.0.0.0/0", A, "add-route", "active")],
-            },
+            aws_children(
+                vec![network(A, "associated")],
+                vec![rule("10.0.0.0/16", "active")],
+                vec![route("0.0.0.0/0", A, "add-route", "active")],
+            ),
             &["route- 0.0.0.0/0"],
             "Updating",
         ),
@@ -118,11 +101,11 @@ fn children_table() {
             "route deleting: rules wait",
             false,
             "available",
-            Children {
-                networks: vec![network(A, "associated")],
-                rules: vec![rule("10.0.0.0/16", "active")],
-                routes: vec![route("0.0.0.0/0", A, "add-route", "deleting")],
-            },
+            aws_children(
+                vec![network(A, "associated")],
+                vec![rule("10.0.0.0/16", "active")],
+                vec![route("0.0.0.0/0", A, "add-route", "deleting")],
+            ),
             &[],
             "WaitingForAws",
         ),
@@ -130,11 +113,11 @@ fn children_table() {
             "routes gone: revoke rules",
             false,
             "available",
-            Children {
-                networks: vec![network(A, "associated")],
-                rules: vec![rule("10.0.0.0/16", "active")],
-                routes: vec![],
-            },
+            aws_children(
+                vec![network(A, "associated")],
+                vec![rule("10.0.0.0/16", "active")],
+                vec![],
+            ),
             &["revoke 10.0.0.0/16"],
             "Updating",
         ),
@@ -142,11 +125,11 @@ fn children_table() {
             "another subnet wanted: associate it, keep A until replaced",
             true,
             "available",
-            Children {
-                networks: vec![network(B, "associated")],
-                rules: vec![rule("10.0.0.0/16", "active")],
-                routes: vec![],
-            },
+            aws_children(
+                vec![network(B, "associated")],
+                vec![rule("10.0.0.0/16", "active")],
+                vec![],
+            ),
             &[
                 "disassociate cvpn-assoc-subnet-0000000000000000b",
                 "associate subnet-0000000000000000a",
@@ -157,10 +140,7 @@ fn children_table() {
             "failed association: stalled with AWS's message",
             true,
             "pending-associate",
-            Children {
-                networks: vec![network(A, "association-failed")],
-                ..Default::default()
-            },
+            aws_children(vec![network(A, "association-failed")], vec![], vec![]),
             &[],
             "ChildFailed",
         ),
@@ -188,10 +168,7 @@ fn children_over_the_operations_limit_are_reported_as_deferred() {
     let mut wanted = wanted(true);
     wanted.operations_limit = 1;
     let observed = Observation {
-        children: Children {
-            networks: vec![network(A, "associated")],
-            ..Default::default()
-        },
+        children: aws_children(vec![network(A, "associated")], vec![], vec![]),
         ..Default::default()
     };
     // The rule and the route both want to start; one operation may be in progress.

@@ -4,7 +4,8 @@
 
 use std::collections::BTreeMap;
 
-use super::model::Step;
+use super::model::{Children, Step};
+use crate::api::{AuthorizationRuleSpec, ClientVpnEndpointSpec, RouteSpec, TargetNetworkSpec};
 use crate::cloud::{
     AssociationState, AuthenticationFact, AuthorizationRule, EndpointSettings, FixedSettings,
     ObservedEndpoint, Route, RouteKey, RouteOrigin, RouteState, RuleKey, RuleState, TargetNetwork,
@@ -91,4 +92,40 @@ pub fn names(steps: &[Step]) -> Vec<String> {
             other => format!("{other:?}"),
         })
         .collect()
+}
+
+/// What AWS lists under an endpoint: its associations, authorization rules and routes.
+pub fn aws_children(
+    networks: Vec<TargetNetwork>,
+    rules: Vec<AuthorizationRule>,
+    routes: Vec<Route>,
+) -> Children {
+    Children {
+        networks,
+        rules,
+        routes,
+    }
+}
+
+/// The children most tests ask for in the spec: `subnet` associated, `10.0.0.0/16` authorized for
+/// all groups (described `rule_description`), and a route `0.0.0.0/0` through `subnet`.
+pub fn spec_children(
+    spec: &mut ClientVpnEndpointSpec,
+    subnet: &str,
+    rule_description: Option<&str>,
+) {
+    spec.target_networks = vec![TargetNetworkSpec {
+        subnet_id: subnet.into(),
+    }];
+    spec.authorization_rules = vec![AuthorizationRuleSpec {
+        target_network_cidr: "10.0.0.0/16".into(),
+        access_group_id: None,
+        authorize_all_groups: Some(true),
+        description: rule_description.map(str::to_string),
+    }];
+    spec.routes = vec![RouteSpec {
+        destination_cidr_block: "0.0.0.0/0".into(),
+        target_vpc_subnet_id: subnet.into(),
+        description: None,
+    }];
 }

@@ -30,6 +30,37 @@ fn create_step(client_token: &str) -> Step {
     ))
 }
 
+/// Create the fixture object's endpoint with this token (a recreate names the endpoint it replaces).
+fn create_plan(client_token: &str, recreate_of: Option<String>) -> Plan {
+    Plan {
+        steps: vec![create_step(client_token)],
+        outcome: Outcome::Creating { recreate_of },
+    }
+}
+
+/// Report an existing endpoint (found by its recorded ID, or adopted), with the health its code implies.
+fn observe_plan(endpoint: ObservedEndpoint, adopted: bool) -> Plan {
+    let health = Health::of_code(&endpoint.status_code);
+    Plan::report(Outcome::Observed {
+        endpoint: Box::new(endpoint),
+        adopted,
+        health,
+        deferred: 0,
+    })
+}
+
+/// Delete the endpoint and keep the finalizer.
+fn delete_plan(endpoint_id: String) -> Plan {
+    Plan {
+        steps: vec![Step::Delete {
+            endpoint_id: endpoint_id.clone(),
+        }],
+        outcome: Outcome::Deleting {
+            endpoint_ids: vec![endpoint_id],
+        },
+    }
+}
+
 fn observed(
     recorded: Option<&str>,
     seen: bool,
@@ -56,41 +87,25 @@ fn apply_table() {
             "nothing recorded, nothing tagged: create with the UID as token",
             Delete,
             observed(None, false, None, vec![]),
-            Plan {
-                steps: vec![create_step(UID)],
-                outcome: Outcome::Creating { recreate_of: None },
-            },
+            create_plan(UID, None),
         ),
         (
             "recorded and live: report it, no calls",
             Delete,
             observed(Some(&a().id), true, Some(a()), vec![]),
-            Plan::report(Outcome::Observed {
-                endpoint: Box::new(a()),
-                adopted: false,
-                health: Health::of_code(&a().status_code),
-                deferred: 0,
-            }),
+            observe_plan(a(), false),
         ),
         (
             "status lost but tagged endpoint exists: adopt, never create",
             Delete,
             observed(None, false, None, vec![a()]),
-            Plan::report(Outcome::Observed {
-                endpoint: Box::new(a()),
-                adopted: true,
-                health: Health::of_code(&a().status_code),
-                deferred: 0,
-            }),
+            observe_plan(a(), true),
         ),
         (
             "tagged endpoints that are deleted are ignored",
             Delete,
             observed(None, false, None, vec![gone()]),
-            Plan {
-                steps: vec![create_step(UID)],
-                outcome: Outcome::Creating { recreate_of: None },
-            },
+            create_plan(UID, None),
         ),
         (
             "two live tagged endpoints: stalled, no create",
@@ -117,34 +132,19 @@ fn apply_table() {
             "deleted out of band, Delete policy: recreate with a derived token",
             Delete,
             observed(Some(&a().id), true, Some(gone()), vec![gone()]),
-            Plan {
-                steps: vec![create_step(&format!("{UID}-0000000000000000a"))],
-                outcome: Outcome::Creating {
-                    recreate_of: Some(a().id),
-                },
-            },
+            create_plan(&format!("{UID}-0000000000000000a"), Some(a().id)),
         ),
         (
             "vanished out of band (NotFound), Delete policy: recreate",
             Delete,
             observed(Some(&a().id), true, None, vec![]),
-            Plan {
-                steps: vec![create_step(&format!("{UID}-0000000000000000a"))],
-                outcome: Outcome::Creating {
-                    recreate_of: Some(a().id),
-                },
-            },
+            create_plan(&format!("{UID}-0000000000000000a"), Some(a().id)),
         ),
         (
             "recreated endpoint found by tag after a crash: adopt it",
             Delete,
             observed(Some(&a().id), true, Some(gone()), vec![gone(), b()]),
-            Plan::report(Outcome::Observed {
-                endpoint: Box::new(b()),
-                adopted: true,
-                health: Health::of_code(&b().status_code),
-                deferred: 0,
-            }),
+            observe_plan(b(), true),
         ),
         (
             "deleted out of band, Retain policy: stalled, no create",
@@ -181,27 +181,13 @@ fn cleanup_table() {
             "live endpoint: delete it and keep the finalizer",
             Delete,
             observed(Some(&a().id), true, Some(a()), vec![]),
-            Plan {
-                steps: vec![Step::Delete {
-                    endpoint_id: a().id,
-                }],
-                outcome: Outcome::Deleting {
-                    endpoint_ids: vec![a().id],
-                },
-            },
+            delete_plan(a().id),
         ),
         (
             "status lost: delete the endpoint found by tag",
             Delete,
             observed(None, false, None, vec![a()]),
-            Plan {
-                steps: vec![Step::Delete {
-                    endpoint_id: a().id,
-                }],
-                outcome: Outcome::Deleting {
-                    endpoint_ids: vec![a().id],
-                },
-            },
+            delete_plan(a().id),
         ),
         (
             "AWS still deleting: wait, no second delete",

@@ -1,9 +1,8 @@
 //! An existing endpoint: spec changes, children, adoption, the client configuration.
 
 use super::*;
-use crate::api::{
-    ADOPT_ANNOTATION, AuthorizationRuleSpec, ClientConfigurationSpec, RouteSpec, TargetNetworkSpec,
-};
+use crate::api::{ADOPT_ANNOTATION, ClientConfigurationSpec, TargetNetworkSpec};
+use crate::endpoint::plan::test_support::spec_children;
 
 const SUBNET_A: &str = "subnet-0000000000000000a";
 const SUBNET_B: &str = "subnet-0000000000000000b";
@@ -31,20 +30,21 @@ async fn settled_with_children() -> Harness {
 }
 
 fn with_network(spec: &mut crate::api::ClientVpnEndpointSpec) {
-    spec.target_networks = vec![TargetNetworkSpec {
-        subnet_id: SUBNET_A.into(),
-    }];
-    spec.authorization_rules = vec![AuthorizationRuleSpec {
-        target_network_cidr: "10.0.0.0/16".into(),
-        access_group_id: None,
-        authorize_all_groups: Some(true),
-        description: Some("everyone".into()),
-    }];
-    spec.routes = vec![RouteSpec {
-        destination_cidr_block: "0.0.0.0/0".into(),
-        target_vpc_subnet_id: SUBNET_A.into(),
-        description: None,
-    }];
+    spec_children(spec, SUBNET_A, Some("everyone"));
+}
+
+/// The endpoint the adoption tests name in the annotation.
+const ADOPTED: &str = "cvpn-endpoint-0000000000000000e";
+
+/// A fresh object annotated to adopt [`ADOPTED`], an endpoint created earlier for it and then
+/// edited in AWS by `edit`.
+fn adopting(edit: impl FnOnce(&mut crate::cloud::ObservedEndpoint)) -> Harness {
+    let h = Harness::new(ClientVpnEndpoint::test().finalized());
+    h.cloud
+        .insert_owned(ADOPTED, status_code::PENDING_ASSOCIATE);
+    h.cloud.edit_endpoint(ADOPTED, edit);
+    h.cluster.annotate(ADOPT_ANNOTATION, ADOPTED);
+    h
 }
 
 fn acting(calls: Vec<String>) -> Vec<String> {
@@ -216,19 +216,15 @@ async fn delete_tears_down_in_order_and_waits_for_aws() {
 
 #[tokio::test]
 async fn adoption_by_annotation_tags_the_endpoint_and_never_creates() {
-    let h = Harness::new(ClientVpnEndpoint::test().finalized());
-    let id = "cvpn-endpoint-0000000000000000e";
-    h.cloud.insert_owned(id, status_code::PENDING_ASSOCIATE);
-    h.cloud.edit_endpoint(id, |e| {
+    let h = adopting(|e| {
         e.tags.clear();
         e.settings.description = "old".into();
     });
-    h.cluster.annotate(ADOPT_ANNOTATION, id);
     h.reconcile().await.expect("adopt");
     let calls = acting(h.cloud.take_calls());
     assert!(!calls.iter().any(|c| c == "Create"), "{calls:?}");
     assert_eq!(calls, ["Modify[description]", "CreateTags"]);
-    assert_eq!(id_of(&h), id);
+    assert_eq!(id_of(&h), ADOPTED);
     assert_eq!(
         h.cloud.endpoints()[0]
             .tags
@@ -241,15 +237,11 @@ async fn adoption_by_annotation_tags_the_endpoint_and_never_creates() {
 
 #[tokio::test]
 async fn adoption_is_refused_when_fixed_fields_differ_or_another_object_owns_it() {
-    let h = Harness::new(ClientVpnEndpoint::test().finalized());
-    let id = "cvpn-endpoint-0000000000000000e";
-    h.cloud.insert_owned(id, status_code::PENDING_ASSOCIATE);
-    h.cloud.edit_endpoint(id, |e| {
+    let h = adopting(|e| {
         e.tags.clear();
         e.fixed.client_cidr_block = Some("10.200.0.0/22".into());
         e.fixed.transport_protocol = "tcp".into();
     });
-    h.cluster.annotate(ADOPT_ANNOTATION, id);
     h.reconcile().await.expect("refuse");
     let stalled = h.condition(condition::STALLED).expect("Stalled");
     assert_eq!(stalled.1, "ImmutableFieldMismatch");
@@ -263,12 +255,9 @@ async fn adoption_is_refused_when_fixed_fields_differ_or_another_object_owns_it(
         "nothing changed in AWS"
     );
 
-    let other = Harness::new(ClientVpnEndpoint::test().finalized());
-    other.cloud.insert_owned(id, status_code::PENDING_ASSOCIATE);
-    other.cloud.edit_endpoint(id, |e| {
+    let other = adopting(|e| {
         e.tags.insert(tags::UID.into(), "another-uid".into());
     });
-    other.cluster.annotate(ADOPT_ANNOTATION, id);
     other.reconcile().await.expect("refuse");
     assert_eq!(
         other.condition(condition::STALLED).map(|c| c.1),
