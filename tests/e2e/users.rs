@@ -183,6 +183,9 @@ async fn a_user_connects_with_its_ovpn_and_revocation_refuses_it_and_ends_its_se
     assert_eq!(status.secret_name.as_deref(), Some("alice-vpn"));
     assert_eq!(status.revocable, Some(true));
 
+    let labelled = env.kubectl(&["get", "secret", "-l", "clientvpn.io/user=alice", "-o", "name"]);
+    assert_eq!(labelled.trim(), "secret/alice-vpn");
+
     let profile_text = secret_text(&env, "alice-vpn", "client.ovpn").await;
     let profile = ovpn::parse(&profile_text);
     let dns = endpoint
