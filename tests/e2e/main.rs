@@ -16,8 +16,9 @@ mod quotas;
 mod support_cert_manager;
 mod users;
 
-// The cert-manager launcher finds the control plane launcher here.
+// The cert-manager launcher finds the control plane launcher and the owned-process helper here.
 use harness::control_plane;
+use harness::emulator::owned;
 
 use std::time::{Duration, Instant};
 
