@@ -54,8 +54,9 @@ BIN_NAME=cert-manager-controller
 # Bump when the way things are built changes (main.go, ldflags, ...), to force a rebuild.
 RECIPE=1
 
-log() { printf 'build-cert-manager: %s\n' "$*" >&2; }
-die() { printf 'build-cert-manager: error: %s\n' "$*" >&2; exit 1; }
+SCRIPT=build-cert-manager
+# shellcheck source=hack/lib/go-build.sh
+. "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/lib/go-build.sh"
 
 # The entry point (see the header). Written from scratch against the root module's API.
 read -r -d '' MAIN_GO <<'EOF' || true
@@ -398,17 +399,6 @@ is_current() {
     [ -f "$CRDS_DIR/.stamp" ] && [ "$(cat "$CRDS_DIR/.stamp")" = "$(stamp)" ]
 }
 
-go_env() {
-  if ! command -v go >/dev/null && [ -x /usr/local/go/bin/go ]; then PATH="/usr/local/go/bin:$PATH"; fi
-  command -v go >/dev/null || die "go is not installed (need Go >= 1.25 to build cert-manager $CM_VERSION)"
-  export GOTOOLCHAIN=local CGO_ENABLED=0
-  export GOMODCACHE="$CACHE/go/mod" GOCACHE="$CACHE/go/build"
-  # -mod=mod: go.sum is generated (see the header); -modcacherw: lets `rm -rf $CACHE` work.
-  export GOFLAGS="-mod=mod -modcacherw -buildvcs=false"
-  unset GOOS GOARCH GOARM GOAMD64 2>/dev/null || true
-  mkdir -p "$GOMODCACHE" "$GOCACHE"
-}
-
 # The module's source directory in GOMODCACHE (downloads it if needed).
 module_dir() {
   local json dir
@@ -480,7 +470,7 @@ main() {
     --check) is_current; return ;;
     --force) FORCE=1 ;;
     "") ;;
-    -h|--help) sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed '$d; s/^# \{0,1\}//'; return 0 ;;
+    -h|--help) usage "${BASH_SOURCE[0]}"; return 0 ;;
     *) die "unknown argument: $1 (try --help)" ;;
   esac
 
@@ -488,14 +478,10 @@ main() {
   if [ "$FORCE" = 0 ] && is_current; then printf '%s\n' "$BIN_DIR"; return 0; fi
 
   mkdir -p "$BIN_DIR"
-  # Several test binaries / scripts may call us at once: serialise builds.
-  exec 9>"$CACHE/cert-manager/.build.lock"
-  if ! flock -n 9; then
-    log "waiting for another build-cert-manager.sh to finish (lock $CACHE/cert-manager/.build.lock) ..."
-    flock 9
-  fi
+  build_lock "$CACHE/cert-manager/.build.lock"
   if [ "$FORCE" = 1 ] || ! is_current; then
-    go_env
+    # -mod=mod: go.sum is generated (see the header).
+    go_env "Go >= 1.25 to build cert-manager $CM_VERSION" -mod=mod
     log "go: $(go version); cache: $CACHE"
     local total=$SECONDS
     BUILD_TMP="$(mktemp -d "$BIN_DIR/.tmp.XXXXXX")"

@@ -28,8 +28,9 @@ CACHE="${CLIENTVPN_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/clientvpn-operator}"
 # Bump when the way binaries are built changes (ldflags, flags, ...), to force a rebuild.
 RECIPE=1
 
-log() { printf 'build-k8s: %s\n' "$*" >&2; }
-die() { printf 'build-k8s: error: %s\n' "$*" >&2; exit 1; }
+SCRIPT=build-k8s
+# shellcheck source=hack/lib/go-build.sh
+. "$HACK_DIR/lib/go-build.sh"
 
 # Reads the version of module $2 required by the go.mod at $1.
 required_version() {
@@ -107,17 +108,6 @@ expected_version() {
   esac
 }
 
-go_env() {
-  if ! command -v go >/dev/null && [ -x /usr/local/go/bin/go ]; then PATH="/usr/local/go/bin:$PATH"; fi
-  command -v go >/dev/null || die "go is not installed (need Go >= 1.26 to build the control-plane binaries)"
-  export GOTOOLCHAIN=local CGO_ENABLED=0
-  export GOMODCACHE="$CACHE/go/mod" GOCACHE="$CACHE/go/build"
-  # -modcacherw: lets `rm -rf $CACHE` work; -mod=readonly: go.sum is committed.
-  export GOFLAGS="-mod=readonly -modcacherw -buildvcs=false"
-  unset GOOS GOARCH GOARM GOAMD64 2>/dev/null || true
-  mkdir -p "$GOMODCACHE" "$GOCACHE"
-}
-
 k8s_ldflags() {
   local ld="-s -w" p
   for p in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
@@ -170,7 +160,7 @@ main() {
     --check) [ -z "$(stale_binaries)" ]; return ;;
     --force) FORCE=1 ;;
     "") ;;
-    -h|--help) sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed '$d; s/^# \{0,1\}//'; return 0 ;;
+    -h|--help) usage "${BASH_SOURCE[0]}"; return 0 ;;
     *) die "unknown argument: $1 (try --help)" ;;
   esac
 
@@ -178,16 +168,12 @@ main() {
   if [ -z "$(stale_binaries)" ]; then printf '%s\n' "$BIN_DIR"; return 0; fi
 
   mkdir -p "$BIN_DIR"
-  # Several test binaries / scripts may call us at once: serialise builds.
-  exec 9>"$CACHE/k8s/.build.lock"
-  if ! flock -n 9; then
-    log "waiting for another build-k8s.sh to finish (lock $CACHE/k8s/.build.lock) ..."
-    flock 9
-  fi
+  build_lock "$CACHE/k8s/.build.lock"
   local stale
   stale="$(stale_binaries)"
   if [ -n "$stale" ]; then
-    go_env
+    # -mod=readonly: go.sum is committed.
+    go_env "Go >= 1.26 to build the control-plane binaries" -mod=readonly
     log "go: $(go version); cache: $CACHE"
     local total=$SECONDS n
     BUILD_TMP="$(mktemp -d "$BIN_DIR/.tmp.XXXXXX")"

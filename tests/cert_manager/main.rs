@@ -9,6 +9,9 @@ mod cert_manager;
 #[allow(dead_code)]
 #[path = "../support/control_plane.rs"]
 mod control_plane;
+#[allow(dead_code)]
+#[path = "../support/owned.rs"]
+mod owned;
 
 use cert_manager::CertManager;
 use control_plane::{ControlPlane, checked, run};

@@ -324,19 +324,7 @@ impl Env {
         within: Duration,
         check: impl Fn(&ClientVpnEndpoint) -> bool,
     ) -> ClientVpnEndpoint {
-        let deadline = Instant::now() + within;
-        loop {
-            let found = self.api().get_opt(name).await.ok().flatten();
-            if let Some(obj) = found.as_ref().filter(|o| check(o)) {
-                return obj.clone();
-            }
-            assert!(
-                Instant::now() < deadline,
-                "timed out after {within:?} waiting for {what}; last status: {:?}",
-                found.map(|o| o.status)
-            );
-            tokio::time::sleep(POLL).await;
-        }
+        wait_object(&self.api(), name, what, within, check).await
     }
 
     /// Wait until the object is gone from the API server.
@@ -346,14 +334,7 @@ impl Env {
 
     /// [`Env::wait_gone`] with a deadline of its own.
     pub async fn wait_gone_within(&self, name: &str, within: Duration) {
-        let deadline = Instant::now() + within;
-        while self.api().get_opt(name).await.ok().flatten().is_some() {
-            assert!(
-                Instant::now() < deadline,
-                "timed out waiting for {name} to be deleted"
-            );
-            tokio::time::sleep(POLL).await;
-        }
+        wait_object_gone(&self.api(), name, within).await
     }
 
     /// `host:port` of the emulator: the test's own (see [`Env::use_emulator`]) or the shared one.
@@ -425,6 +406,50 @@ impl Drop for Env {
 impl Env {
     fn emulator_call_quiet(&self, method: &str, path: &str) -> Option<Value> {
         std::panic::catch_unwind(|| cluster().emulator.control(method, path, None)).ok()
+    }
+}
+
+/// Wait until object `name` of `api` satisfies `check`, for at most `within`, returning it; on
+/// timeout, panic with its last status.
+pub async fn wait_object<K>(
+    api: &Api<K>,
+    name: &str,
+    what: &str,
+    within: Duration,
+    check: impl Fn(&K) -> bool,
+) -> K
+where
+    K: Clone + std::fmt::Debug + serde::de::DeserializeOwned + serde::Serialize,
+{
+    let deadline = Instant::now() + within;
+    loop {
+        let found = api.get_opt(name).await.ok().flatten();
+        if let Some(obj) = found.as_ref().filter(|o| check(o)) {
+            return obj.clone();
+        }
+        let status = found.map_or(Value::Null, |o| {
+            serde_json::to_value(o).map_or(Value::Null, |v| v["status"].clone())
+        });
+        assert!(
+            Instant::now() < deadline,
+            "timed out after {within:?} waiting for {name}: {what}; last status: {status}"
+        );
+        tokio::time::sleep(POLL).await;
+    }
+}
+
+/// Wait until object `name` of `api` is gone from the API server, for at most `within`.
+pub async fn wait_object_gone<K>(api: &Api<K>, name: &str, within: Duration)
+where
+    K: Clone + std::fmt::Debug + serde::de::DeserializeOwned,
+{
+    let deadline = Instant::now() + within;
+    while api.get_opt(name).await.ok().flatten().is_some() {
+        assert!(
+            Instant::now() < deadline,
+            "timed out waiting for {name} to be deleted"
+        );
+        tokio::time::sleep(POLL).await;
     }
 }
 

@@ -194,26 +194,15 @@ async fn an_existing_endpoint_is_adopted_or_refused_when_fixed_fields_differ() {
         serde_json::from_value(serde_json::from_str::<Value>(&text).expect("json")["spec"].clone())
             .expect("spec")
     };
-    let made_by_hand = |token: &str, cidr: &str| {
-        desired_endpoint(&spec_json(cidr)).create_request(
-            token.into(),
+    let made_by_hand = async |token: &str, cidr: &str| {
+        let request = desired_endpoint(&spec_json(cidr)).create_request(
+            format!("{token}-{}", env.namespace),
             [("Name".to_string(), "by hand".to_string())].into(),
-        )
+        );
+        aws.create_endpoint(REGION, &request).await.expect("create")
     };
-    let existing = aws
-        .create_endpoint(
-            REGION,
-            &made_by_hand(&format!("hand-{}", env.namespace), "10.100.0.0/22"),
-        )
-        .await
-        .expect("create");
-    let other = aws
-        .create_endpoint(
-            REGION,
-            &made_by_hand(&format!("other-{}", env.namespace), "10.250.0.0/22"),
-        )
-        .await
-        .expect("create");
+    let existing = made_by_hand("hand", "10.100.0.0/22").await;
+    let other = made_by_hand("other", "10.250.0.0/22").await;
     let creates_before = crate::calls_of(&env, "CreateClientVpnEndpoint");
 
     let adopt = |name: &str, id: &str| {

@@ -16,25 +16,30 @@ mod quotas;
 mod support_cert_manager;
 mod users;
 
-// The cert-manager launcher finds the control plane launcher here.
+// The cert-manager launcher finds the control plane launcher and the owned-process helper here.
 use harness::control_plane;
+use harness::emulator::owned;
 
 use std::time::{Duration, Instant};
 
 use clientvpn_operator::api::ClientVpnEndpoint;
 use harness::{Env, example, manifest, wait_until};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition;
 use kube::ResourceExt;
 use serde_json::{Value, json};
 
 const EXAMPLE_NAME: &str = "office-vpn";
 
-fn condition(obj: &ClientVpnEndpoint, type_: &str) -> Option<(String, String, String)> {
-    obj.status
-        .as_ref()?
-        .conditions
+/// `(status, reason, message)` of the condition `type_`, if there is one.
+fn find_condition(conditions: &[Condition], type_: &str) -> Option<(String, String, String)> {
+    conditions
         .iter()
         .find(|c| c.type_ == type_)
         .map(|c| (c.status.clone(), c.reason.clone(), c.message.clone()))
+}
+
+fn condition(obj: &ClientVpnEndpoint, type_: &str) -> Option<(String, String, String)> {
+    find_condition(&obj.status.as_ref()?.conditions, type_)
 }
 
 fn has_endpoint_id(obj: &ClientVpnEndpoint) -> bool {

@@ -3,8 +3,6 @@
 //! into one list import; the record of revoked serials survives the objects and a restart;
 //! renewal replaces the certificate in place; and the refusals a user can act on.
 
-use std::time::{Duration, Instant};
-
 use aws_sdk_ec2::Client as Ec2;
 use clientvpn_operator::api::{ClientVpnEndpoint, ClientVpnUser};
 use clientvpn_operator::certificates::{CertificateMaterial, Validity, issue_client};
@@ -14,8 +12,10 @@ use kube::api::{Api, DeleteParams};
 use serde_json::{Value, json};
 use x509_parser::prelude::FromDer;
 
-use crate::harness::{ACCOUNT_KEY, Env, WAIT, cluster, emulator, example, wait_until};
-use crate::{applied, calls_of, manifest};
+use crate::harness::{
+    ACCOUNT_KEY, Env, WAIT, cluster, emulator, example, wait_object, wait_object_gone, wait_until,
+};
+use crate::{applied, calls_of, find_condition, manifest};
 
 const ENDPOINT: &str = "office-vpn";
 
@@ -36,12 +36,7 @@ fn user_manifest(name: &str, spec: Value) -> String {
 }
 
 fn user_condition(user: &ClientVpnUser, type_: &str) -> Option<(String, String, String)> {
-    user.status
-        .as_ref()?
-        .conditions
-        .iter()
-        .find(|c| c.type_ == type_)
-        .map(|c| (c.status.clone(), c.reason.clone(), c.message.clone()))
+    find_condition(&user.status.as_ref()?.conditions, type_)
 }
 
 fn user_ready(user: &ClientVpnUser) -> bool {
@@ -55,27 +50,11 @@ async fn wait_user(
     what: &str,
     check: impl Fn(&ClientVpnUser) -> bool,
 ) -> ClientVpnUser {
-    let deadline = Instant::now() + WAIT;
-    loop {
-        let found = users(env).get_opt(name).await.ok().flatten();
-        if let Some(user) = found.as_ref().filter(|u| check(u)) {
-            return user.clone();
-        }
-        assert!(
-            Instant::now() < deadline,
-            "timed out waiting for {name}: {what}; last status: {:?}",
-            found.map(|u| u.status)
-        );
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
+    wait_object(&users(env), name, what, WAIT, check).await
 }
 
 async fn wait_user_gone(env: &Env, name: &str) {
-    let deadline = Instant::now() + WAIT;
-    while users(env).get_opt(name).await.ok().flatten().is_some() {
-        assert!(Instant::now() < deadline, "{name} was not deleted");
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
+    wait_object_gone(&users(env), name, WAIT).await
 }
 
 /// The managed example, available (its one subnet associated).

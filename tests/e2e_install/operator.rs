@@ -131,21 +131,13 @@ impl Operator {
 
     /// Wait for the process to exit; panics with its log after `timeout`.
     pub async fn exited(&mut self, timeout: Duration) -> ExitStatus {
-        let deadline = Instant::now() + timeout;
         let child = self.child.as_mut().expect("running");
-        loop {
-            if let Some(status) = child.try_wait().expect("try_wait") {
-                self.child = None;
-                return status;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "{} did not exit within {timeout:?}; log:\n{}",
-                self.pod,
-                self.log()
-            );
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
+        let status = polled(&self.pod, &self.log, "exit", timeout, 100, || {
+            child.try_wait().expect("try_wait")
+        })
+        .await;
+        self.child = None;
+        status
     }
 
     pub fn kill(&mut self) {
@@ -178,19 +170,34 @@ impl Operator {
     }
 
     pub async fn ready(&self) {
-        let deadline = Instant::now() + WAIT;
-        loop {
-            if matches!(self.get(self.health, "/readyz"), Some((200, _))) {
-                return;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "{} never became ready; log:\n{}",
-                self.pod,
-                self.log()
-            );
-            tokio::time::sleep(Duration::from_millis(200)).await;
+        polled(&self.pod, &self.log, "become ready", WAIT, 200, || {
+            matches!(self.get(self.health, "/readyz"), Some((200, _))).then_some(())
+        })
+        .await
+    }
+}
+
+/// Poll `done` every `every_ms` until it gives a value; after `timeout`, panic with the log of
+/// operator `pod`, which did not do `what`.
+async fn polled<T>(
+    pod: &str,
+    log: &Path,
+    what: &str,
+    timeout: Duration,
+    every_ms: u64,
+    mut done: impl FnMut() -> Option<T>,
+) -> T {
+    let deadline = Instant::now() + timeout;
+    loop {
+        if let Some(value) = done() {
+            return value;
         }
+        assert!(
+            Instant::now() < deadline,
+            "{pod} did not {what} within {timeout:?}; log:\n{}",
+            std::fs::read_to_string(log).unwrap_or_default()
+        );
+        tokio::time::sleep(Duration::from_millis(every_ms)).await;
     }
 }
 

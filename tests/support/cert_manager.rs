@@ -2,11 +2,14 @@
 //! `hack/build-cert-manager.sh`, see docs/cert-manager.md) against a [`ControlPlane`]: applies
 //! cert-manager's CRDs and runs the controller out of cluster, owned by the test process.
 //!
-//! Include it next to the control plane launcher, which it uses as `crate::control_plane`:
+//! Include it next to the control plane launcher and the owned-process helper, which it uses as
+//! `crate::control_plane` and `crate::owned`:
 //!
 //! ```ignore
 //! #[path = "../support/control_plane.rs"]
 //! mod control_plane;
+//! #[path = "../support/owned.rs"]
+//! mod owned;
 //! #[path = "../support/cert_manager.rs"]
 //! mod cert_manager;
 //!
@@ -21,8 +24,8 @@
 //!   `127.0.0.1:0`. There is no webhook and no cainjector: nothing validates or defaults
 //!   cert-manager objects at admission (the controller defaults what it needs itself), so write
 //!   valid objects.
-//! * It is started through a small watcher shell that kills it when the test process goes away
-//!   (even on SIGKILL); dropping the [`CertManager`] stops it too.
+//! * It is started through a small watcher shell (`owned.rs`) that kills it when the test
+//!   process goes away (even on SIGKILL); dropping the [`CertManager`] stops it too.
 //! * Its log goes to `<control plane dir>/logs/cert-manager-<n>.log`: removed when the handle is
 //!   dropped normally, kept (its path printed) when the thread is panicking.
 //! * The binary is `CLIENTVPN_CERT_MANAGER_BIN` if set, else the cache of
@@ -30,12 +33,13 @@
 //!   missing there; a failed build fails the test with the script's output.
 
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
 use crate::control_plane::{ControlPlane, checked, http_get, run};
+use crate::owned::{Output, Owned};
 
 /// Namespace of the Secrets that ClusterIssuers refer to (upstream's default too).
 pub const CLUSTER_RESOURCE_NAMESPACE: &str = "kube-system";
@@ -176,8 +180,7 @@ pub fn install_crds(cp: &ControlPlane) {
 
 /// A running cert-manager controller, owned by this test process; stopped when dropped.
 pub struct CertManager {
-    watcher: Child,
-    log: PathBuf,
+    process: Owned,
     healthz: String,
 }
 
@@ -209,26 +212,8 @@ impl CertManager {
             "--healthz-listen-address=127.0.0.1:0".into(),
         ];
         args.extend(extra.iter().map(|a| a.to_string()));
-        // The watcher runs the controller, and kills it when the owner (this process) is gone
-        // or when the watcher itself is told to stop.
-        let script = r#"owner=$1; shift; log=$1; shift
-"$@" >>"$log" 2>&1 & child=$!
-trap 'kill $child 2>/dev/null; wait $child 2>/dev/null' EXIT TERM
-while kill -0 "$owner" 2>/dev/null && kill -0 "$child" 2>/dev/null; do sleep 0.2; done"#;
-        let watcher = Command::new("bash")
-            .arg("-c")
-            .arg(script)
-            .arg("owned")
-            .arg(std::process::id().to_string())
-            .arg(&log)
-            .arg(binary)
-            .args(&args)
-            .stdin(Stdio::null())
-            .spawn()
-            .unwrap_or_else(|e| panic!("cannot start {}: {e}", binary.display()));
         let mut cm = CertManager {
-            watcher,
-            log,
+            process: Owned::spawn("cert-manager", binary, &args, log, Output::Logged),
             healthz: String::new(),
         };
         cm.healthz = cm.wait_live(Duration::from_secs(60));
@@ -240,10 +225,10 @@ while kill -0 "$owner" 2>/dev/null && kill -0 "$child" 2>/dev/null; do sleep 0.2
     fn wait_live(&mut self, timeout: Duration) -> String {
         let deadline = Instant::now() + timeout;
         loop {
-            if let Ok(Some(status)) = self.watcher.try_wait() {
+            if let Some(status) = self.process.exited() {
                 panic!(
                     "cert-manager exited ({status}) while starting; log {}:\n{}",
-                    self.log.display(),
+                    self.log().display(),
                     self.log_text()
                 );
             }
@@ -255,7 +240,7 @@ while kill -0 "$owner" 2>/dev/null && kill -0 "$child" 2>/dev/null; do sleep 0.2
             assert!(
                 Instant::now() < deadline,
                 "cert-manager not live after {timeout:?}; log {}:\n{}",
-                self.log.display(),
+                self.log().display(),
                 self.log_text()
             );
             std::thread::sleep(Duration::from_millis(200));
@@ -264,12 +249,12 @@ while kill -0 "$owner" 2>/dev/null && kill -0 "$child" 2>/dev/null; do sleep 0.2
 
     /// The controller's log file.
     pub fn log(&self) -> &Path {
-        &self.log
+        self.process.log()
     }
 
     /// The log so far.
     pub fn log_text(&self) -> String {
-        std::fs::read_to_string(&self.log).unwrap_or_default()
+        self.process.log_text()
     }
 
     /// `host:port` of the controller's healthz server (`/livez`).
@@ -279,22 +264,7 @@ while kill -0 "$owner" 2>/dev/null && kill -0 "$child" 2>/dev/null; do sleep 0.2
 
     /// Whether the controller process is still running.
     pub fn is_running(&mut self) -> bool {
-        matches!(self.watcher.try_wait(), Ok(None))
-    }
-}
-
-impl Drop for CertManager {
-    fn drop(&mut self) {
-        // SIGTERM to the watcher: its trap stops the controller, then it exits.
-        let _ = Command::new("kill")
-            .arg(self.watcher.id().to_string())
-            .status();
-        let _ = self.watcher.wait();
-        if std::thread::panicking() {
-            eprintln!("cert-manager log: {}", self.log.display());
-        } else {
-            let _ = std::fs::remove_file(&self.log);
-        }
+        self.process.is_running()
     }
 }
 

@@ -4,8 +4,8 @@
 //! Include it with `#[path = "../support/emulator.rs"] mod emulator;` (from a file directly in
 //! `tests/`: `#[path = "support/emulator.rs"]`).
 //!
-//! * The process is started through a small watcher shell that kills it when the test process
-//!   goes away (even on SIGKILL); dropping the [`Emulator`] stops it too.
+//! * The process is started through a small watcher shell (`owned.rs`) that kills it when the
+//!   test process goes away (even on SIGKILL); dropping the [`Emulator`] stops it too.
 //! * Its stderr goes to a log file: by default a temporary one, removed when the handle is dropped
 //!   normally and kept (its path printed) when the thread is panicking, i.e. the test failed; a
 //!   log given with [`Launch::log`] is always kept.
@@ -33,13 +33,20 @@
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU32, Ordering};
 
 use aws_config::{BehaviorVersion, Region};
 use aws_sdk_ec2::config::Credentials;
 use serde_json::Value;
+
+// The emulator needs only part of it; the cert-manager launcher uses it too.
+#[allow(dead_code)]
+#[path = "owned.rs"]
+pub mod owned;
+
+use owned::{Output, Owned};
 
 /// Region the tests and the benchmark use.
 pub const REGION: &str = "us-east-1";
@@ -175,48 +182,28 @@ impl Launch {
             .binary
             .clone()
             .unwrap_or_else(|| emulator_bin().to_path_buf());
-        // The watcher runs the emulator, and kills it when the owner (this process) is gone or
-        // when the watcher itself is told to stop.
-        let script = r#"owner=$1; shift; log=$1; shift
-"$@" 2>>"$log" & child=$!
-trap 'kill $child 2>/dev/null' EXIT TERM
-while kill -0 "$owner" 2>/dev/null && kill -0 "$child" 2>/dev/null; do sleep 0.2; done"#;
-        let mut watcher = Command::new("bash")
-            .arg("-c")
-            .arg(script)
-            .arg("owned")
-            .arg(std::process::id().to_string())
-            .arg(&log)
-            .arg(&binary)
-            .args(self.args())
-            .stdout(Stdio::piped())
-            .spawn()
-            .unwrap_or_else(|e| panic!("cannot start {}: {e}", binary.display()));
+        let mut process = Owned::spawn("emulator", &binary, &self.args(), log, Output::Piped);
+        if keep_log {
+            process = process.keep_log();
+        }
         let mut first_line = String::new();
-        BufReader::new(watcher.stdout.take().expect("stdout"))
+        BufReader::new(process.stdout())
             .read_line(&mut first_line)
             .expect("emulator prints its address");
         let addr = first_line.trim().to_string();
         assert!(
             addr.starts_with("127.0.0.1:"),
             "unexpected emulator address {addr:?}; log in {}",
-            log.display()
+            process.log().display()
         );
-        Emulator {
-            addr,
-            watcher,
-            log,
-            keep_log,
-        }
+        Emulator { addr, process }
     }
 }
 
 /// One running emulator, owned by this test process; stopped when dropped.
 pub struct Emulator {
     addr: String,
-    watcher: Child,
-    log: PathBuf,
-    keep_log: bool,
+    process: Owned,
 }
 
 impl Emulator {
@@ -250,7 +237,7 @@ impl Emulator {
 
     /// The emulator's log file.
     pub fn log(&self) -> &Path {
-        &self.log
+        self.process.log()
     }
 
     /// A call to the control API (`/_emulator/...`); panics unless it answers 2xx.
@@ -266,21 +253,6 @@ impl Emulator {
     /// How many requests reached `action` so far.
     pub fn calls_of(&self, action: &str) -> u64 {
         self.calls()[action].as_u64().unwrap_or(0)
-    }
-}
-
-impl Drop for Emulator {
-    fn drop(&mut self) {
-        // SIGTERM to the watcher: its trap kills the emulator, then it exits.
-        let _ = Command::new("kill")
-            .arg(self.watcher.id().to_string())
-            .status();
-        let _ = self.watcher.wait();
-        if std::thread::panicking() {
-            eprintln!("emulator log: {}", self.log.display());
-        } else if !self.keep_log {
-            let _ = std::fs::remove_file(&self.log);
-        }
     }
 }
 

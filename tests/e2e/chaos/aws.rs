@@ -16,10 +16,7 @@ async fn chaos_endpoint_deleted_out_of_band() {
         "one object; its endpoint deleted with the AWS SDK behind the operator's back".into(),
     );
     applied(&env, &manifest("oob", |_| {}));
-    let created = converge(&mut env, &mut Calm, async |env: &Env| {
-        all_created(env, 1).await
-    })
-    .await;
+    let created = settled(&mut env, all_created, 1).await;
     record.check("the endpoint was created", created.is_ok());
     let id = endpoint_id(&env, "oob").await;
     let counters = Counters::now(&env);
@@ -281,10 +278,7 @@ async fn chaos_emulator_restarted_with_its_state_lost() {
     for name in names("amnesia", count) {
         applied(&env, &manifest(&name, with_children));
     }
-    let ready = converge(&mut env, &mut Calm, async |env: &Env| {
-        all_ready(env, count).await
-    })
-    .await;
+    let ready = settled(&mut env, all_ready, count).await;
     record.check("all Ready before the restart", ready.is_ok());
     let before = status_ids(&env).await;
     drop(aws);

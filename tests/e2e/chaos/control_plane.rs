@@ -48,10 +48,7 @@ async fn chaos_api_server_paused_mid_create() {
         // The fault itself lasts this long; nothing is waited for.
         tokio::time::sleep(pause).await;
     }
-    let created = converge(&mut env, &mut Calm, async |env: &Env| {
-        all_created(env, count).await
-    })
-    .await;
+    let created = settled(&mut env, all_created, count).await;
     let duplicates = duplicated(&env);
     record.figure(
         "time from resume until all have an endpoint",
@@ -109,10 +106,7 @@ async fn chaos_two_replicas_and_the_leader_sigkilled() {
         "two operator replicas with leader election; one object created; the leader SIGKILLed; a second object created".into(),
     );
     applied(&env, &manifest("first", |_| {}));
-    let first = converge(&mut env, &mut Calm, async |env: &Env| {
-        all_created(env, 1).await
-    })
-    .await;
+    let first = settled(&mut env, all_created, 1).await;
     record.check("the first object got an endpoint", first.is_ok());
     let leader = lease_holder(&env, &lease);
     record.check("a replica holds the lease", replicas.contains_key(&leader));
@@ -127,10 +121,7 @@ async fn chaos_two_replicas_and_the_leader_sigkilled() {
     })
     .await;
     applied(&env, &manifest("second", |_| {}));
-    let second = converge(&mut env, &mut Calm, async |env: &Env| {
-        all_created(env, 2).await
-    })
-    .await;
+    let second = settled(&mut env, all_created, 2).await;
     record.figure("lease takeover after the kill", seconds(takeover));
     record.figure(
         "kill → the second object has its endpoint",

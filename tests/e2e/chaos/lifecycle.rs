@@ -64,10 +64,7 @@ async fn chaos_namespace_deleted_with_objects_in_it() {
     );
     let counters = Counters::now(&env);
     apply_all(&env, &names("ns", count));
-    let created = converge(&mut env, &mut Calm, async |env: &Env| {
-        all_created(env, count).await
-    })
-    .await;
+    let created = settled(&mut env, all_created, count).await;
     record.check("all objects got an endpoint", created.is_ok());
     let namespace = env.namespace.clone();
     env.kubectl(&["delete", "namespace", &namespace, "--wait=false"]);

@@ -281,6 +281,16 @@ async fn converge(
     }
 }
 
+/// [`converge`] without chaos until `all` holds for `count` objects ([`all_created`],
+/// [`all_ready`]).
+async fn settled(
+    env: &mut Env,
+    all: impl AsyncFn(&Env, usize) -> bool,
+    count: usize,
+) -> Result<Duration, Duration> {
+    converge(env, &mut Calm, async |env: &Env| all(env, count).await).await
+}
+
 fn seconds(result: Result<Duration, Duration>) -> String {
     match result {
         Ok(d) => format!("{:.1} s", d.as_secs_f64()),
