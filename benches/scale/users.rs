@@ -93,6 +93,8 @@ pub struct UsersResult {
     pub issuance_cpu_ticks: u64,
     /// kube-apiserver and etcd CPU time during issuance, in clock ticks.
     pub control_plane_cpu_ticks: u64,
+    /// Idle CPU time of the whole machine during issuance (all cores), in clock ticks.
+    pub idle_cpu_ticks: u64,
     /// kube-apiserver requests during issuance (all clients, the benchmark's creates included),
     /// by verb, resource and subresource.
     pub requests: BTreeMap<String, f64>,
@@ -145,6 +147,22 @@ pub async fn floor(n: usize) -> (Duration, usize) {
     })
     .await
     .expect("the floor's threads")
+}
+
+/// Idle time of every core so far, in clock ticks (`idle + iowait` of `/proc/stat`'s `cpu`).
+fn machine_idle_ticks() -> u64 {
+    let stat = std::fs::read_to_string("/proc/stat").expect("/proc/stat");
+    let fields: Vec<u64> = stat
+        .lines()
+        .next()
+        .and_then(|l| l.strip_prefix("cpu "))
+        .map(|l| {
+            l.split_whitespace()
+                .filter_map(|v| v.parse().ok())
+                .collect()
+        })
+        .unwrap_or_default();
+    fields.get(3).copied().unwrap_or(0) + fields.get(4).copied().unwrap_or(0)
 }
 
 /// The essentials of examples/managed.yaml: managed server certificate, mutual authentication
@@ -354,7 +372,8 @@ pub async fn run(
             .filter_map(|pid| cpu_ticks_of(pid.trim().parse().ok()?))
             .sum::<u64>()
     };
-    let (cp_ticks, requests) = (
+    let (idle_ticks, cp_ticks, requests) = (
+        machine_idle_ticks(),
         control_plane_ticks(),
         crate::kube_requests(cp, USER_RESOURCES),
     );
@@ -386,6 +405,7 @@ pub async fn run(
     let issuance = (secrets_seen >= n).then(|| started.elapsed());
     let issuance_cpu_ticks = op.cpu_ticks() - ticks;
     let control_plane_cpu_ticks = control_plane_ticks() - cp_ticks;
+    let idle_cpu_ticks = machine_idle_ticks() - idle_ticks;
     let requests = crate::prom::delta(&requests, &crate::kube_requests(cp, USER_RESOURCES));
     drop(watch);
 
@@ -474,6 +494,7 @@ pub async fn run(
         not_ready_count,
         issuance_cpu_ticks,
         control_plane_cpu_ticks,
+        idle_cpu_ticks,
         requests,
         before,
         after,

@@ -122,8 +122,8 @@ pub fn render(results: &[UsersResult], how: &str, settings: &Settings, clk_tck: 
     let _ = writeln!(
         out,
         "\n| Users | Floor | Issuance | Ratio | Issued/s | All Ready | Operator CPU (issuance) | \
-         API server + etcd CPU (issuance) | Revocation p50 | p99 | RSS before | RSS after | \
-         Δ RSS | Peak RSS (end) |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
+         API server + etcd CPU (issuance) | Idle CPU (issuance) | Revocation p50 | p99 | RSS before | RSS after | \
+         Δ RSS | Peak RSS (end) |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
     );
     for r in results {
         let latencies = r.latencies();
@@ -137,7 +137,7 @@ pub fn render(results: &[UsersResult], how: &str, settings: &Settings, clk_tck: 
         };
         let _ = writeln!(
             out,
-            "| {} | {} ({} threads) | {} | {} | {} | {} | {:.1} s | {:.1} s | {p50} | {p99} | {} | {} | {:+.1} MiB | {} |",
+            "| {} | {} ({} threads) | {} | {} | {} | {} | {:.1} s | {:.1} s | {:.1} s | {p50} | {p99} | {} | {} | {:+.1} MiB | {} |",
             r.n,
             secs(r.floor),
             r.threads,
@@ -152,6 +152,7 @@ pub fn render(results: &[UsersResult], how: &str, settings: &Settings, clk_tck: 
                 .map_or_else(|| format!("{} not Ready", r.not_ready_count), secs),
             r.issuance_cpu_ticks as f64 / clk_tck.max(1) as f64,
             r.control_plane_cpu_ticks as f64 / clk_tck.max(1) as f64,
+            r.idle_cpu_ticks as f64 / clk_tck.max(1) as f64,
             mib(r.before.rss_kib),
             mib(r.after.rss_kib),
             r.rss_delta_mib(),

@@ -145,19 +145,35 @@ pub fn issue_server(
         KeyUsagePurpose::KeyEncipherment,
     ];
     params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
-    sign_leaf(ca, params)
+    sign_leaf(&load_issuer(ca)?, params)
+}
+
+/// A CA parsed once, ready to sign many client certificates (parsing and checking its key for
+/// each one would cost a good part of a signature).
+pub struct Signer(Issuer<'static, KeyPair>);
+
+impl Signer {
+    pub fn load(ca: &impl CaSource) -> Result<Self, IssueError> {
+        load_issuer(ca).map(Self)
+    }
+}
+
+impl fmt::Debug for Signer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Signer(<redacted>)")
+    }
 }
 
 /// A client certificate (clientAuth; digitalSignature): the CN is the user's identity.
 pub fn issue_client(
-    ca: &impl CaSource,
+    ca: &Signer,
     common_name: &str,
     validity: Validity,
 ) -> Result<Issued, IssueError> {
     let mut params = base_params(common_name, validity)?;
     params.key_usages = vec![KeyUsagePurpose::DigitalSignature];
     params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ClientAuth];
-    sign_leaf(ca, params)
+    sign_leaf(&ca.0, params)
 }
 
 fn base_params(common_name: &str, validity: Validity) -> Result<CertificateParams, IssueError> {
@@ -172,11 +188,13 @@ fn base_params(common_name: &str, validity: Validity) -> Result<CertificateParam
     Ok(params)
 }
 
-fn sign_leaf(ca: &impl CaSource, mut params: CertificateParams) -> Result<Issued, IssueError> {
+fn sign_leaf(
+    issuer: &Issuer<'static, KeyPair>,
+    mut params: CertificateParams,
+) -> Result<Issued, IssueError> {
     params.use_authority_key_identifier_extension = true;
-    let issuer = load_issuer(ca)?;
     let key = new_key()?;
-    let cert = params.signed_by(&key, &issuer).map_err(IssueError::Sign)?;
+    let cert = params.signed_by(&key, issuer).map_err(IssueError::Sign)?;
     Ok(issued(cert.pem(), &key))
 }
 

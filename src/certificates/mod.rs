@@ -18,7 +18,9 @@ mod tests;
 
 pub use crl::{RevokedSerial, sign_crl};
 pub use facts::{CertificateFacts, KeyKind, rfc3339};
-pub use issue::{CaSource, IssueError, Issued, Validity, issue_ca, issue_client, issue_server};
+pub use issue::{
+    CaSource, IssueError, Issued, Signer, Validity, issue_ca, issue_client, issue_server,
+};
 pub use material::CertificateMaterial;
 pub use problem::CertificateProblem;
 pub use validate::{needs_renewal, reimport_blocker, validate, validate_client};

@@ -125,7 +125,7 @@ pub async fn ensure(
         .secret_meta(namespace, &user.secret_name)
         .and_then(|meta| held(&meta));
     let mut step = step_for(annotated.as_ref());
-    if matches!(step, CertificateStep::Issue(_)) {
+    if matches!(step, CertificateStep::Issue(_)) && user.looked_at_before {
         // Issuing costs a key generation and supersedes what the Secret holds: decide on the
         // Secret as the API server has it, not on a watch cache that may not yet show this
         // controller's own last write (which would issue twice, leaving one unrevoked).
@@ -195,7 +195,7 @@ async fn issue(
     inputs: &Inputs,
     validity: i64,
 ) -> Result<Result<Written, Report>, Error> {
-    let Some(signer) = ca.signer.clone() else {
+    let (Some(issuer), Some(signer)) = (ca.issuer.clone(), ca.signer.as_ref()) else {
         return Ok(Err(Report::new(
             Standing::Stalled,
             "NoClientCaKey",
@@ -207,8 +207,14 @@ async fn issue(
     };
     let common_name = user.common_name.clone();
     let lifetime = Validity::starting_at(now_unix(), validity);
-    // RSA key generation takes tens of milliseconds: off the async workers.
-    let issued = tokio::task::spawn_blocking(move || issue_client(&signer, &common_name, lifetime))
+    // RSA key generation takes tens of milliseconds of CPU: off the async workers, and no more
+    // at once than there are cores (more would only share them, switching back and forth).
+    let _core = ctx
+        .key_generations
+        .acquire()
+        .await
+        .map_err(|e| Error::Issued(format!("the issuing slots are closed: {e}")))?;
+    let issued = tokio::task::spawn_blocking(move || issue_client(&issuer, &common_name, lifetime))
         .await
         .map_err(|e| Error::Issued(format!("the issuing task failed: {e}")))?
         .map_err(Error::Issue)?;
@@ -218,11 +224,7 @@ async fn issue(
         None,
     )
     .map_err(|p| Error::Issued(p.to_string()))?;
-    let ca_pem = ca
-        .signer
-        .as_ref()
-        .map(|s| s.certificate_pem.clone())
-        .unwrap_or_default();
+    let ca_pem = signer.certificate_pem.clone();
     let annotated = annotation_of(&material, inputs);
     write(ctx, user, view, &material, &ca_pem, &annotated).await?;
     ctx.runtime.metrics.user_certificate_issued();

@@ -81,6 +81,8 @@ pub struct Context {
     records: RecordStore,
     /// Endpoints' client CAs by Secret version.
     cas: ByVersion<secrets::ClientCa>,
+    /// Key generations in progress: one per core.
+    key_generations: tokio::sync::Semaphore,
     publisher: Arc<Publisher>,
     connections: ConnectionCache,
     configs: ConfigCache,
@@ -192,6 +194,9 @@ pub async fn run(
         access: shared.access,
         records: RecordStore::new(client),
         cas: ByVersion::default(),
+        key_generations: tokio::sync::Semaphore::new(
+            std::thread::available_parallelism().map_or(1, |n| n.get()),
+        ),
         publisher: Arc::new(Publisher::new(trigger)),
         connections: ConnectionCache::new(shared.settings.connections_interval),
         configs: ConfigCache::default(),

@@ -30,6 +30,9 @@ pub struct User<'a> {
     pub common_name: String,
     /// The Secret the operator writes.
     pub secret_name: String,
+    /// The object carried the finalizer when this reconcile began, so an earlier reconcile may
+    /// have issued for it (one that adds the finalizer is the first to look at the object).
+    pub looked_at_before: bool,
 }
 
 impl<'a> User<'a> {
@@ -44,6 +47,7 @@ impl<'a> User<'a> {
                 .secret_name
                 .clone()
                 .unwrap_or_else(|| format!("{name}-vpn")),
+            looked_at_before: obj.finalizers().iter().any(|f| f == USER_FINALIZER),
             obj,
         })
     }
@@ -113,14 +117,13 @@ async fn reconcile_once(user: &User<'_>, ctx: &Arc<Context>) -> Result<Action, E
     }
     let obj = user.obj;
     let endpoint = ctx.endpoint(&user.handle.namespace, &obj.spec.endpoint_ref.name);
-    let has_finalizer = obj.finalizers().iter().any(|f| f == USER_FINALIZER);
     if obj.metadata.deletion_timestamp.is_some() {
-        if !has_finalizer {
+        if !user.looked_at_before {
             return Ok(Action::await_change());
         }
         return finish_deletion(user, ctx, endpoint.as_deref()).await;
     }
-    if !has_finalizer {
+    if !user.looked_at_before {
         add_finalizer(ctx.runtime.cluster.as_ref(), &user.handle, USER_FINALIZER)
             .await
             .map_err(|e| Error::Kube("adding the finalizer", e))?;

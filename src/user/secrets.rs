@@ -15,7 +15,7 @@ use super::plan::Held;
 use super::view::{CaLocation, EndpointView};
 use super::{Context, Error};
 use crate::api::{FIELD_MANAGER, USER_SECRET_LABEL};
-use crate::certificates::{CA_CRT, CertificateMaterial, TLS_CRT, TLS_KEY};
+use crate::certificates::{CA_CRT, CertificateMaterial, Signer, TLS_CRT, TLS_KEY};
 use crate::runtime::{ObjectHandle, SecretData};
 
 /// Key of the complete OpenVPN profile in the user's Secret.
@@ -36,6 +36,8 @@ pub struct ClientCa {
     pub certificates_pem: Option<String>,
     /// The CA certificate with its key: the operator can issue and revoke.
     pub signer: Option<CertificateMaterial>,
+    /// The same, parsed for issuing.
+    pub issuer: Option<Arc<Signer>>,
 }
 
 /// The endpoint's client CA, read once per version of its Secret (issuing a thousand
@@ -78,12 +80,19 @@ pub async fn client_ca(
 fn read_client_ca(location: &CaLocation, data: &SecretData) -> ClientCa {
     let crt = data.get(TLS_CRT).unwrap_or_default();
     match location {
-        CaLocation::Secret(_) => ClientCa {
-            certificates_pem: Some(String::from_utf8_lossy(crt).into_owned()),
-            signer: data
+        CaLocation::Secret(_) => {
+            let signer = data
                 .get(TLS_KEY)
-                .and_then(|key| CertificateMaterial::from_secret_data(crt, key, None).ok()),
-        },
+                .and_then(|key| CertificateMaterial::from_secret_data(crt, key, None).ok());
+            ClientCa {
+                certificates_pem: Some(String::from_utf8_lossy(crt).into_owned()),
+                issuer: signer
+                    .as_ref()
+                    .and_then(|s| Signer::load(s).ok())
+                    .map(Arc::new),
+                signer,
+            }
+        }
         // The server certificate's issuers: tls.crt after the leaf, and ca.crt.
         CaLocation::ServerChain(_) => {
             let mut pem = String::from_utf8_lossy(crt).into_owned();
@@ -92,7 +101,7 @@ fn read_client_ca(location: &CaLocation, data: &SecretData) -> ClientCa {
             ));
             ClientCa {
                 certificates_pem: Some(pem),
-                signer: None,
+                ..ClientCa::default()
             }
         }
         CaLocation::Unknown => ClientCa::default(),

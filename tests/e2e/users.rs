@@ -5,7 +5,7 @@
 
 use aws_sdk_ec2::Client as Ec2;
 use clientvpn_operator::api::{ClientVpnEndpoint, ClientVpnUser};
-use clientvpn_operator::certificates::{CertificateMaterial, Validity, issue_client};
+use clientvpn_operator::certificates::{CertificateMaterial, Signer, Validity, issue_client};
 use clientvpn_operator::user::ovpn;
 use k8s_openapi::api::core::v1::Secret;
 use kube::api::{Api, DeleteParams};
@@ -518,7 +518,8 @@ fn client_from(
     common_name: &str,
 ) -> (String, String) {
     let validity = Validity::starting_at(unix_now() - 60, 86_400);
-    let issued = issue_client(ca, common_name, validity).expect("client certificate");
+    let signer = Signer::load(ca).expect("CA key");
+    let issued = issue_client(&signer, common_name, validity).expect("client certificate");
     (issued.certificate_pem, issued.private_key_pem)
 }
 

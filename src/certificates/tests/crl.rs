@@ -3,7 +3,7 @@
 use x509_parser::revocation_list::CertificateRevocationList;
 
 use super::*;
-use crate::certificates::{IssueError, RevokedSerial, issue_client, sign_crl};
+use crate::certificates::{IssueError, RevokedSerial, Signer, issue_client, sign_crl};
 
 /// Parses the PEM CRL and hands it to `check`.
 fn with_crl(pem: &str, check: impl FnOnce(&CertificateRevocationList<'_>)) {
@@ -16,7 +16,7 @@ fn with_crl(pem: &str, check: impl FnOnce(&CertificateRevocationList<'_>)) {
 #[test]
 fn crl_lists_the_revoked_serials_and_next_update() {
     let ca = ca();
-    let alice = issue_client(&ca, "alice", current()).unwrap();
+    let alice = issue_client(&Signer::load(&ca).unwrap(), "alice", current()).unwrap();
     let alice_serial = material(&alice.certificate_pem, &alice.private_key_pem, None)
         .facts
         .serial;

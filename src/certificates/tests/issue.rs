@@ -5,7 +5,7 @@ use x509_parser::certificate::X509Certificate;
 
 use super::*;
 use crate::certificates::{
-    CertificateFacts, IssueError, KeyKind, Role, issue_client, issue_server, validate,
+    CertificateFacts, IssueError, KeyKind, Role, Signer, issue_client, issue_server, validate,
 };
 
 /// Parses `pem` and hands the certificate to `check`.
@@ -113,7 +113,7 @@ fn server_without_dns_names_gets_its_common_name_as_san() {
 
 #[test]
 fn client_certificate_has_client_auth_and_its_cn() {
-    let client = issue_client(&ca(), "alice", current()).unwrap();
+    let client = issue_client(&Signer::load(&ca()).unwrap(), "alice", current()).unwrap();
     let facts = facts_validated(&client, Role::ClientRoot);
     assert_eq!(facts.subject, "CN=alice");
     assert!(facts.dns_names.is_empty());
@@ -128,14 +128,14 @@ fn client_certificate_has_client_auth_and_its_cn() {
 fn a_ca_read_from_a_secret_can_sign() {
     let ca = ca();
     let from_secret = material(&ca.certificate_pem, &ca.private_key_pem, None);
-    let client = issue_client(&from_secret, "bob", current()).unwrap();
+    let client = issue_client(&Signer::load(&from_secret).unwrap(), "bob", current()).unwrap();
     assert_signed_by_ca(&client);
 }
 
 #[test]
 fn serials_differ_between_issues() {
     let serial = |name| {
-        let issued = issue_client(&ca(), name, current()).unwrap();
+        let issued = issue_client(&Signer::load(&ca()).unwrap(), name, current()).unwrap();
         material(&issued.certificate_pem, &issued.private_key_pem, None)
             .facts
             .serial
