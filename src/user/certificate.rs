@@ -5,7 +5,9 @@
 use kube::ResourceExt;
 
 use super::ovpn::with_identity;
-use super::plan::{CertificateStep, Held as Annotated, Inputs, certificate_step, duration_secs};
+use super::plan::{
+    CertificateStep, Held as Annotated, Inputs, IssueReason, certificate_step, duration_secs,
+};
 use super::reconcile::User;
 use super::record::{Record, serial_bytes};
 use super::secrets::{ClientCa, client_ca, fresh_held, held, user_secret_data, write_user_secret};
@@ -143,7 +145,7 @@ pub async fn ensure(
         }
         (CertificateStep::Issue(reason), _) => {
             let ca = client_ca(ctx, namespace, view).await?;
-            let written = issue(ctx, user, view, &ca, &inputs, validity).await?;
+            let written = issue(ctx, user, view, &ca, &inputs, (validity, reason)).await?;
             if let (Ok(new), Some(old)) = (&written, &annotated)
                 && reason.supersedes()
             {
@@ -193,7 +195,7 @@ async fn issue(
     view: &EndpointView,
     ca: &ClientCa,
     inputs: &Inputs,
-    validity: i64,
+    (validity, reason): (i64, IssueReason),
 ) -> Result<Result<Written, Report>, Error> {
     let (Some(issuer), Some(signer)) = (ca.issuer.clone(), ca.signer.as_ref()) else {
         return Ok(Err(Report::new(
@@ -228,15 +230,17 @@ async fn issue(
     let annotated = annotation_of(&material, inputs);
     write(ctx, user, view, &material, &ca_pem, &annotated).await?;
     ctx.runtime.metrics.user_certificate_issued();
-    let note = format!(
-        "issued client certificate {} (CN {}), valid until {}; client.ovpn is in Secret {}",
-        annotated.serial,
-        user.common_name,
-        rfc3339(annotated.not_after).unwrap_or_default(),
-        user.secret_name
-    );
-    let notice = Notice::normal("CertificateIssued", "IssueCertificate", note);
-    ctx.runtime.cluster.publish(&user.handle, notice).await;
+    if reason.announced() {
+        let note = format!(
+            "issued client certificate {} (CN {}), valid until {}; client.ovpn is in Secret {}",
+            annotated.serial,
+            user.common_name,
+            rfc3339(annotated.not_after).unwrap_or_default(),
+            user.secret_name
+        );
+        let notice = Notice::normal("CertificateIssued", "IssueCertificate", note);
+        ctx.runtime.cluster.publish(&user.handle, notice).await;
+    }
     Ok(Ok(Written {
         annotated,
         revocable: true,

@@ -45,6 +45,13 @@ impl IssueReason {
     pub fn supersedes(self) -> bool {
         self == IssueReason::Renewal
     }
+
+    /// Whether the new certificate gets a `CertificateIssued` event: a re-issue replaces a
+    /// profile people hold, so it is news; a first certificate is in the Ready condition (no
+    /// event per user when thousands are created at once), and a renewal has its own event.
+    pub fn announced(self) -> bool {
+        matches!(self, IssueReason::Revoked | IssueReason::IdentityChanged)
+    }
 }
 
 /// The step for the certificate.
@@ -224,6 +231,14 @@ mod tests {
             certificate_step(Some(&changed), &brought, false, 0),
             CertificateStep::Bring
         );
+    }
+
+    #[test]
+    fn re_issues_are_announced_first_certificates_and_renewals_are_not() {
+        assert!(IssueReason::Revoked.announced());
+        assert!(IssueReason::IdentityChanged.announced());
+        assert!(!IssueReason::First.announced());
+        assert!(!IssueReason::Renewal.announced());
     }
 
     #[test]
