@@ -228,7 +228,8 @@ async fn issue(
     .map_err(|p| Error::Issued(p.to_string()))?;
     let ca_pem = signer.certificate_pem.clone();
     let annotated = annotation_of(&material, inputs);
-    write(ctx, user, view, &material, &ca_pem, &annotated).await?;
+    let absent = reason == IssueReason::First;
+    write(ctx, user, view, &material, &ca_pem, (&annotated, absent)).await?;
     ctx.runtime.metrics.user_certificate_issued();
     if reason.announced() {
         let note = format!(
@@ -308,7 +309,7 @@ async fn rewrite(
         configuration: inputs.configuration.clone(),
         ..current.clone()
     };
-    write(ctx, user, view, &material, &ca_pem, &annotated).await?;
+    write(ctx, user, view, &material, &ca_pem, (&annotated, false)).await?;
     Ok(Ok(Written {
         annotated,
         revocable: user
@@ -377,7 +378,7 @@ async fn bring(
         .or_else(|| ca.certificates_pem.clone())
         .unwrap_or_default();
     let annotated = annotation_of(&material, inputs);
-    write(ctx, user, view, &material, &ca_pem, &annotated).await?;
+    write(ctx, user, view, &material, &ca_pem, (&annotated, false)).await?;
     Ok(Ok(Written {
         annotated,
         revocable,
@@ -401,7 +402,7 @@ async fn write(
     view: &EndpointView,
     material: &CertificateMaterial,
     ca_pem: &str,
-    annotated: &Annotated,
+    (annotated, absent): (&Annotated, bool),
 ) -> Result<(), Error> {
     let (Some(id), Some(region)) = (view.id.as_deref(), view.region.as_deref()) else {
         return Ok(());
@@ -416,7 +417,8 @@ async fn write(
     };
     let ovpn = with_identity(&config, &certificate, &material.private_key_pem);
     let data = user_secret_data(&ovpn, &certificate, &material.private_key_pem, ca_pem);
-    write_user_secret(ctx, &user.handle, &user.secret_name, &data, annotated).await
+    let name = (user.secret_name.as_str(), absent);
+    write_user_secret(ctx, &user.handle, name, &data, annotated).await
 }
 
 async fn read_secret(

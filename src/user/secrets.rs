@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use k8s_openapi::api::core::v1::Secret;
 use kube::ResourceExt;
-use kube::api::{Api, Patch, PatchParams};
+use kube::api::{Api, Patch, PatchParams, PostParams};
 use kube::core::PartialObjectMeta;
 use serde_json::json;
 
@@ -130,11 +130,13 @@ pub async fn fresh_held(ctx: &Context, namespace: &str, name: &str) -> Result<Op
     Ok(meta.as_ref().and_then(held))
 }
 
-/// Server-side apply the user's Secret (type `kubernetes.io/tls`), owned by the user object.
+/// Write the user's Secret (type `kubernetes.io/tls`), owned by the user object: created when
+/// it is known `absent` (a plain create costs the API server less than an apply; thousands are
+/// written at once), server-side applied otherwise or when it exists after all.
 pub async fn write_user_secret(
     ctx: &Context,
     owner: &ObjectHandle,
-    name: &str,
+    (name, absent): (&str, bool),
     data: &SecretData,
     held: &Held,
 ) -> Result<(), Error> {
@@ -160,6 +162,23 @@ pub async fn write_user_secret(
         "data": crate::runtime::encoded(data),
     });
     let api: Api<Secret> = Api::namespaced(ctx.client.clone(), &owner.namespace);
+    if absent {
+        let secret: Secret = serde_json::from_value(body.clone())
+            .map_err(kube::Error::SerdeError)
+            .map_err(|e| Error::Kube("writing the user's Secret", e))?;
+        let params = PostParams {
+            field_manager: Some(FIELD_MANAGER.to_string()),
+            ..PostParams::default()
+        };
+        match api.create(&params, &secret).await {
+            Err(kube::Error::Api(status)) if status.is_already_exists() => {}
+            created => {
+                return created
+                    .map(|_| ())
+                    .map_err(|e| Error::Kube("writing the user's Secret", e));
+            }
+        }
+    }
     api.patch(
         name,
         &PatchParams::apply(FIELD_MANAGER).force(),
