@@ -146,6 +146,33 @@ fn main() {
     );
 }
 
+/// Wait until the emulator's call counters stay unchanged for `quiet`; how long that took
+/// (until the quiet period began), or `None` after `timeout`.
+pub async fn wait_idle(
+    emulator: &Emulator,
+    quiet: Duration,
+    timeout: Duration,
+) -> Option<Duration> {
+    let started = Instant::now();
+    let total = || {
+        emulator
+            .calls()
+            .as_object()
+            .map_or(0, |m| m.values().filter_map(|v| v.as_u64()).sum::<u64>())
+    };
+    let (mut last, mut since) = (total(), Instant::now());
+    while started.elapsed() < timeout {
+        tokio::time::sleep(Duration::from_millis(250)).await;
+        let now = total();
+        if now != last {
+            (last, since) = (now, Instant::now());
+        } else if since.elapsed() >= quiet {
+            return Some(since - started);
+        }
+    }
+    None
+}
+
 /// kube-apiserver requests so far (all clients) for `resources`, by verb, resource, subresource.
 pub fn kube_requests(cp: &ControlPlane, resources: &[&str]) -> BTreeMap<String, f64> {
     let out = cp
@@ -251,22 +278,9 @@ impl Bench<'_> {
             .expect("rate-limited counters")
     }
 
-    /// Wait until the emulator's call counters stay unchanged for `quiet`; how long that took
-    /// (until the quiet period began), or `None` after `timeout`.
+    /// [`wait_idle`] on this run's emulator.
     async fn wait_idle(&self, quiet: Duration, timeout: Duration) -> Option<Duration> {
-        let started = Instant::now();
-        let total = || self.calls().values().sum::<u64>();
-        let (mut last, mut since) = (total(), Instant::now());
-        while started.elapsed() < timeout {
-            tokio::time::sleep(Duration::from_millis(250)).await;
-            let now = total();
-            if now != last {
-                (last, since) = (now, Instant::now());
-            } else if since.elapsed() >= quiet {
-                return Some(since - started);
-            }
-        }
-        None
+        wait_idle(self.emulator, quiet, timeout).await
     }
 
     /// kube-apiserver requests so far for [`KUBE_RESOURCES`], by verb, resource, subresource.

@@ -73,25 +73,51 @@ pub async fn create_all(api: &Api<ClientVpnEndpoint>, names: &[String], concurre
         .unwrap_or_else(|e| panic!("{e}"));
 }
 
-/// A watch on one namespace recording when each object is first seen with an endpoint ID.
-pub struct IdWatch {
+/// A watch on one namespace recording when each object is first seen in a state `qualifies`
+/// picks out (by name).
+pub struct FirstSeen {
     seen: Arc<Mutex<HashMap<String, Instant>>>,
     count: watch::Receiver<usize>,
     task: tokio::task::JoinHandle<()>,
 }
 
-impl IdWatch {
-    /// Start watching; returns once the initial list is done.
+/// The objects first seen with an endpoint ID.
+pub type IdWatch = FirstSeen;
+
+impl FirstSeen {
+    /// Watch for objects with `status.clientVpnEndpointId`; returns once the initial list is
+    /// done.
     pub async fn start(api: Api<ClientVpnEndpoint>) -> Self {
+        Self::watch(
+            api,
+            watcher::Config::default(),
+            |obj: &ClientVpnEndpoint| {
+                obj.status
+                    .as_ref()
+                    .is_some_and(|s| s.client_vpn_endpoint_id.is_some())
+            },
+        )
+        .await
+    }
+
+    /// Watch `api` with `config` for objects that `qualifies`; returns once the initial list is
+    /// done.
+    pub async fn watch<K>(
+        api: Api<K>,
+        config: watcher::Config,
+        qualifies: impl Fn(&K) -> bool + Send + 'static,
+    ) -> Self
+    where
+        K: kube::Resource + Clone + std::fmt::Debug + serde::de::DeserializeOwned + Send + 'static,
+        K::DynamicType: Default,
+    {
         let seen: Arc<Mutex<HashMap<String, Instant>>> = Arc::default();
         let (count_tx, count) = watch::channel(0);
         let (synced_tx, synced) = tokio::sync::oneshot::channel();
         let record = seen.clone();
         let task = tokio::spawn(async move {
             let mut synced_tx = Some(synced_tx);
-            let mut events = watcher(api, watcher::Config::default())
-                .default_backoff()
-                .boxed();
+            let mut events = watcher(api, config).default_backoff().boxed();
             while let Some(event) = events.next().await {
                 let obj = match event {
                     Ok(watcher::Event::Apply(obj) | watcher::Event::InitApply(obj)) => obj,
@@ -107,15 +133,11 @@ impl IdWatch {
                         continue;
                     }
                 };
-                let has_id = obj
-                    .status
-                    .as_ref()
-                    .is_some_and(|s| s.client_vpn_endpoint_id.is_some());
-                let Some(name) = obj.metadata.name.filter(|_| has_id) else {
+                if !qualifies(&obj) {
                     continue;
-                };
+                }
                 let mut seen = record.lock().expect("lock");
-                if let Entry::Vacant(entry) = seen.entry(name) {
+                if let Entry::Vacant(entry) = seen.entry(obj.name_any()) {
                     entry.insert(Instant::now());
                     let _ = count_tx.send(seen.len());
                 }
@@ -125,18 +147,18 @@ impl IdWatch {
         Self { seen, count, task }
     }
 
-    /// How many objects have shown an endpoint ID.
+    /// How many objects have qualified.
     pub fn count(&self) -> usize {
         *self.count.borrow()
     }
 
-    /// Wait until at least `target` objects have an ID, or `timeout`; returns the count.
+    /// Wait until at least `target` objects qualified, or `timeout`; returns the count.
     pub async fn wait_count(&mut self, target: usize, timeout: Duration) -> usize {
         let _ = tokio::time::timeout(timeout, self.count.wait_for(|n| *n >= target)).await;
         self.count()
     }
 
-    /// When `name` was first seen with an ID, waiting up to `timeout` for it.
+    /// When `name` first qualified, waiting up to `timeout` for it.
     pub async fn wait_for(&mut self, name: &str, timeout: Duration) -> Option<Instant> {
         let seen = self.seen.clone();
         let lookup = move || seen.lock().expect("lock").get(name).copied();
@@ -145,7 +167,7 @@ impl IdWatch {
     }
 }
 
-impl Drop for IdWatch {
+impl Drop for FirstSeen {
     fn drop(&mut self) {
         self.task.abort();
     }

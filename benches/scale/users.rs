@@ -13,11 +13,10 @@ use k8s_openapi::api::core::v1::Secret;
 use kube::api::{Api, ListParams, PartialObjectMeta, Patch, PatchParams, PostParams};
 use kube::runtime::{WatchStreamExt, watcher};
 use serde_json::json;
-use tokio::sync::watch;
 
 use crate::control_plane::ControlPlane;
 use crate::emulator::{self, Emulator, OPERATOR_ACCESS_KEY};
-use crate::fleet;
+use crate::fleet::{self, FirstSeen};
 use crate::operator::{Memory, Operator, cpu_ticks_of};
 use crate::report::percentile;
 
@@ -205,66 +204,18 @@ fn user_name(i: usize) -> String {
 /// A metadata-only watch on the operator's Secrets in one namespace (so the benchmark's own
 /// watch does not ship every key and profile), counting the users' Secrets (`<user>-vpn`) that
 /// carry a serial annotation.
-struct SecretWatch {
-    count: watch::Receiver<usize>,
-    task: tokio::task::JoinHandle<()>,
-}
-
-impl SecretWatch {
-    async fn start(api: Api<PartialObjectMeta<Secret>>) -> Self {
-        let (count_tx, count) = watch::channel(0);
-        let (synced_tx, synced) = tokio::sync::oneshot::channel();
-        let task = tokio::spawn(async move {
-            let mut synced_tx = Some(synced_tx);
-            let mut seen = std::collections::HashSet::new();
-            let config = watcher::Config::default().labels(MANAGED_BY);
-            let mut events = watcher(api, config).default_backoff().boxed();
-            while let Some(event) = events.next().await {
-                let secret = match event {
-                    Ok(watcher::Event::Apply(s) | watcher::Event::InitApply(s)) => s,
-                    Ok(watcher::Event::InitDone) => {
-                        if let Some(tx) = synced_tx.take() {
-                            let _ = tx.send(());
-                        }
-                        continue;
-                    }
-                    Ok(_) => continue,
-                    Err(e) => {
-                        eprintln!("[bench] users: Secret watch error (retrying): {e}");
-                        continue;
-                    }
-                };
-                let has_serial = secret
-                    .metadata
-                    .annotations
-                    .as_ref()
-                    .is_some_and(|a| a.contains_key(SERIAL_ANNOTATION));
-                let Some(name) = secret
-                    .metadata
-                    .name
-                    .filter(|n| has_serial && n.starts_with("user-") && n.ends_with("-vpn"))
-                else {
-                    continue;
-                };
-                if seen.insert(name) {
-                    let _ = count_tx.send(seen.len());
-                }
-            }
-        });
-        synced.await.expect("the Secret watch lists the namespace");
-        Self { count, task }
-    }
-
-    async fn wait_count(&mut self, target: usize, timeout: Duration) -> usize {
-        let _ = tokio::time::timeout(timeout, self.count.wait_for(|n| *n >= target)).await;
-        *self.count.borrow()
-    }
-}
-
-impl Drop for SecretWatch {
-    fn drop(&mut self) {
-        self.task.abort();
-    }
+async fn secret_watch(api: Api<PartialObjectMeta<Secret>>) -> FirstSeen {
+    let config = watcher::Config::default().labels(MANAGED_BY);
+    FirstSeen::watch(api, config, |secret: &PartialObjectMeta<Secret>| {
+        let has_serial = secret
+            .metadata
+            .annotations
+            .as_ref()
+            .is_some_and(|a| a.contains_key(SERIAL_ANNOTATION));
+        let name = secret.metadata.name.as_deref().unwrap_or_default();
+        has_serial && name.starts_with("user-") && name.ends_with("-vpn")
+    })
+    .await
 }
 
 fn ready(user: &ClientVpnUser) -> bool {
@@ -287,24 +238,9 @@ fn import_calls(emulator: &Emulator) -> u64 {
 
 /// Wait until the emulator's call counters stay unchanged for `quiet` (at most `timeout`).
 async fn wait_quiet(emulator: &Emulator, quiet: Duration, timeout: Duration) {
-    let started = Instant::now();
-    let total = || {
-        emulator
-            .calls()
-            .as_object()
-            .map_or(0, |m| m.values().filter_map(|v| v.as_u64()).sum::<u64>())
-    };
-    let (mut last, mut since) = (total(), Instant::now());
-    while started.elapsed() < timeout {
-        tokio::time::sleep(Duration::from_millis(250)).await;
-        let now = total();
-        if now != last {
-            (last, since) = (now, Instant::now());
-        } else if since.elapsed() >= quiet {
-            return;
-        }
+    if crate::wait_idle(emulator, quiet, timeout).await.is_none() {
+        eprintln!("[bench] users: the emulator did not go quiet within {timeout:?}");
     }
-    eprintln!("[bench] users: the emulator did not go quiet within {timeout:?}");
 }
 
 /// One size: its floor, then a fresh namespace and operator: the endpoint, the N users, the
@@ -362,7 +298,7 @@ pub async fn run(
         before.rss_kib as f64 / 1024.0
     );
 
-    let mut watch = SecretWatch::start(Api::namespaced(client.clone(), &namespace)).await;
+    let mut watch = secret_watch(Api::namespaced(client.clone(), &namespace)).await;
     let names: Vec<String> = (0..n).map(user_name).collect();
     let ticks = op.cpu_ticks();
     let control_plane_ticks = || {
