@@ -24,16 +24,10 @@ use crate::runtime::{Attempt, ReconcileError, add_finalizer, record_outcome, rem
 pub async fn reconcile(obj: Arc<ClientVpnEndpoint>, ctx: Arc<Context>) -> Result<Action, Error> {
     let target = Target::of(&obj, ctx.settings.default_region.as_deref())
         .ok_or(Error::MissingMetadata("metadata.uid"))?;
-    let attempt = Attempt {
-        generation: obj.metadata.generation,
-        deleting: obj.metadata.deletion_timestamp.is_some(),
-    };
+    let attempt = Attempt::of(&obj.metadata);
     let runtime = &ctx.runtime;
-    if let Some(wait) = runtime
-        .backoffs
-        .wait(&target.uid, attempt, tokio::time::Instant::now())
-    {
-        return Ok(Action::requeue(wait));
+    if let Some(wait) = runtime.gate(&target.uid, attempt) {
+        return Ok(wait);
     }
     let started = Instant::now();
     let result = reconcile_once(&obj, &ctx, &target, attempt.deleting).await;
@@ -52,18 +46,8 @@ pub async fn reconcile(obj: Arc<ClientVpnEndpoint>, ctx: Arc<Context>) -> Result
 
 /// Requeue after a failed reconcile: whatever the backoff gate recorded, rounded up to 100 ms.
 pub fn error_policy(obj: Arc<ClientVpnEndpoint>, _err: &Error, ctx: Arc<Context>) -> Action {
-    let wait = obj
-        .uid()
-        .and_then(|uid| {
-            ctx.runtime
-                .backoffs
-                .remaining(&uid, tokio::time::Instant::now())
-        })
-        .unwrap_or(ctx.settings.poll_interval);
-    let tenths = wait.as_millis().div_ceil(100).max(1);
-    Action::requeue(Duration::from_millis(
-        u64::try_from(tenths * 100).unwrap_or(u64::MAX),
-    ))
+    ctx.runtime
+        .retry_after(obj.uid(), ctx.settings.poll_interval)
 }
 
 async fn reconcile_once(

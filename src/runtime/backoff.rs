@@ -16,6 +16,16 @@ pub struct Attempt {
     pub deleting: bool,
 }
 
+impl Attempt {
+    /// The attempt an object's metadata describes: its generation and whether it is deleting.
+    pub fn of(meta: &k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta) -> Self {
+        Self {
+            generation: meta.generation,
+            deleting: meta.deletion_timestamp.is_some(),
+        }
+    }
+}
+
 #[derive(Debug)]
 struct Entry {
     attempt: Attempt,

@@ -10,6 +10,7 @@ pub mod leader;
 
 use std::fmt::Debug;
 use std::sync::Arc;
+use std::time::Duration;
 
 use kube::api::{Api, ListParams};
 use kube::runtime::controller;
@@ -30,6 +31,27 @@ pub struct Runtime {
     pub cluster: Arc<dyn Cluster>,
     pub backoffs: Backoffs,
     pub metrics: Arc<Metrics>,
+}
+
+impl Runtime {
+    /// The backoff gate: a requeue when object `uid` must wait before this `attempt`.
+    pub fn gate(&self, uid: &str, attempt: Attempt) -> Option<controller::Action> {
+        self.backoffs
+            .wait(uid, attempt, tokio::time::Instant::now())
+            .map(controller::Action::requeue)
+    }
+
+    /// Requeue after a failed reconcile of object `uid`: whatever the backoff gate recorded
+    /// (`fallback` when nothing), rounded up to 100 ms.
+    pub fn retry_after(&self, uid: Option<String>, fallback: Duration) -> controller::Action {
+        let wait = uid
+            .and_then(|uid| self.backoffs.remaining(&uid, tokio::time::Instant::now()))
+            .unwrap_or(fallback);
+        let tenths = wait.as_millis().div_ceil(100).max(1);
+        controller::Action::requeue(Duration::from_millis(
+            u64::try_from(tenths * 100).unwrap_or(u64::MAX),
+        ))
+    }
 }
 
 /// Record one reconcile's outcome for object `uid`: clear or advance its backoff, count it and

@@ -65,16 +65,10 @@ impl<'a> User<'a> {
 #[instrument(skip_all, fields(user = %format!("{}/{}", obj.namespace().unwrap_or_default(), obj.name_any())))]
 pub async fn reconcile(obj: Arc<ClientVpnUser>, ctx: Arc<Context>) -> Result<Action, Error> {
     let user = User::of(&obj)?;
-    let attempt = Attempt {
-        generation: obj.metadata.generation,
-        deleting: obj.metadata.deletion_timestamp.is_some(),
-    };
+    let attempt = Attempt::of(&obj.metadata);
     let runtime = &ctx.runtime;
-    if let Some(wait) = runtime
-        .backoffs
-        .wait(&user.uid, attempt, tokio::time::Instant::now())
-    {
-        return Ok(Action::requeue(wait));
+    if let Some(wait) = runtime.gate(&user.uid, attempt) {
+        return Ok(wait);
     }
     let started = Instant::now();
     let result = reconcile_once(&user, &ctx).await;
@@ -98,15 +92,7 @@ pub async fn reconcile(obj: Arc<ClientVpnUser>, ctx: Arc<Context>) -> Result<Act
 
 /// Requeue after a failure: whatever the backoff gate recorded.
 pub fn error_policy(obj: Arc<ClientVpnUser>, _err: &Error, ctx: Arc<Context>) -> Action {
-    let wait = obj
-        .uid()
-        .and_then(|uid| {
-            ctx.runtime
-                .backoffs
-                .remaining(&uid, tokio::time::Instant::now())
-        })
-        .unwrap_or(Duration::from_secs(5));
-    Action::requeue(wait.max(Duration::from_millis(100)))
+    ctx.runtime.retry_after(obj.uid(), Duration::from_secs(5))
 }
 
 async fn reconcile_once(user: &User<'_>, ctx: &Arc<Context>) -> Result<Action, Error> {
