@@ -97,8 +97,8 @@ Nothing else: no Pods, no cluster-scoped objects.
 #   get          read the kubernetes.io/tls Secret a spec names (e.g. written by cert-manager),
 #                the client CA, and an endpoint's <endpoint>-revocations record;
 #   list, watch  a metadata-only watch notices renewals within seconds (no key material cached);
-#   create       the first server-side apply of a managed CA's <name>-ca / <name>-server and a
-#                user's <name>-vpn Secret, and the first <endpoint>-revocations record;
+#   create       a user's new <name>-vpn Secret, the first server-side apply of a managed CA's
+#                <name>-ca / <name>-server, and the first <endpoint>-revocations record;
 #   patch        later server-side applies of those (renewed certificates, new profiles);
 #   update       the revocation record is replaced with optimistic concurrency
 #                (resourceVersion), so that two writers never lose a revoked serial.
