@@ -211,13 +211,16 @@ async fn issue(
     let lifetime = Validity::starting_at(now_unix(), validity);
     // RSA key generation takes tens of milliseconds of CPU: off the async workers, and no more
     // at once than there are cores (more would only share them, switching back and forth).
-    let _core = ctx
+    let core = ctx
         .key_generations
         .acquire()
         .await
         .map_err(|e| Error::Issued(format!("the issuing slots are closed: {e}")))?;
-    let issued = tokio::task::spawn_blocking(move || issue_client(&issuer, &common_name, lifetime))
-        .await
+    let issued =
+        tokio::task::spawn_blocking(move || issue_client(&issuer, &common_name, lifetime)).await;
+    // The slot is for the key generation only, not for the writes that follow.
+    drop(core);
+    let issued = issued
         .map_err(|e| Error::Issued(format!("the issuing task failed: {e}")))?
         .map_err(Error::Issue)?;
     let material = CertificateMaterial::from_secret_data(
