@@ -162,21 +162,17 @@ pub async fn write_user_secret(
         "data": crate::runtime::encoded(data),
     });
     let api: Api<Secret> = Api::namespaced(ctx.client.clone(), &owner.namespace);
+    let failed = |e| Error::Kube("writing the user's Secret", e);
     if absent {
-        let secret: Secret = serde_json::from_value(body.clone())
-            .map_err(kube::Error::SerdeError)
-            .map_err(|e| Error::Kube("writing the user's Secret", e))?;
+        let secret: Secret =
+            serde_json::from_value(body.clone()).map_err(|e| failed(kube::Error::SerdeError(e)))?;
         let params = PostParams {
             field_manager: Some(FIELD_MANAGER.to_string()),
             ..PostParams::default()
         };
         match api.create(&params, &secret).await {
             Err(kube::Error::Api(status)) if status.is_already_exists() => {}
-            created => {
-                return created
-                    .map(|_| ())
-                    .map_err(|e| Error::Kube("writing the user's Secret", e));
-            }
+            created => return created.map(|_| ()).map_err(failed),
         }
     }
     api.patch(
@@ -186,7 +182,7 @@ pub async fn write_user_secret(
     )
     .await
     .map(|_| ())
-    .map_err(|e| Error::Kube("writing the user's Secret", e))
+    .map_err(failed)
 }
 
 /// The user's Secret data: profile, certificate, key and the client CA.
