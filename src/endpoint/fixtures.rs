@@ -397,7 +397,12 @@ impl Harness {
     /// Reconcile the object as it is now stored.
     pub async fn reconcile(&self) -> Result<Action, Error> {
         let obj = self.cluster.object().expect("object exists");
-        reconcile(Arc::new(obj), self.ctx.clone()).await
+        self.reconcile_copy(obj).await
+    }
+
+    /// Reconcile `copy`: an older copy of the object, as a lagging watch cache may hold it.
+    pub async fn reconcile_copy(&self, copy: ClientVpnEndpoint) -> Result<Action, Error> {
+        reconcile(Arc::new(copy), self.ctx.clone()).await
     }
 
     pub fn status(&self) -> ClientVpnEndpointStatus {

@@ -96,6 +96,10 @@ pub fn reusable_children(
 #[derive(Debug, Default)]
 pub struct Memory {
     entries: Mutex<HashMap<String, Remembered>>,
+    /// The endpoint each object owns, as this process last created or saw it. It outlives
+    /// [`Memory::forget`]: a copy of the object from before its status write (the watch lags)
+    /// must still find the endpoint, above all when the object is being deleted.
+    owned: Mutex<HashMap<String, String>>,
 }
 
 impl Memory {
@@ -105,6 +109,21 @@ impl Memory {
 
     pub fn get(&self, uid: &str) -> Option<Remembered> {
         self.lock().get(uid).cloned()
+    }
+
+    fn lock_owned(&self) -> std::sync::MutexGuard<'_, HashMap<String, String>> {
+        self.owned.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The endpoint the object owns, if this process created or saw it.
+    pub fn owned(&self, uid: &str) -> Option<String> {
+        self.lock_owned().get(uid).cloned()
+    }
+
+    /// The object owns `endpoint_id` (created, adopted or observed).
+    pub fn owns(&self, uid: &str, endpoint_id: &str) {
+        self.lock_owned()
+            .insert(uid.to_string(), endpoint_id.to_string());
     }
 
     /// The operator just created `endpoint_id`: it has no children yet.
@@ -117,17 +136,26 @@ impl Memory {
             children: Children::default(),
             children_seen_at: Instant::now(),
         };
+        self.owns(uid, endpoint_id);
         self.lock().insert(uid.to_string(), entry);
     }
 
     /// The object settled: AWS matches the spec and nothing is in progress.
     pub fn settled(&self, uid: &str, entry: Remembered) {
+        self.owns(uid, &entry.endpoint_id);
         self.lock().insert(uid.to_string(), entry);
     }
 
     /// The operator changed the endpoint or something is in progress: describe it next time.
+    /// Which endpoint the object owns is kept.
     pub fn forget(&self, uid: &str) {
         self.lock().remove(uid);
+    }
+
+    /// The object is released (its finalizer removed): nothing about it is kept.
+    pub fn released(&self, uid: &str) {
+        self.forget(uid);
+        self.lock_owned().remove(uid);
     }
 }
 

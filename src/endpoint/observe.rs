@@ -1,7 +1,7 @@
-//! Observe: what is there for this object. The endpoint comes from status, else the adoption
-//! annotation, else the ID the operator just created, else the UID tag; a settled object reads
-//! it from the shared region listing, anything else describes it. Children are described only
-//! when memory cannot stand for them. Then the client-configuration ConfigMap.
+//! Observe: what is there for this object. The endpoint comes from status, else the ID the
+//! operator created or saw (memory), else the adoption annotation, else the UID tag; a settled
+//! object reads it from the shared region listing, anything else describes it. Children are
+//! described only when memory cannot stand for them. Then the client-configuration ConfigMap.
 
 use kube::ResourceExt;
 use tokio::time::Instant;
@@ -58,11 +58,12 @@ pub async fn observe(
         Scope::Fresh => None,
     };
     let adopt_id = obj.annotations().get(ADOPT_ANNOTATION).cloned();
-    // The status write after a create may not have reached this copy of the object yet.
+    // The status write after a create may not have reached this copy of the object yet, not
+    // even when the copy says it is being deleted.
     let recorded_id = status
         .client_vpn_endpoint_id
         .clone()
-        .or_else(|| remembered.as_ref().map(|r| r.endpoint_id.clone()));
+        .or_else(|| ctx.memory.owned(&target.uid));
     let lookup_id = recorded_id.clone().or_else(|| adopt_id.clone());
     let generation = obj.metadata.generation;
     let object_settled = settled(obj);
@@ -101,6 +102,12 @@ pub async fn observe(
     let by_tag = if by_id_is_live {
         Vec::new()
     } else {
+        if scope == Scope::Fresh && lookup_id.is_none() {
+            // Nothing says which endpoint to delete: a create may have reached AWS after the
+            // last listing (its answer lost, or sent by an operator that stopped before
+            // recording it). Only a new listing can tell.
+            ctx.inventory.invalidate(region).await;
+        }
         let mut tagged = ctx
             .inventory
             .tagged(ctx.cloud.as_ref(), region, tags::UID, &target.uid)

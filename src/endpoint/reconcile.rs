@@ -137,6 +137,7 @@ async fn apply(
             health,
             deferred,
         } => {
+            ctx.memory.owns(&target.uid, &endpoint.id);
             if adopted {
                 report::adopted(ctx, target, &endpoint.id).await;
             }
@@ -225,7 +226,7 @@ async fn cleanup(obj: &ClientVpnEndpoint, ctx: &Context, target: &Target) -> Res
             let metrics = &ctx.runtime.metrics;
             metrics.endpoint_forgotten(&target.uid);
             metrics.certificates_observed(&target.handle.namespace, &target.handle.name, &[]);
-            ctx.memory.forget(&target.uid);
+            ctx.memory.released(&target.uid);
             Ok(Action::await_change())
         }
         Outcome::Deleting { endpoint_ids } => {

@@ -11,7 +11,7 @@ use kube::runtime::reflector::ObjectRef;
 use super::publisher::{Outcome, Refusal, Target, Waiter};
 use super::reconcile::User;
 use super::record::serial_bytes;
-use super::secrets::{client_ca, held};
+use super::secrets::{client_ca, fresh_held, held};
 use super::status::{Facts, Report};
 use super::view::EndpointView;
 use super::{Context, Error, now_unix, rfc3339};
@@ -132,7 +132,14 @@ pub async fn revoke(
     view: &EndpointView,
     endpoint: &ObjectHandle,
 ) -> Result<Revocation, Error> {
-    let serials = known_serials(ctx, user);
+    let mut serials = known_serials(ctx, user);
+    if serials.is_empty()
+        && let Some(h) = fresh_held(ctx, &user.handle.namespace, &user.secret_name).await?
+    {
+        // A certificate issued moments ago may not be in the Secret cache or this copy of the
+        // user yet: "nothing issued" is never decided on the caches' word alone.
+        serials.push((h.serial, h.not_after));
+    }
     let mut revocation = Revocation {
         serial: serials.first().map(|(s, _)| s.clone()),
         stage: Stage::NothingIssued,

@@ -208,6 +208,57 @@ async fn delete_keeps_the_finalizer_until_aws_says_deleted() {
     );
 }
 
+#[tokio::test]
+async fn a_delete_seen_on_a_copy_from_before_the_status_write_still_deletes_the_endpoint() {
+    let h = Harness::new(ClientVpnEndpoint::test().finalized());
+    let before_create = h.cluster.object().expect("exists");
+    h.reconcile().await.expect("create");
+    h.reconcile().await.expect("observe");
+    let id = id_of(&h);
+    h.cloud.take_calls();
+    h.cluster.delete();
+
+    // The watch delivered the deletion, but not yet the status write with the endpoint ID.
+    h.reconcile_copy(before_create.needs_delete())
+        .await
+        .expect("delete");
+    assert_eq!(
+        h.cloud.take_calls(),
+        [&OBSERVE[..], &["Delete"]].concat(),
+        "the endpoint this process created is deleted, not forgotten"
+    );
+    assert!(
+        h.cluster.object().is_some(),
+        "finalizer stays while AWS deletes {id}"
+    );
+}
+
+#[tokio::test]
+async fn a_delete_after_a_create_whose_answer_was_lost_lists_the_region_again() {
+    let h = Harness::new(ClientVpnEndpoint::test().finalized());
+    h.cloud
+        .fail_next("CreateClientVpnEndpoint", "RequestTimeout", 503);
+    h.reconcile().await.expect_err("no answer to the create");
+    // AWS created the endpoint all the same, after the region listing was taken.
+    h.cloud.insert_owned(
+        "cvpn-endpoint-0000000000000000a",
+        status_code::PENDING_ASSOCIATE,
+    );
+    h.cloud.take_calls();
+    h.cluster.delete();
+
+    h.reconcile().await.expect("delete");
+    assert_eq!(
+        h.cloud.take_calls(),
+        [&["List"], &OBSERVE[1..], &["Delete"]].concat(),
+        "no ID known: a new listing finds the endpoint by its UID tag"
+    );
+    assert!(
+        h.cluster.object().is_some(),
+        "finalizer stays while AWS deletes"
+    );
+}
+
 #[tokio::test(start_paused = true)]
 async fn an_endpoint_gone_from_aws_but_in_an_older_listing_does_not_hold_the_finalizer() {
     let h = Harness::new(ClientVpnEndpoint::test().finalized());
