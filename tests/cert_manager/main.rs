@@ -242,7 +242,10 @@ fn cert_manager_issues_and_renews_a_server_certificate() {
 
     let first = check_server_secret(&cp, &ca_der);
     let crt = get_json(&cp, "certificate.cert-manager.io/server");
-    assert_eq!(crt["status"]["revision"], 1, "{crt:#}");
+    assert!(
+        crt["status"]["revision"].as_u64().is_some_and(|r| r >= 1),
+        "{crt:#}"
+    );
     for field in ["notBefore", "notAfter", "renewalTime"] {
         assert!(
             crt["status"][field].is_string(),
@@ -250,13 +253,13 @@ fn cert_manager_issues_and_renews_a_server_certificate() {
         );
     }
 
-    // Force a renewal like `cmctl renew`, then wait for the second revision to be Ready.
-    cert_manager::renew(&cp, NS, "server");
+    // Force a renewal like `cmctl renew`, then wait for the next revision to be Ready.
+    let revision = cert_manager::renew(&cp, NS, "server");
     wait(
         &cp,
         &cm,
         "certificate.cert-manager.io/server",
-        "jsonpath={.status.revision}=2",
+        &format!("jsonpath={{.status.revision}}={}", revision + 1),
     );
     wait(
         &cp,

@@ -270,9 +270,84 @@ impl CertManager {
 
 /// Force a renewal the way `cmctl renew` does: set the `Issuing` condition (status `True`,
 /// reason `ManuallyTriggered`) on the Certificate through its status subresource. The
-/// controller then issues a new certificate into the same Secret.
-pub fn renew(cp: &ControlPlane, namespace: &str, certificate: &str) {
+/// controller then issues a new certificate into the same Secret. Where cmctl refuses while an
+/// issuance is in progress, this waits for it to end (cert-manager may start one of its own
+/// right after the first issuance). Returns the revision the renewal starts from: the renewed
+/// certificate is the next one.
+pub fn renew(cp: &ControlPlane, namespace: &str, certificate: &str) -> u64 {
     let what = format!("certificate {namespace}/{certificate}");
+    let deadline = Instant::now() + Duration::from_secs(120);
+    loop {
+        assert!(
+            Instant::now() < deadline,
+            "{what}: an issuance still in progress, or every renewal patch conflicted, after 120 s"
+        );
+        let crt = certificate_json(cp, namespace, certificate, &what);
+        let mut conditions = crt["status"]["conditions"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
+        if conditions
+            .iter()
+            .any(|c| c["type"] == "Issuing" && c["status"] == "True")
+        {
+            std::thread::sleep(Duration::from_millis(200));
+            continue;
+        }
+        let now = checked(
+            run(
+                Command::new("date").args(["-u", "+%Y-%m-%dT%H:%M:%SZ"]),
+                None,
+            ),
+            "date",
+        );
+        conditions.retain(|c| c["type"] != "Issuing");
+        conditions.push(serde_json::json!({
+            "type": "Issuing",
+            "status": "True",
+            "reason": "ManuallyTriggered",
+            "message": "Certificate re-issuance manually triggered",
+            "lastTransitionTime": now.trim(),
+            "observedGeneration": crt["metadata"]["generation"],
+        }));
+        // The resourceVersion makes the merge patch conditional: a concurrent status update by
+        // the controller makes it fail (409, then look again) instead of being overwritten.
+        let patch = serde_json::json!({
+            "metadata": { "resourceVersion": crt["metadata"]["resourceVersion"] },
+            "status": { "conditions": conditions },
+        })
+        .to_string();
+        let out = run(
+            cp.kubectl().args([
+                "patch",
+                "certificate.cert-manager.io",
+                certificate,
+                "-n",
+                namespace,
+                "--subresource=status",
+                "--type=merge",
+                "-p",
+                &patch,
+            ]),
+            None,
+        );
+        if out.status.success() {
+            return crt["status"]["revision"].as_u64().unwrap_or(0);
+        }
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            stderr.contains("the object has been modified") || stderr.contains("Conflict"),
+            "setting the Issuing condition on {what} (renewal) failed: {stderr}"
+        );
+    }
+}
+
+fn certificate_json(
+    cp: &ControlPlane,
+    namespace: &str,
+    certificate: &str,
+    what: &str,
+) -> serde_json::Value {
     let text = checked(
         run(
             cp.kubectl().args([
@@ -288,58 +363,7 @@ pub fn renew(cp: &ControlPlane, namespace: &str, certificate: &str) {
         ),
         &format!("reading {what}"),
     );
-    let crt: serde_json::Value = serde_json::from_str(&text).expect("a Certificate as JSON");
-    let mut conditions = crt["status"]["conditions"]
-        .as_array()
-        .cloned()
-        .unwrap_or_default();
-    // Like cmctl: refuse while an issuance is in progress.
-    assert!(
-        !conditions
-            .iter()
-            .any(|c| c["type"] == "Issuing" && c["status"] == "True"),
-        "{what} is already being issued"
-    );
-    let now = checked(
-        run(
-            Command::new("date").args(["-u", "+%Y-%m-%dT%H:%M:%SZ"]),
-            None,
-        ),
-        "date",
-    );
-    conditions.retain(|c| c["type"] != "Issuing");
-    conditions.push(serde_json::json!({
-        "type": "Issuing",
-        "status": "True",
-        "reason": "ManuallyTriggered",
-        "message": "Certificate re-issuance manually triggered",
-        "lastTransitionTime": now.trim(),
-        "observedGeneration": crt["metadata"]["generation"],
-    }));
-    // The resourceVersion makes the merge patch conditional: a concurrent status update by
-    // the controller makes it fail (409) instead of being overwritten.
-    let patch = serde_json::json!({
-        "metadata": { "resourceVersion": crt["metadata"]["resourceVersion"] },
-        "status": { "conditions": conditions },
-    })
-    .to_string();
-    checked(
-        run(
-            cp.kubectl().args([
-                "patch",
-                "certificate.cert-manager.io",
-                certificate,
-                "-n",
-                namespace,
-                "--subresource=status",
-                "--type=merge",
-                "-p",
-                &patch,
-            ]),
-            None,
-        ),
-        &format!("setting the Issuing condition on {what} (renewal)"),
-    );
+    serde_json::from_str(&text).expect("a Certificate as JSON")
 }
 
 /// The healthz address the controller logged: this build's `"serving healthz" ...
