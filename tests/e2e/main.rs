@@ -15,6 +15,7 @@ mod quotas;
 #[path = "../support/cert_manager.rs"]
 mod support_cert_manager;
 mod users;
+mod users_deleted_at_once;
 
 // The cert-manager launcher finds the control plane launcher and the owned-process helper here.
 use harness::control_plane;

@@ -19,11 +19,11 @@ use crate::{applied, calls_of, find_condition, manifest};
 
 const ENDPOINT: &str = "office-vpn";
 
-fn users(env: &Env) -> Api<ClientVpnUser> {
+pub(crate) fn users(env: &Env) -> Api<ClientVpnUser> {
     Api::namespaced(env.client.clone(), &env.namespace)
 }
 
-fn user_manifest(name: &str, spec: Value) -> String {
+pub(crate) fn user_manifest(name: &str, spec: Value) -> String {
     let mut spec = spec;
     spec["endpointRef"] = json!({"name": ENDPOINT});
     json!({
@@ -53,12 +53,12 @@ async fn wait_user(
     wait_object(&users(env), name, what, WAIT, check).await
 }
 
-async fn wait_user_gone(env: &Env, name: &str) {
+pub(crate) async fn wait_user_gone(env: &Env, name: &str) {
     wait_object_gone(&users(env), name, WAIT).await
 }
 
 /// The managed example, available (its one subnet associated).
-async fn available_endpoint(env: &Env) -> ClientVpnEndpoint {
+pub(crate) async fn available_endpoint(env: &Env) -> ClientVpnEndpoint {
     applied(env, &example("managed.yaml"));
     env.wait_for(ENDPOINT, "available", |o| {
         o.status
@@ -101,7 +101,7 @@ async fn ec2(env: &Env) -> Ec2 {
 }
 
 /// Serials on the endpoint's CRL as AWS holds it, colon hex.
-async fn crl_serials(env: &Env, endpoint_id: &str) -> Vec<String> {
+pub(crate) async fn crl_serials(env: &Env, endpoint_id: &str) -> Vec<String> {
     let exported = ec2(env)
         .await
         .export_client_vpn_client_certificate_revocation_list()
@@ -136,7 +136,7 @@ async fn connection_status(env: &Env, endpoint_id: &str, connection_id: &str) ->
         .map(|code| code.as_str().to_string())
 }
 
-fn endpoint_id(obj: &ClientVpnEndpoint) -> String {
+pub(crate) fn endpoint_id(obj: &ClientVpnEndpoint) -> String {
     obj.status
         .as_ref()
         .and_then(|s| s.client_vpn_endpoint_id.clone())
