@@ -42,6 +42,8 @@ enum Freshness {
     Current,
     /// Any listing this process made (list once if there is none).
     Any,
+    /// Started at or after this instant (lookups waiting together share one such listing).
+    Since(Instant),
 }
 
 impl Inventory {
@@ -67,17 +69,19 @@ impl Inventory {
         Ok((snapshot.endpoints.get(id).cloned(), snapshot.taken_at))
     }
 
-    /// Endpoints tagged `key=value` in the latest listing. An older listing is good enough here:
-    /// the operator only looks for its own endpoints this way, and one it created after that
-    /// listing is found again through the create call's idempotency token.
+    /// Endpoints tagged `key=value` in the latest listing, or in one started at or after
+    /// `listed_after`. An older listing is good enough to decide a create: the operator only
+    /// looks for its own endpoints this way, and one it created after that listing is found
+    /// again through the create call's idempotency token. A deletion has no such second chance.
     pub async fn tagged(
         &self,
         cloud: &dyn ClientVpnApi,
         region: &str,
-        key: &str,
-        value: &str,
+        (key, value): (&str, &str),
+        listed_after: Option<Instant>,
     ) -> Result<Vec<ObservedEndpoint>, CloudError> {
-        let snapshot = self.snapshot(cloud, region, Freshness::Any).await?;
+        let freshness = listed_after.map_or(Freshness::Any, Freshness::Since);
+        let snapshot = self.snapshot(cloud, region, freshness).await?;
         let mut found: Vec<ObservedEndpoint> = snapshot
             .endpoints
             .values()
@@ -132,10 +136,11 @@ impl Inventory {
         let slot = self.slot(region);
         let arrived = Instant::now();
         let mut current = slot.lock().await;
-        let usable = current
-            .snapshot
-            .as_ref()
-            .filter(|s| freshness == Freshness::Any || s.taken_at.elapsed() < self.max_age);
+        let usable = current.snapshot.as_ref().filter(|s| match freshness {
+            Freshness::Current => s.taken_at.elapsed() < self.max_age,
+            Freshness::Any => true,
+            Freshness::Since(since) => s.taken_at >= since,
+        });
         if let Some(snapshot) = usable {
             return Ok(snapshot.clone());
         }
@@ -290,7 +295,7 @@ mod tests {
         let inventory = Inventory::new(Duration::from_secs(300));
         let tagged = async |uid: &str| {
             inventory
-                .tagged(&cloud, REGION, "clientvpn.io/uid", uid)
+                .tagged(&cloud, REGION, ("clientvpn.io/uid", uid), None)
                 .await
                 .expect("ok")
                 .into_iter()
@@ -305,6 +310,41 @@ mod tests {
         inventory.invalidate(REGION).await;
         assert_eq!(tagged("c").await, ["cvpn-endpoint-4"]);
         assert_eq!(listings(&cloud), 1, "invalidate forces a new listing");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn lookups_that_need_a_listing_newer_than_their_start_share_one() {
+        let cloud = aws(&[("cvpn-endpoint-1", "a")]);
+        let inventory = Inventory::new(Duration::from_secs(300));
+        let lookup = async |uid: &str, since: Instant| {
+            inventory
+                .tagged(&cloud, REGION, ("clientvpn.io/uid", uid), Some(since))
+                .await
+                .expect("ok")
+                .len()
+        };
+        let before = Instant::now();
+        inventory
+            .endpoint(&cloud, REGION, "cvpn-endpoint-1")
+            .await
+            .expect("ok");
+        assert_eq!(lookup("a", before).await, 1);
+        assert_eq!(listings(&cloud), 1, "a listing started since then serves");
+
+        tokio::time::advance(Duration::from_secs(1)).await;
+        cloud.insert(endpoint("cvpn-endpoint-2", "b"));
+        let now = Instant::now();
+        let (b, c) = tokio::join!(lookup("b", now), lookup("c", now));
+        assert_eq!(
+            (b, c),
+            (1, 0),
+            "an endpoint created after the older listing is found"
+        );
+        assert_eq!(
+            listings(&cloud),
+            1,
+            "lookups waiting together share one new listing"
+        );
     }
 
     #[tokio::test(start_paused = true)]

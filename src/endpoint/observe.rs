@@ -51,6 +51,7 @@ pub async fn observe(
     target: &Target,
     scope: Scope,
 ) -> Result<Option<Observed>, Error> {
+    let started = Instant::now();
     let region = target.region()?;
     let status = obj.status.clone().unwrap_or_default();
     let remembered = match scope {
@@ -102,15 +103,18 @@ pub async fn observe(
     let by_tag = if by_id_is_live {
         Vec::new()
     } else {
-        if scope == Scope::Fresh && lookup_id.is_none() {
-            // Nothing says which endpoint to delete: a create may have reached AWS after the
-            // last listing (its answer lost, or sent by an operator that stopped before
-            // recording it). Only a new listing can tell.
-            ctx.inventory.invalidate(region).await;
-        }
+        // Deleting with no ID known: a create may have reached AWS after the last listing (its
+        // answer lost, or sent by an operator that stopped before recording it). Only a listing
+        // newer than this look can tell.
+        let listed_after = (scope == Scope::Fresh && lookup_id.is_none()).then_some(started);
         let mut tagged = ctx
             .inventory
-            .tagged(ctx.cloud.as_ref(), region, tags::UID, &target.uid)
+            .tagged(
+                ctx.cloud.as_ref(),
+                region,
+                (tags::UID, &target.uid),
+                listed_after,
+            )
             .await?;
         // What was just described, found or not, is newer than any listing: a listing taken
         // before the endpoint was deleted must not bring it back.
