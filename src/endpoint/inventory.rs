@@ -77,7 +77,8 @@ impl Inventory {
         &self,
         cloud: &dyn ClientVpnApi,
         region: &str,
-        (key, value): (&str, &str),
+        key: &str,
+        value: &str,
         listed_after: Option<Instant>,
     ) -> Result<Vec<ObservedEndpoint>, CloudError> {
         let freshness = listed_after.map_or(Freshness::Any, Freshness::Since);
@@ -295,7 +296,7 @@ mod tests {
         let inventory = Inventory::new(Duration::from_secs(300));
         let tagged = async |uid: &str| {
             inventory
-                .tagged(&cloud, REGION, ("clientvpn.io/uid", uid), None)
+                .tagged(&cloud, REGION, "clientvpn.io/uid", uid, None)
                 .await
                 .expect("ok")
                 .into_iter()
@@ -318,7 +319,7 @@ mod tests {
         let inventory = Inventory::new(Duration::from_secs(300));
         let lookup = async |uid: &str, since: Instant| {
             inventory
-                .tagged(&cloud, REGION, ("clientvpn.io/uid", uid), Some(since))
+                .tagged(&cloud, REGION, "clientvpn.io/uid", uid, Some(since))
                 .await
                 .expect("ok")
                 .len()

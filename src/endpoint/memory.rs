@@ -120,7 +120,8 @@ impl Memory {
         self.lock_owned().get(uid).cloned()
     }
 
-    /// The object owns `endpoint_id` (created, adopted or observed).
+    /// The object owns `endpoint_id` (reconcile says so for every endpoint it observes; a
+    /// create says so itself).
     pub fn owns(&self, uid: &str, endpoint_id: &str) {
         self.lock_owned()
             .insert(uid.to_string(), endpoint_id.to_string());
@@ -142,7 +143,6 @@ impl Memory {
 
     /// The object settled: AWS matches the spec and nothing is in progress.
     pub fn settled(&self, uid: &str, entry: Remembered) {
-        self.owns(uid, &entry.endpoint_id);
         self.lock().insert(uid.to_string(), entry);
     }
 

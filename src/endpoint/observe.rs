@@ -112,7 +112,8 @@ pub async fn observe(
             .tagged(
                 ctx.cloud.as_ref(),
                 region,
-                (tags::UID, &target.uid),
+                tags::UID,
+                &target.uid,
                 listed_after,
             )
             .await?;
