@@ -192,12 +192,12 @@ impl Cluster for FakeCluster {
         &self,
         obj: &ObjectHandle,
         finalizers: Vec<String>,
-    ) -> Result<(), kube::Error> {
+    ) -> Result<Option<String>, kube::Error> {
         if finalizers.len() > obj.finalizers.len() {
             injected_failure(&self.fail_finalizer_patches)?;
         }
         self.set_finalizers(finalizers);
-        Ok(())
+        Ok(None)
     }
 
     async fn patch_status(

@@ -105,11 +105,12 @@ impl ObjectHandle {
 #[async_trait]
 pub trait Cluster: Send + Sync {
     /// Replace the object's finalizers; its resourceVersion guards against concurrent changes.
+    /// Returns the object's new resourceVersion.
     async fn set_finalizers(
         &self,
         obj: &ObjectHandle,
         finalizers: Vec<String>,
-    ) -> Result<(), kube::Error>;
+    ) -> Result<Option<String>, kube::Error>;
     /// Server-side apply the whole status.
     async fn patch_status(&self, obj: &ObjectHandle, status: Value) -> Result<(), kube::Error>;
     /// Publish an event; failures are logged, never fatal.
@@ -156,12 +157,12 @@ impl std::fmt::Debug for SecretData {
     }
 }
 
-/// Add `finalizer` to the object (conflict-safe).
+/// Add `finalizer` to the object (conflict-safe); returns the object's new resourceVersion.
 pub async fn add_finalizer(
     cluster: &dyn Cluster,
     obj: &ObjectHandle,
     finalizer: &str,
-) -> Result<(), kube::Error> {
+) -> Result<Option<String>, kube::Error> {
     let mut finalizers = obj.finalizers.clone();
     finalizers.push(finalizer.to_string());
     cluster.set_finalizers(obj, finalizers).await
@@ -181,7 +182,7 @@ pub async fn remove_finalizer(
         .collect();
     match cluster.set_finalizers(obj, finalizers).await {
         Err(kube::Error::Api(status)) if status.is_not_found() => Ok(()),
-        other => other,
+        other => other.map(|_| ()),
     }
 }
 
@@ -245,14 +246,14 @@ impl Cluster for KubeCluster {
         &self,
         obj: &ObjectHandle,
         finalizers: Vec<String>,
-    ) -> Result<(), kube::Error> {
+    ) -> Result<Option<String>, kube::Error> {
         let patch = json!({
             "metadata": { "resourceVersion": obj.resource_version, "finalizers": finalizers }
         });
         self.api(obj)
             .patch(&obj.name, &PatchParams::default(), &Patch::Merge(patch))
             .await
-            .map(|_| ())
+            .map(|updated| updated.metadata.resource_version)
     }
 
     async fn patch_status(&self, obj: &ObjectHandle, status: Value) -> Result<(), kube::Error> {

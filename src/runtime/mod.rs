@@ -7,6 +7,7 @@ pub mod cluster;
 pub mod conditions;
 pub mod events;
 pub mod leader;
+pub mod stale_copies;
 
 use std::fmt::Debug;
 use std::sync::Arc;

@@ -45,6 +45,7 @@ pub use store::{RECORD_KEY, record_secret_name};
 
 use crate::api::{ClientVpnEndpoint, ClientVpnUser};
 use crate::cloud::{ClientAccessApi, ClientVpnApi};
+use crate::runtime::stale_copies::StaleCopies;
 use crate::runtime::{Backoffs, ObjectHandle, Runtime, log_result};
 use caches::{ByVersion, ConfigCache, ConnectionCache};
 use publisher::Publisher;
@@ -91,6 +92,8 @@ pub struct Context {
     secrets: Store<PartialObjectMeta<Secret>>,
     /// True once `endpoints` and `secrets` hold their first listing.
     caches_ready: tokio::sync::watch::Receiver<bool>,
+    /// Users' versions replaced by this controller's status writes.
+    stale_copies: StaleCopies,
 }
 
 impl Context {
@@ -205,6 +208,7 @@ pub async fn run(
         users: users.clone(),
         secrets: secrets.clone(),
         caches_ready,
+        stale_copies: StaleCopies::default(),
     });
     let (by_endpoint, by_secret) = (users.clone(), users.clone());
     let endpoints_for_secrets = ctx.endpoints.clone();

@@ -33,13 +33,23 @@ pub struct User<'a> {
     /// The object carried the finalizer when this reconcile began, so an earlier reconcile may
     /// have issued for it (one that adds the finalizer is the first to look at the object).
     pub looked_at_before: bool,
+    /// The copy is from before a status write of an earlier reconcile (the watch has not
+    /// delivered it yet): status is left alone, the write's own event brings the next look.
+    stale_copy: bool,
+    /// The object's versions this reconcile has passed through: the copy's, then what its own
+    /// finalizer patch returned.
+    versions: Vec<String>,
 }
 
 impl<'a> User<'a> {
-    fn of(obj: &'a ClientVpnUser) -> Result<Self, Error> {
+    fn of(obj: &'a ClientVpnUser, ctx: &Context) -> Result<Self, Error> {
         let name = obj.name_any();
+        let uid = obj.uid().ok_or(Error::MissingMetadata("metadata.uid"))?;
+        let version = obj.resource_version();
         Ok(Self {
-            uid: obj.uid().ok_or(Error::MissingMetadata("metadata.uid"))?,
+            stale_copy: ctx.stale_copies.is_stale(&uid, version.as_deref()),
+            versions: version.into_iter().collect(),
+            uid,
             handle: ObjectHandle::of(obj),
             common_name: common_name(obj).to_string(),
             secret_name: obj
@@ -50,6 +60,23 @@ impl<'a> User<'a> {
             looked_at_before: obj.finalizers().iter().any(|f| f == USER_FINALIZER),
             obj,
         })
+    }
+
+    /// Write the status for these facts when it differs from the object's (and the copy is
+    /// not stale).
+    pub async fn write_status(
+        &self,
+        ctx: &Context,
+        facts: Facts,
+        report: &Report,
+    ) -> Result<(), Error> {
+        if self.stale_copy {
+            return Ok(());
+        }
+        if status::write(ctx, self.obj, &self.handle, facts, report).await? {
+            ctx.stale_copies.wrote(&self.uid, self.versions.clone());
+        }
+        Ok(())
     }
 
     /// `namespace/name` of the endpoint, the key of its per-endpoint state.
@@ -64,14 +91,14 @@ impl<'a> User<'a> {
 /// Reconcile one user; failures are reported (Warning event, status) and retried with backoff.
 #[instrument(skip_all, fields(user = %format!("{}/{}", obj.namespace().unwrap_or_default(), obj.name_any())))]
 pub async fn reconcile(obj: Arc<ClientVpnUser>, ctx: Arc<Context>) -> Result<Action, Error> {
-    let user = User::of(&obj)?;
+    let mut user = User::of(&obj, &ctx)?;
     let attempt = Attempt::of(&obj.metadata);
     let runtime = &ctx.runtime;
     if let Some(wait) = runtime.gate(&user.uid, attempt) {
         return Ok(wait);
     }
     let started = Instant::now();
-    let result = reconcile_once(&user, &ctx).await;
+    let result = reconcile_once(&mut user, &ctx).await;
     let failure = result.as_ref().err().map(|e| (e.kind(), e.category()));
     record_outcome(runtime, &user.uid, attempt, started, failure);
     match &result {
@@ -84,7 +111,7 @@ pub async fn reconcile(obj: Arc<ClientVpnUser>, ctx: Arc<Context>) -> Result<Act
                 _ => Standing::Reconciling,
             };
             let report = Report::new(standing, err.category(), err.report());
-            let _ = status::write(&ctx, &obj, &user.handle, Facts::default(), &report).await;
+            let _ = user.write_status(&ctx, Facts::default(), &report).await;
         }
     }
     result
@@ -95,7 +122,7 @@ pub fn error_policy(obj: Arc<ClientVpnUser>, _err: &Error, ctx: Arc<Context>) ->
     ctx.runtime.retry_after(obj.uid(), Duration::from_secs(5))
 }
 
-async fn reconcile_once(user: &User<'_>, ctx: &Arc<Context>) -> Result<Action, Error> {
+async fn reconcile_once(user: &mut User<'_>, ctx: &Arc<Context>) -> Result<Action, Error> {
     // Decisions read the endpoint and Secret caches: an empty cache after a restart would say
     // "endpoint gone" and skip a revocation.
     if !ctx.caches_ready().await {
@@ -110,10 +137,12 @@ async fn reconcile_once(user: &User<'_>, ctx: &Arc<Context>) -> Result<Action, E
         return finish_deletion(user, ctx, endpoint.as_deref()).await;
     }
     if !user.looked_at_before {
-        add_finalizer(ctx.runtime.cluster.as_ref(), &user.handle, USER_FINALIZER)
+        let version = add_finalizer(ctx.runtime.cluster.as_ref(), &user.handle, USER_FINALIZER)
             .await
             .map_err(|e| Error::Kube("adding the finalizer", e))?;
+        user.versions.extend(version);
     }
+    let user = &*user;
     let resync = Action::requeue(ctx.settings.resync_interval);
     let mut facts = Facts {
         common_name: Some(user.common_name.clone()),
@@ -122,7 +151,7 @@ async fn reconcile_once(user: &User<'_>, ctx: &Arc<Context>) -> Result<Action, E
     };
     let endpoint_name = &obj.spec.endpoint_ref.name;
     let stop = |report: Report, facts: Facts| async move {
-        status::write(ctx, obj, &user.handle, facts, &report).await?;
+        user.write_status(ctx, facts, &report).await?;
         Ok(resync.clone())
     };
     let Some(endpoint) = endpoint else {
@@ -194,7 +223,7 @@ async fn reconcile_once(user: &User<'_>, ctx: &Arc<Context>) -> Result<Action, E
     let report = ready_report(user, &held);
     facts.expiring = held.expiring.clone();
     held.record_in(&mut facts);
-    status::write(ctx, obj, &user.handle, facts, &report).await?;
+    user.write_status(ctx, facts, &report).await?;
     Ok(Action::requeue(requeue))
 }
 
@@ -232,7 +261,7 @@ async fn revoked(
 ) -> Result<Action, Error> {
     let (report, requeue) = revocation.report(user);
     revocation.record_in(&mut facts);
-    status::write(ctx, user.obj, &user.handle, facts, &report).await?;
+    user.write_status(ctx, facts, &report).await?;
     let requeue = requeue
         .unwrap_or(ctx.settings.resync_interval)
         .min(publication_due.unwrap_or(Duration::MAX));
@@ -253,7 +282,7 @@ async fn finish_deletion(
             if let (report, Some(requeue)) = revocation.report(user) {
                 let mut facts = Facts::default();
                 revocation.record_in(&mut facts);
-                status::write(ctx, user.obj, &user.handle, facts, &report).await?;
+                user.write_status(ctx, facts, &report).await?;
                 return Ok(Action::requeue(requeue));
             }
             revocation.report(user).0.message
@@ -266,6 +295,7 @@ async fn finish_deletion(
     remove_finalizer(ctx.runtime.cluster.as_ref(), &user.handle, USER_FINALIZER)
         .await
         .map_err(|e| Error::Kube("removing the finalizer", e))?;
+    ctx.stale_copies.forget(&user.uid);
     Ok(Action::await_change())
 }
 

@@ -80,20 +80,19 @@ pub fn compute(
     }
 }
 
-/// Write the status for these facts when it differs from the object's.
+/// Write the status for these facts when it differs from the object's; true when written.
 pub async fn write(
     ctx: &Context,
     user: &ClientVpnUser,
     handle: &ObjectHandle,
     facts: Facts,
     report: &Report,
-) -> Result<(), Error> {
+) -> Result<bool, Error> {
     let previous = user.status.clone().unwrap_or_default();
     let now = Time(Timestamp::now());
     let next = compute(&previous, facts, report, user.metadata.generation, &now);
     write_status(ctx.runtime.cluster.as_ref(), handle, &previous, &next)
         .await
-        .map(|_| ())
         .map_err(|e| Error::Kube("writing status", e))
 }
 
