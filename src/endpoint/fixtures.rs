@@ -204,13 +204,13 @@ impl Cluster for FakeCluster {
         &self,
         _obj: &ObjectHandle,
         status: serde_json::Value,
-    ) -> Result<(), kube::Error> {
+    ) -> Result<Option<String>, kube::Error> {
         injected_failure(&self.fail_status_patches)?;
         let status = serde_json::from_value(status).map_err(kube::Error::SerdeError)?;
         if let Some(obj) = self.object.lock().expect("lock").as_mut() {
             obj.status = Some(status);
         }
-        Ok(())
+        Ok(None)
     }
 
     async fn publish(&self, _obj: &ObjectHandle, notice: Notice) {

@@ -12,7 +12,7 @@ use crate::api::{
 };
 use crate::cloud::{ChildState, CreatedEndpoint, ObservedEndpoint, status_code};
 use crate::runtime::conditions::{Conditions, Standing};
-use crate::runtime::write_status;
+use crate::runtime::{StatusWrite, write_status};
 
 /// Write the status for these facts and health when it differs from the object's; true when
 /// something was written.
@@ -34,6 +34,7 @@ pub async fn write(
     let next = compute_status(&previous, facts, health, obj.metadata.generation, &now);
     write_status(ctx.cluster(), &target.handle, &previous, &next)
         .await
+        .map(|written| written != StatusWrite::Unchanged)
         .map_err(Error::PatchStatus)
 }
 

@@ -111,8 +111,12 @@ pub trait Cluster: Send + Sync {
         obj: &ObjectHandle,
         finalizers: Vec<String>,
     ) -> Result<Option<String>, kube::Error>;
-    /// Server-side apply the whole status.
-    async fn patch_status(&self, obj: &ObjectHandle, status: Value) -> Result<(), kube::Error>;
+    /// Server-side apply the whole status; returns the object's resourceVersion after it.
+    async fn patch_status(
+        &self,
+        obj: &ObjectHandle,
+        status: Value,
+    ) -> Result<Option<String>, kube::Error>;
     /// Publish an event; failures are logged, never fatal.
     async fn publish(&self, obj: &ObjectHandle, notice: Notice);
     /// The fingerprint annotation of a client-configuration ConfigMap; `None` when it is absent.
@@ -256,7 +260,11 @@ impl Cluster for KubeCluster {
             .map(|updated| updated.metadata.resource_version)
     }
 
-    async fn patch_status(&self, obj: &ObjectHandle, status: Value) -> Result<(), kube::Error> {
+    async fn patch_status(
+        &self,
+        obj: &ObjectHandle,
+        status: Value,
+    ) -> Result<Option<String>, kube::Error> {
         let body = json!({
             "apiVersion": obj.resource.api_version,
             "kind": obj.resource.kind,
@@ -269,7 +277,7 @@ impl Cluster for KubeCluster {
                 &Patch::Apply(body),
             )
             .await
-            .map(|_| ())
+            .map(|updated| updated.metadata.resource_version)
     }
 
     async fn config_map_fingerprint(

@@ -101,19 +101,28 @@ pub fn encoded(data: &SecretData) -> std::collections::BTreeMap<&str, k8s_openap
         .collect()
 }
 
-/// Write `next` as the object's status when it differs from `previous`; true when written.
+/// What a status write did.
+#[derive(Debug, PartialEq, Eq)]
+pub enum StatusWrite {
+    /// `next` equals `previous`: nothing sent.
+    Unchanged,
+    /// Sent; the object's resourceVersion after it (when the API server gave one).
+    Written { version: Option<String> },
+}
+
+/// Write `next` as the object's status when it differs from `previous`.
 pub async fn write_status<S: PartialEq + Serialize>(
     cluster: &dyn Cluster,
     obj: &ObjectHandle,
     previous: &S,
     next: &S,
-) -> Result<bool, kube::Error> {
+) -> Result<StatusWrite, kube::Error> {
     if next == previous {
-        return Ok(false);
+        return Ok(StatusWrite::Unchanged);
     }
     let value = serde_json::to_value(next).map_err(kube::Error::SerdeError)?;
-    cluster.patch_status(obj, value).await?;
-    Ok(true)
+    let version = cluster.patch_status(obj, value).await?;
+    Ok(StatusWrite::Written { version })
 }
 
 /// Why the operator could not start.

@@ -42,9 +42,16 @@ impl StaleCopies {
         stale
     }
 
-    /// A status write of this controller replaced `versions` of object `uid` (the copy the
-    /// reconcile read, and what its own earlier writes in that reconcile returned).
-    pub fn wrote(&self, uid: &str, versions: Vec<String>) {
+    /// A status write of this controller left object `uid` at version `now`: the `versions` its
+    /// reconcile saw (the copy it read, what its own earlier writes returned) other than `now`
+    /// are older. A write the API server found to change nothing (`now` is the copy's version)
+    /// replaced nothing, and a write with no version told is not trusted to have.
+    pub fn wrote(&self, uid: &str, versions: &[String], now: Option<&str>) {
+        let Some(now) = now else { return };
+        let versions: Vec<String> = versions.iter().filter(|v| *v != now).cloned().collect();
+        if versions.is_empty() {
+            return;
+        }
         let mut entries = self.lock();
         if entries.len() > SWEEP_ABOVE {
             entries.retain(|_, entry| entry.at.elapsed() < KEEP);
@@ -74,7 +81,8 @@ mod tests {
     #[test]
     fn a_copy_from_before_the_write_is_stale_until_a_newer_one_is_seen() {
         let copies = StaleCopies::default();
-        copies.wrote("u", versions(&["1", "2"]));
+        // Copy 1, finalizer patch → 2, status write → 3.
+        copies.wrote("u", &versions(&["1", "2"]), Some("3"));
         assert!(copies.is_stale("u", Some("2")));
         assert!(copies.is_stale("u", Some("1")));
         assert!(!copies.is_stale("u", Some("3")));
@@ -85,17 +93,30 @@ mod tests {
     #[test]
     fn other_objects_and_unknown_versions_are_not_stale() {
         let copies = StaleCopies::default();
-        copies.wrote("u", versions(&["1"]));
+        copies.wrote("u", &versions(&["1"]), Some("2"));
         assert!(!copies.is_stale("other", Some("1")));
         assert!(!copies.is_stale("u", None));
     }
 
     #[test]
-    fn a_later_write_replaces_the_versions_and_forget_drops_them() {
+    fn a_write_that_changed_nothing_makes_no_copy_stale() {
         let copies = StaleCopies::default();
-        copies.wrote("u", versions(&["1"]));
-        copies.wrote("u", versions(&["5"]));
-        assert!(copies.is_stale("u", Some("5")));
+        // The API server kept version 7: no newer version's event is on its way.
+        copies.wrote("u", &versions(&["7"]), Some("7"));
+        assert!(!copies.is_stale("u", Some("7")));
+        // A finalizer patch then a no-op status write: only the copy before the patch is older.
+        copies.wrote("u", &versions(&["7", "8"]), Some("8"));
+        assert!(copies.is_stale("u", Some("7")));
+        assert!(!copies.is_stale("u", Some("8")));
+        // No version told: nothing is trusted to be older.
+        copies.wrote("u", &versions(&["8"]), None);
+        assert!(!copies.is_stale("u", Some("8")));
+    }
+
+    #[test]
+    fn forget_drops_the_entry() {
+        let copies = StaleCopies::default();
+        copies.wrote("u", &versions(&["5"]), Some("6"));
         copies.forget("u");
         assert!(!copies.is_stale("u", Some("5")));
     }

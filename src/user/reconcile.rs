@@ -18,7 +18,8 @@ use crate::api::{ClientVpnUser, USER_FINALIZER, UserConnections};
 use crate::cloud::ErrorKind;
 use crate::runtime::conditions::Standing;
 use crate::runtime::{
-    Attempt, Notice, ObjectHandle, ReconcileError, add_finalizer, record_outcome, remove_finalizer,
+    Attempt, Notice, ObjectHandle, ReconcileError, StatusWrite, add_finalizer, record_outcome,
+    remove_finalizer,
 };
 
 /// What every step knows about the user.
@@ -73,8 +74,11 @@ impl<'a> User<'a> {
         if self.stale_copy {
             return Ok(());
         }
-        if status::write(ctx, self.obj, &self.handle, facts, report).await? {
-            ctx.stale_copies.wrote(&self.uid, self.versions.clone());
+        if let StatusWrite::Written { version } =
+            status::write(ctx, self.obj, &self.handle, facts, report).await?
+        {
+            ctx.stale_copies
+                .wrote(&self.uid, &self.versions, version.as_deref());
         }
         Ok(())
     }

@@ -8,7 +8,7 @@ use crate::api::{
     ClientVpnUser, ClientVpnUserStatus, RevocationStatus, UserConnections, condition,
 };
 use crate::runtime::conditions::{Conditions, Standing};
-use crate::runtime::{ObjectHandle, write_status};
+use crate::runtime::{ObjectHandle, StatusWrite, write_status};
 
 /// How the user stands, in words.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -80,14 +80,14 @@ pub fn compute(
     }
 }
 
-/// Write the status for these facts when it differs from the object's; true when written.
+/// Write the status for these facts when it differs from the object's.
 pub async fn write(
     ctx: &Context,
     user: &ClientVpnUser,
     handle: &ObjectHandle,
     facts: Facts,
     report: &Report,
-) -> Result<bool, Error> {
+) -> Result<StatusWrite, Error> {
     let previous = user.status.clone().unwrap_or_default();
     let now = Time(Timestamp::now());
     let next = compute(&previous, facts, report, user.metadata.generation, &now);
