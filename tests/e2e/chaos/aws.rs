@@ -96,7 +96,8 @@ async fn chaos_aws_fault_storm_on_objects_with_children() {
         "AWS fault storm",
         "no duplicate and no false Ready; all Ready and then all deleted with the storm still on, \
          within 3× the floor (the same number of successful calls, one at a time, under the same \
-         storm); at most one Warning event series per object",
+         storm; asserted in the full profile, reported in the short one); at most one Warning \
+         event series per object",
         format!(
             "{count} objects with a network, a rule and a route, created and then deleted under \
              50 % throttling, 20 % internal errors and +200 ms per call"
@@ -147,10 +148,18 @@ async fn chaos_aws_fault_storm_on_objects_with_children() {
     record.check("no duplicate", watch.duplicates == 0);
     record.check("all Ready with the storm on", ready.is_ok());
     record.check("all deleted with the storm on", gone.is_ok());
-    record.check(
-        format!("within {STORM_GOAL}× the floor"),
-        ready.is_ok() && gone.is_ok() && ratio <= STORM_GOAL,
-    );
+    let within_goal = ready.is_ok() && gone.is_ok() && ratio <= STORM_GOAL;
+    let goal = format!("within {STORM_GOAL}× the floor");
+    match Profile::current() {
+        Profile::Full => record.check(goal, within_goal),
+        // With 3 objects the fixed waits (association and deletion delays, retry backoff) weigh
+        // more than the calls the floor counts, and the storm is random: a timing goal, so it
+        // is reported here and asserted only in the full profile (`make chaos`).
+        Profile::Short => record.figure(
+            &format!("{goal} (asserted in the full profile only)"),
+            if within_goal { "yes" } else { "no" },
+        ),
+    }
     record.check("at most one Warning event series per object", series <= 1);
     if gone.is_err() {
         cleaned_up(&mut env, &mut record).await;
