@@ -8,17 +8,34 @@ use serde::{Deserialize, Serialize};
 /// Tells whether an action name exists (the protocol layers know; this module does not).
 pub type KnownAction = fn(&str) -> bool;
 
-/// Random faults (`POST /_emulator/faults`). Every field is optional in JSON.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+/// Random faults (`POST /_emulator/faults`). Every field is optional in JSON. Also
+/// command-line flags.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, clap::Args)]
 #[serde(default, deny_unknown_fields)]
 pub struct Faults {
-    /// Probability in [0, 1] that a call fails with `RequestLimitExceeded` (503) before it is applied.
+    /// Probability (0-1) that a call fails with RequestLimitExceeded (HTTP 503) before it is applied.
+    #[arg(
+        long,
+        env = "CLIENTVPN_EMULATOR_THROTTLE_PROBABILITY",
+        default_value_t = 0.0
+    )]
     pub throttle_probability: f64,
-    /// Probability in [0, 1] that a call fails with `InternalError` (500) before it is applied.
+    /// Probability (0-1) that a call fails with InternalError (HTTP 500) before it is applied.
+    #[arg(
+        long,
+        env = "CLIENTVPN_EMULATOR_INTERNAL_ERROR_PROBABILITY",
+        default_value_t = 0.0
+    )]
     pub internal_error_probability: f64,
-    /// Delay added after the action is applied and before the response is sent.
+    /// Milliseconds added after a call is applied and before its response is sent.
+    #[arg(long, env = "CLIENTVPN_EMULATOR_LATENCY_MS", default_value_t = 0)]
     pub latency_ms: u64,
-    /// Action names the faults apply to; `None` = every action.
+    /// Comma-separated action names the three options above apply to (default: all actions).
+    #[arg(
+        long = "fault-actions",
+        env = "CLIENTVPN_EMULATOR_FAULT_ACTIONS",
+        value_delimiter = ','
+    )]
     pub actions: Option<Vec<String>>,
 }
 

@@ -20,13 +20,14 @@ use futures::StreamExt;
 use k8s_openapi::api::core::v1::Secret;
 use kube::api::Api;
 use kube::core::PartialObjectMeta;
-use kube::runtime::{Controller, WatchStreamExt, controller, reflector, watcher};
+use kube::runtime::{Controller, WatchStreamExt, controller, watcher};
 use kube::{Client, ResourceExt};
 use tracing::info;
 
 use crate::api::{ClientVpnEndpoint, USER_SECRET_LABEL};
 use crate::cloud::{CertificateApi, ClientVpnApi};
 use crate::metrics::Metrics;
+use crate::runtime::cache::cached;
 use crate::runtime::{Backoffs, Cluster, Delays, ObjectHandle, Runtime, log_result};
 
 pub use error::Error;
@@ -176,14 +177,8 @@ pub async fn run(
     // A region listing that changed is checked against every object at once (no AWS calls:
     // they read the fresh listing), so drift is found within one resync interval.
     let inventory_changed = ctx.inventory.changes();
-    // Managed fields are never read here and are the largest part of each cached object: drop
-    // them before they reach the cache.
-    let (reader, writer) = reflector::store();
-    let objects = watcher(api, watcher::Config::default().any_semantic())
-        .default_backoff()
-        .modify(|obj| obj.managed_fields_mut().clear())
-        .reflect(writer)
-        .applied_objects();
+    let (reader, events) = cached(api, watcher::Config::default());
+    let objects = events.applied_objects();
     // A changed certificate Secret (e.g. a cert-manager renewal) is re-imported at once. Only
     // metadata is watched: no key material is cached. The users' Secrets (thousands, written
     // by the users controller) never hold an endpoint's certificate: left out by the server.

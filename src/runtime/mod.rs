@@ -3,6 +3,7 @@
 //! controller's run stream. Controllers (`crate::endpoint`, …) sit on top of this.
 
 pub mod backoff;
+pub mod cache;
 pub mod cluster;
 pub mod conditions;
 pub mod events;

@@ -32,7 +32,7 @@ use k8s_openapi::api::core::v1::Secret;
 use kube::api::{Api, Patch, PatchParams};
 use kube::core::PartialObjectMeta;
 use kube::runtime::reflector::{ObjectRef, Store};
-use kube::runtime::{Controller, WatchStreamExt, controller, reflector, watcher};
+use kube::runtime::{Controller, WatchStreamExt, controller, watcher};
 use kube::{Client, Resource, ResourceExt};
 use serde::Serialize;
 use serde_json::json;
@@ -45,6 +45,7 @@ pub use store::{RECORD_KEY, record_secret_name};
 
 use crate::api::{ClientVpnEndpoint, ClientVpnUser};
 use crate::cloud::{ClientAccessApi, ClientVpnApi};
+use crate::runtime::cache::cached;
 use crate::runtime::stale_copies::StaleCopies;
 use crate::runtime::{Backoffs, ObjectHandle, Runtime, log_result};
 use caches::{ByVersion, ConfigCache, ConnectionCache};
@@ -154,26 +155,13 @@ pub async fn run(
         namespace = namespace.as_deref().unwrap_or("<all>"),
         "users controller starting"
     );
-    let config = || watcher::Config::default().any_semantic();
-    let (users, users_writer) = reflector::store();
-    let user_stream = watcher(users_api, config())
-        .default_backoff()
-        .modify(|u| u.managed_fields_mut().clear())
-        .reflect(users_writer)
-        .applied_objects();
-    let (endpoints, endpoints_writer) = reflector::store();
-    let endpoint_stream = watcher(endpoints_api, config())
-        .default_backoff()
-        .modify(|e| e.managed_fields_mut().clear())
-        .reflect(endpoints_writer)
-        .touched_objects();
+    let (users, user_events) = cached(users_api, watcher::Config::default());
+    let user_stream = user_events.applied_objects();
+    let (endpoints, endpoint_events) = cached(endpoints_api, watcher::Config::default());
+    let endpoint_stream = endpoint_events.touched_objects();
     // Metadata only: no key material is cached.
-    let (secrets, secrets_writer) = reflector::store();
-    let secret_stream = watcher(secrets_api, config())
-        .default_backoff()
-        .modify(|s| s.managed_fields_mut().clear())
-        .reflect(secrets_writer)
-        .touched_objects();
+    let (secrets, secret_events) = cached(secrets_api, watcher::Config::default());
+    let secret_stream = secret_events.touched_objects();
     let (trigger, triggered) = futures::channel::mpsc::unbounded();
     let presence_trigger = trigger.clone();
     // One waiter only: `Store::wait_until_ready` wakes a single task (a oneshot inside), so the
