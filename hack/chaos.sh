@@ -18,11 +18,13 @@ status=0
 CLIENTVPN_CHAOS=full CLIENTVPN_CHAOS_REPORT="$REPORT" \
   cargo test --test e2e chaos_ -- --nocapture || status=$?
 
+# Whether the tree differs from HEAD, told before this script rewrites its own report.
+dirty="$(git diff --quiet -- . ':!docs/reliability.md' || echo ' (with uncommitted changes)')"
 {
   echo "# Reliability: the chaos suite"
   echo
   echo "Written by \`make chaos\` (hack/chaos.sh: the full profile of \`tests/e2e/chaos/\`) on"
-  echo "$(date -u '+%Y-%m-%d %H:%M UTC'), commit $(git rev-parse --short HEAD)$(git diff --quiet || echo ' (with uncommitted changes)');"
+  echo "$(date -u '+%Y-%m-%d %H:%M UTC'), commit $(git rev-parse --short HEAD)$dirty;"
   echo "machine: nproc $(nproc), $(uname -sr). The short profile of the same scenarios runs in"
   echo "\`make test\`. Each scenario: what was done, the invariant, the figures, pass or fail."
   echo "Operator flags as in the e2e harness: \`--resync-interval 30s --poll-interval 500ms"
