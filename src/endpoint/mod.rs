@@ -177,7 +177,7 @@ pub async fn run(
     // A region listing that changed is checked against every object at once (no AWS calls:
     // they read the fresh listing), so drift is found within one resync interval.
     let inventory_changed = ctx.inventory.changes();
-    let (reader, events) = cached(api, watcher::Config::default());
+    let (reader, events) = cached(api);
     let objects = events.applied_objects();
     // A changed certificate Secret (e.g. a cert-manager renewal) is re-imported at once. Only
     // metadata is watched: no key material is cached. The users' Secrets (thousands, written

@@ -12,12 +12,11 @@ use kube::runtime::{WatchStreamExt, watcher};
 use kube::{Resource, ResourceExt};
 use serde::de::DeserializeOwned;
 
-/// Watch `api` (any resourceVersion is fine: the cache converges), cache what it sees, and hand
-/// back the store and the watch's events; the caller picks `applied_objects` or
+/// Watch every object of `api` (any resourceVersion is fine: the cache converges), cache what it
+/// sees, and hand back the store and the watch's events; the caller picks `applied_objects` or
 /// `touched_objects`.
 pub fn cached<K>(
     api: Api<K>,
-    config: watcher::Config,
 ) -> (
     Store<K>,
     impl Stream<Item = watcher::Result<watcher::Event<K>>> + Send + 'static,
@@ -27,7 +26,7 @@ where
     K::DynamicType: Default + Eq + Hash + Clone + Send + Sync,
 {
     let (store, writer) = reflector::store();
-    let events = watcher(api, config.any_semantic())
+    let events = watcher(api, watcher::Config::default().any_semantic())
         .default_backoff()
         .modify(|object| object.managed_fields_mut().clear())
         .reflect(writer);

@@ -32,7 +32,7 @@ use k8s_openapi::api::core::v1::Secret;
 use kube::api::{Api, Patch, PatchParams};
 use kube::core::PartialObjectMeta;
 use kube::runtime::reflector::{ObjectRef, Store};
-use kube::runtime::{Controller, WatchStreamExt, controller, watcher};
+use kube::runtime::{Controller, WatchStreamExt, controller};
 use kube::{Client, Resource, ResourceExt};
 use serde::Serialize;
 use serde_json::json;
@@ -155,12 +155,12 @@ pub async fn run(
         namespace = namespace.as_deref().unwrap_or("<all>"),
         "users controller starting"
     );
-    let (users, user_events) = cached(users_api, watcher::Config::default());
+    let (users, user_events) = cached(users_api);
     let user_stream = user_events.applied_objects();
-    let (endpoints, endpoint_events) = cached(endpoints_api, watcher::Config::default());
+    let (endpoints, endpoint_events) = cached(endpoints_api);
     let endpoint_stream = endpoint_events.touched_objects();
     // Metadata only: no key material is cached.
-    let (secrets, secret_events) = cached(secrets_api, watcher::Config::default());
+    let (secrets, secret_events) = cached(secrets_api);
     let secret_stream = secret_events.touched_objects();
     let (trigger, triggered) = futures::channel::mpsc::unbounded();
     let presence_trigger = trigger.clone();
